@@ -1,0 +1,47 @@
+// The `vizor` command: dispatches to one module per subcommand, loaded on demand.
+// Each subcommand module exports `command(args: string[]): Promise<number>` returning the exit status.
+
+const USAGE = `usage: vizor <command> [options]
+
+commands:
+  asm     in.asm [-o out.bin] [-l listing.lst] [--map map.json]   assemble (NASM dialect)
+  disasm  in.bin [--bits 16|32] [--org ADDR]                       disassemble (NASM syntax)
+  run     image|in.asm [--boot-sector|--multiboot|--flat ADDR|--rom] [--mem 64M]
+          [--max-instructions N] [--trace-cpu out.ndjson] [--trace out.ndjson] [--vga]
+                                                                  run a kernel; serial to stdout
+  trace   summary file.ndjson                                      summarise a recorded trace
+  bench                                                            print the benchmarks' figures
+`;
+
+type Command = { command(args: string[]): Promise<number> };
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  asm: () => import('./asm.ts'),
+  disasm: () => import('./disasm.ts'),
+  run: () => import('./run.ts'),
+  trace: () => import('./trace.ts'),
+  bench: () => import('./bench.ts'),
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`vizor: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await load()).command(rest);
+  } catch (err) {
+    // Subcommands report expected failures themselves; anything reaching here is a bug in vizor,
+    // but the user still gets one clear line, never a stack trace (VIZOR_DEBUG=1 shows it).
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`vizor ${name}: internal error: ${msg}\n`);
+    if (process.env.VIZOR_DEBUG) console.error(err);
+    return 70;
+  }
+}
