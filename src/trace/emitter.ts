@@ -1,11 +1,13 @@
 // The emitter: producers ask `emitter.mask & KIND_BIT.x` before building an event, so a stream
-// nobody listens to costs one AND per potential event and allocates nothing.
-import { KIND_BIT, type EventFields, type EventKind, type TraceEvent } from './schema.ts';
+// nobody listens to costs one AND per potential event and allocates nothing (bench/trace.ts
+// measures it). Listeners filter by kind (mask) and by VM; the emitter keeps one listener list
+// per kind so that emitting never looks at listeners that do not want the kind.
+import { EVENT_KINDS, KIND_BIT, KIND_CODE, maskOf, type EventFields, type EventKind, type TraceEvent } from './schema.ts';
 
 export interface Listener {
-  /** Kinds this listener wants (an OR of KIND_BIT values). */
+  /** Kinds this listener wants (an OR of KIND_BIT values; see maskOf). */
   mask: number;
-  /** Only events of this VM, or all VMs when undefined. */
+  /** Only events of this VM (-1 = the hypervisor's own), or all VMs when undefined. */
   vm?: number;
   onEvent(ev: TraceEvent): void;
 }
@@ -20,6 +22,8 @@ export class Emitter {
   now: () => number = () => 0;
   private seq = 0;
   private listeners: Listener[] = [];
+  /** Listeners per kind code (only those whose mask has the kind). */
+  private byKind: Listener[][] = EVENT_KINDS.map(() => []);
 
   wants(kind: EventKind): boolean {
     return (this.mask & KIND_BIT[kind]) !== 0;
@@ -28,18 +32,30 @@ export class Emitter {
   emit<K extends EventKind>(kind: K, fields: EventFields[K]): void {
     if ((this.mask & KIND_BIT[kind]) === 0) return;
     const ev = { seq: this.seq++, tick: this.now(), vm: this.vm, vcpu: this.vcpu, kind, ...fields } as TraceEvent;
-    for (const l of this.listeners) {
-      if ((l.mask & KIND_BIT[kind]) !== 0 && (l.vm === undefined || l.vm === ev.vm)) l.onEvent(ev);
+    const list = this.byKind[KIND_CODE[kind]]!;
+    for (let i = 0; i < list.length; i++) {
+      const l = list[i]!;
+      if (l.vm === undefined || l.vm === ev.vm) l.onEvent(ev);
     }
   }
 
+  /** Adds a listener; returns the function that removes it. */
   listen(listener: Listener): () => void {
     this.listeners.push(listener);
-    this.recomputeMask();
+    this.recompute();
     return () => {
       this.listeners = this.listeners.filter((l) => l !== listener);
-      this.recomputeMask();
+      this.recompute();
     };
+  }
+
+  /** Shorthand: listen to some kinds (all VMs, or one) with a plain callback. */
+  on(kinds: readonly EventKind[], onEvent: (ev: TraceEvent) => void, vm?: number): () => void {
+    return this.listen(vm === undefined ? { mask: maskOf(kinds), onEvent } : { mask: maskOf(kinds), vm, onEvent });
+  }
+
+  get listenerCount(): number {
+    return this.listeners.length;
   }
 
   /** Sequence number the next event will get (the debugger restores it when stepping back). */
@@ -50,7 +66,8 @@ export class Emitter {
     this.seq = v;
   }
 
-  private recomputeMask(): void {
+  private recompute(): void {
     this.mask = this.listeners.reduce((m, l) => m | l.mask, 0);
+    this.byKind = EVENT_KINDS.map((k) => this.listeners.filter((l) => (l.mask & KIND_BIT[k]) !== 0));
   }
 }

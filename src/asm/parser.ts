@@ -1,0 +1,565 @@
+// Turns a preprocessed line into a Line (label, times, statement), reporting syntax errors
+// with the column of the offending token and what was expected.
+
+import type { DataItem, ImmOperand, Instruction, Line, MemOperand, Operand, SizeKw, Statement } from './ast.ts';
+import { ExprError, ExprParser, describe, type Expr } from './expr.ts';
+import { tokenize, type Token } from './lexer.ts';
+import type { PLine } from './preproc.ts';
+import { LONG_MODE_REGS, register, type Reg } from './registers.ts';
+import { canonicalMnemonic } from '../x86/encode.ts';
+
+export type ParseReport = (col: number, message: string, severity?: 'error' | 'warning') => void;
+
+const SIZES: Record<string, SizeKw> = { byte: 8, word: 16, dword: 32, qword: 64, tword: 80, oword: 128 };
+const DATA: Record<string, 1 | 2 | 4 | 8 | 10> = { db: 1, dw: 2, dd: 4, dq: 8, dt: 10 };
+const RES: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8, rest: 10, reso: 16 };
+export const PREFIXES = new Set(['rep', 'repe', 'repz', 'repne', 'repnz', 'lock', 'o16', 'o32', 'a16', 'a32', 'es', 'cs', 'ss', 'ds', 'fs', 'gs']);
+const DIRECTIVES = new Set([
+  'times', 'equ', 'bits', 'use16', 'use32', 'org', 'section', 'segment', 'align', 'alignb', 'incbin', 'global', 'extern',
+  'common', 'cpu', 'default', 'absolute', 'struc', 'endstruc', 'istruc', 'iend', 'at', 'sectalign', 'static', 'warning',
+  ...Object.keys(DATA), ...Object.keys(RES),
+]);
+const LONG_ONLY = new Set(['syscall', 'sysret', 'swapgs', 'cdqe', 'cqo', 'movsxd', 'iretq', 'pushfq', 'popfq', 'lodsq', 'stosq', 'movsq', 'cmpsq', 'scasq']);
+
+export function isKeyword(word: string): boolean {
+  const w = word.toLowerCase();
+  return DIRECTIVES.has(w) || PREFIXES.has(w) || canonicalMnemonic(w) !== undefined;
+}
+
+class Fail extends Error {
+  constructor(
+    readonly col: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class LineParser {
+  private toks: Token[] = [];
+  private pos = 0;
+  private end = 0;
+  lastGlobal = '';
+
+  /** Expands a local label name (.x) to its full name under the last global label. */
+  qualify(name: string): string {
+    if (name.startsWith('..')) return name;
+    if (name.startsWith('.')) return this.lastGlobal + name;
+    return name;
+  }
+
+  parse(src: PLine, report: ParseReport): Line {
+    const line: Line = { src, label: null, times: null, timesCol: 0, stmt: { k: 'nothing' }, bad: false };
+    const { toks, error } = tokenize(src.text);
+    if (error) {
+      report(error.col, error.message);
+      line.bad = true;
+      return line;
+    }
+    if (toks.length === 0) return line;
+    this.toks = toks;
+    this.pos = 0;
+    this.end = src.text.length;
+    try {
+      this.unbracket();
+      this.parseLabel(line, report);
+      if (this.pos >= toks.length) return line;
+      const t = this.toks[this.pos]!;
+      if (t.k === 'id' && !t.escaped && t.s.toLowerCase() === 'times') {
+        this.pos++;
+        line.timesCol = t.col;
+        line.times = this.expr();
+        if (this.pos >= toks.length) throw new Fail(this.end, "expected an instruction or data after 'times COUNT'");
+      }
+      line.stmt = this.statement(line, report);
+    } catch (e) {
+      if (e instanceof Fail || e instanceof ExprError) report(e.col, e.message);
+      else report(0, 'cannot parse this line');
+      line.bad = true;
+    }
+    return line;
+  }
+
+  private peek(): Token | undefined {
+    return this.toks[this.pos];
+  }
+  private isOp(s: string, at = this.pos): boolean {
+    const t = this.toks[at];
+    return t !== undefined && t.k === 'op' && t.s === s;
+  }
+  private word(at = this.pos): string {
+    const t = this.toks[at];
+    return t && t.k === 'id' && !t.escaped ? t.s.toLowerCase() : '';
+  }
+  private colHere(): number {
+    return this.toks[this.pos]?.col ?? this.end;
+  }
+
+  /** `[bits 32]`, `[org 0x7c00]`, `[section .text]`: NASM's primitive directive form. */
+  private unbracket(): void {
+    const t = this.toks;
+    if (this.isOp('[', 0) && DIRECTIVES.has(this.word(1)) && this.isOp(']', t.length - 1)) {
+      this.toks = t.slice(1, -1);
+    }
+  }
+
+  private parseLabel(line: Line, report: ParseReport): void {
+    const t0 = this.toks[0]!;
+    if (t0.k !== 'id') return;
+    const next = this.toks[1];
+    const colon = next !== undefined && next.k === 'op' && next.s === ':';
+    if (!colon) {
+      if (!t0.escaped && isKeyword(t0.s)) return;
+      if (next !== undefined && !(next.k === 'id' && !next.escaped && isKeyword(next.s))) {
+        if (LONG_MODE_REGS.test(t0.s)) throw new Fail(t0.col, `'${t0.s}' is a 64-bit register; vizor assembles 16- and 32-bit code only`);
+        if (LONG_ONLY.has(t0.s.toLowerCase())) throw new Fail(t0.col, `'${t0.s}' is a 64-bit instruction; vizor assembles 16- and 32-bit code for the 486`);
+        throw new Fail(t0.col, `unknown instruction '${t0.s}'`);
+      }
+      if (next === undefined) report(t0.col, `label '${t0.s}' alone on a line without a colon might be in error (an instruction name misspelt?)`, 'warning');
+    }
+    if (register(t0.s) && !t0.escaped) throw new Fail(t0.col, `'${t0.s}' is a register name and cannot be used as a label`);
+    const name = this.qualify(t0.s);
+    if (!t0.s.startsWith('.') && !t0.s.startsWith('..@')) this.lastGlobal = t0.s;
+    line.label = { name, col: t0.col };
+    this.pos = colon ? 2 : 1;
+  }
+
+  private expr(): Expr {
+    const p = new ExprParser(this.toks, this.pos, this.end);
+    const e = p.parse();
+    this.pos = p.pos;
+    return this.qualifyExpr(e);
+  }
+
+  private qualifyExpr(e: Expr): Expr {
+    switch (e.k) {
+      case 'sym': {
+        if (!e.name.startsWith('.')) return e;
+        return { ...e, name: this.qualify(e.name) };
+      }
+      case 'un': return { ...e, a: this.qualifyExpr(e.a) };
+      case 'bin': return { ...e, a: this.qualifyExpr(e.a), b: this.qualifyExpr(e.b) };
+      case 'cond': return { ...e, c: this.qualifyExpr(e.c), a: this.qualifyExpr(e.a), b: this.qualifyExpr(e.b) };
+    }
+    return e;
+  }
+
+  private expectEnd(what: string): void {
+    if (this.pos < this.toks.length) throw new Fail(this.colHere(), `expected the end of the line after ${what}, found ${describe(this.peek())}`);
+  }
+
+  private statement(line: Line, report: ParseReport): Statement {
+    const t = this.peek()!;
+    const w = this.word();
+    const col = t.col;
+    if (t.k !== 'id' || t.escaped) throw new Fail(col, `expected an instruction or directive, found ${describe(t)}`);
+    this.pos++;
+    if (w in DATA) return this.data(DATA[w]!, col);
+    if (w in RES) {
+      const count = this.expr();
+      this.expectEnd(w);
+      return { k: 'res', width: RES[w]!, count, col };
+    }
+    switch (w) {
+      case 'equ': {
+        if (!line.label) throw new Fail(col, "'equ' needs a label before it: NAME equ VALUE");
+        const e = this.expr();
+        this.expectEnd('the equ value');
+        return { k: 'equ', e, col };
+      }
+      case 'bits': {
+        const e = this.expr();
+        this.expectEnd('bits');
+        const v = e.k === 'num' ? Number(e.v) : -1;
+        if (v === 64) throw new Fail(col, "'bits 64' is not supported: vizor's machine is a 32-bit 486 (use bits 16 or bits 32)");
+        if (v !== 16 && v !== 32) throw new Fail(this.toks[1]?.col ?? col, 'expected 16 or 32 after bits');
+        return { k: 'bits', bits: v, col };
+      }
+      case 'use16':
+      case 'use32':
+        return { k: 'bits', bits: w === 'use16' ? 16 : 32, col };
+      case 'org': {
+        const e = this.expr();
+        this.expectEnd('org');
+        return { k: 'org', e, col };
+      }
+      case 'section':
+      case 'segment':
+        return this.section(col);
+      case 'align':
+      case 'alignb': {
+        const e = this.expr();
+        let fill: DataItem | null = null;
+        if (this.isOp(',')) {
+          this.pos++;
+          const c = this.colHere();
+          const fw = this.word();
+          if (fw === 'db' || fw === 'nop' || fw === 'resb') this.pos++;
+          if (this.pos < this.toks.length) fill = { t: 'expr', e: this.expr(), col: c };
+        }
+        this.expectEnd(w);
+        return { k: 'align', e, fill, col, reserve: w === 'alignb' };
+      }
+      case 'incbin': {
+        const f = this.peek();
+        if (!f || f.k !== 'str') throw new Fail(this.colHere(), `expected a file name in quotes after incbin, found ${describe(f)}`);
+        this.pos++;
+        let offset: Expr | null = null;
+        let length: Expr | null = null;
+        if (this.isOp(',')) {
+          this.pos++;
+          offset = this.expr();
+          if (this.isOp(',')) {
+            this.pos++;
+            length = this.expr();
+          }
+        }
+        this.expectEnd('incbin');
+        return { k: 'incbin', file: f.s, offset, length, col };
+      }
+      case 'absolute': {
+        const e = this.expr();
+        return { k: 'absolute', e, col };
+      }
+      case 'struc': {
+        const n = this.peek();
+        if (!n || n.k !== 'id') throw new Fail(this.colHere(), 'expected a structure name after struc');
+        this.pos++;
+        this.lastGlobal = n.s;
+        return { k: 'struc', name: n.s, col };
+      }
+      case 'endstruc':
+        return { k: 'endstruc', col };
+      case 'global':
+      case 'extern':
+      case 'common':
+      case 'cpu':
+      case 'default':
+      case 'static':
+      case 'sectalign':
+      case 'warning':
+        if (w === 'extern') report(col, "'extern' has no meaning in a flat binary: every symbol must be defined in this program", 'warning');
+        this.pos = this.toks.length;
+        return { k: 'nothing' };
+      case 'istruc':
+      case 'iend':
+      case 'at':
+        throw new Fail(col, `'${w}' (istruc) is not supported by vizor's assembler; write the fields with db/dw/dd`);
+      case 'times':
+        throw new Fail(col, "'times' may appear only once, at the start of the statement");
+    }
+    this.pos--;
+    return this.instruction(col, report);
+  }
+
+  private section(col: number): Statement {
+    const n = this.peek();
+    if (!n || (n.k !== 'id' && n.k !== 'str')) throw new Fail(this.colHere(), `expected a section name, found ${describe(n)}`);
+    this.pos++;
+    const attrs: Record<string, string> = {};
+    while (this.pos < this.toks.length) {
+      const a = this.peek()!;
+      if (a.k !== 'id') throw new Fail(a.col, `expected a section attribute (align=, start=, vstart=, follows=, progbits, nobits), found ${describe(a)}`);
+      this.pos++;
+      const key = a.s.toLowerCase();
+      if (this.isOp('=')) {
+        this.pos++;
+        const start = this.pos;
+        if (key === 'follows' || key === 'vfollows') {
+          const v = this.peek();
+          if (!v || v.k !== 'id') throw new Fail(this.colHere(), `expected a section name after ${key}=`);
+          this.pos++;
+          attrs[key] = v.s;
+        } else {
+          const e = this.expr();
+          if (e.k !== 'num') throw new Fail(this.toks[start]?.col ?? col, `${key}= needs a constant number`);
+          attrs[key] = String(e.v);
+        }
+      } else attrs[key] = '';
+    }
+    return { k: 'section', name: n.s, attrs, col };
+  }
+
+  private data(width: 1 | 2 | 4 | 8 | 10, col: number): Statement {
+    const items: DataItem[] = [];
+    if (this.pos >= this.toks.length) throw new Fail(this.end, 'expected at least one value after the data directive');
+    for (;;) {
+      const t = this.peek();
+      const next = this.toks[this.pos + 1];
+      if (t && t.k === 'str' && (next === undefined || (next.k === 'op' && next.s === ','))) {
+        items.push({ t: 'str', s: t.s, col: t.col });
+        this.pos++;
+      } else if (t && t.k === 'float' || (t && t.k === 'op' && (t.s === '-' || t.s === '+') && next?.k === 'float')) {
+        let text = '';
+        if (t.k === 'op') {
+          text = t.s;
+          this.pos++;
+        }
+        const f = this.peek()!;
+        text += f.s;
+        this.pos++;
+        items.push({ t: 'float', text, col: t.col });
+      } else {
+        const c = this.colHere();
+        items.push({ t: 'expr', e: this.expr(), col: c });
+      }
+      if (this.pos >= this.toks.length) break;
+      if (!this.isOp(',')) throw new Fail(this.colHere(), `expected ',' between data values, found ${describe(this.peek())}`);
+      this.pos++;
+    }
+    return { k: 'data', width, items, col };
+  }
+
+  private instruction(col: number, report: ParseReport): Instruction {
+    const prefixes: { name: string; col: number }[] = [];
+    for (;;) {
+      const w = this.word();
+      if (!PREFIXES.has(w)) break;
+      // a segment register followed by ',' or nothing else... is an operand of nothing: treat as prefix
+      prefixes.push({ name: w, col: this.colHere() });
+      this.pos++;
+    }
+    const t = this.peek();
+    if (!t) return { k: 'insn', mnemonic: '', written: '', prefixes, operands: [], col };
+    if (t.k !== 'id' || t.escaped) throw new Fail(t.col, `expected an instruction, found ${describe(t)}`);
+    const mnemonic = canonicalMnemonic(t.s.toLowerCase());
+    if (mnemonic === undefined) {
+      if (LONG_ONLY.has(t.s.toLowerCase())) throw new Fail(t.col, `'${t.s}' is a 64-bit instruction; vizor assembles 16- and 32-bit code for the 486`);
+      throw new Fail(t.col, `unknown instruction '${t.s}'`);
+    }
+    this.pos++;
+    const operands: Operand[] = [];
+    if (this.pos < this.toks.length) {
+      for (;;) {
+        operands.push(this.operand());
+        if (this.pos >= this.toks.length) break;
+        if (!this.isOp(',')) throw new Fail(this.colHere(), `expected ',' or the end of the line after operand ${operands.length}, found ${describe(this.peek())}`);
+        this.pos++;
+        if (this.pos >= this.toks.length) throw new Fail(this.end, `expected an operand after ','`);
+      }
+    }
+    void report;
+    return { k: 'insn', mnemonic, written: t.s, prefixes, operands, col: t.col };
+  }
+
+  private operand(): Operand {
+    const col = this.colHere();
+    let size: SizeKw = 0;
+    let strict = false;
+    let jump: ImmOperand['jump'] = '';
+    for (;;) {
+      const w = this.word();
+      if (w in SIZES && !this.isOp(',', this.pos + 1) && this.pos + 1 < this.toks.length) {
+        size = SIZES[w]!;
+        this.pos++;
+      } else if (w === 'strict') {
+        strict = true;
+        this.pos++;
+      } else if ((w === 'short' || w === 'near' || w === 'far') && this.pos + 1 < this.toks.length) {
+        jump = w;
+        this.pos++;
+      } else break;
+    }
+    const t = this.peek();
+    if (!t) throw new Fail(this.end, 'expected an operand, found the end of the line');
+    if (this.isOp('[')) return this.memory(size, strict, jump === 'far', col);
+    if (t.k === 'id' && !t.escaped) {
+      const reg = register(t.s);
+      const after = this.toks[this.pos + 1];
+      if (reg && (after === undefined || (after.k === 'op' && after.s === ','))) {
+        this.pos++;
+        return { t: 'reg', reg, size, col: t.col };
+      }
+      if (reg && after && after.k === 'op' && after.s === ':' && reg.cls === 'seg') {
+        throw new Fail(t.col, `a segment override goes inside the brackets: write [${t.s}:...]`);
+      }
+      if (LONG_MODE_REGS.test(t.s)) throw new Fail(t.col, `'${t.s}' is a 64-bit register; vizor assembles 16- and 32-bit code only`);
+    }
+    const e = this.expr();
+    if (this.isOp(':')) {
+      this.pos++;
+      const off = this.expr();
+      return { t: 'imm', e: off, segPart: e, size, strict, jump, col };
+    }
+    const next = this.peek();
+    if (next && !(next.k === 'op' && next.s === ',')) {
+      if (next.k === 'op' && next.s === '[') throw new Fail(next.col, `unexpected '[' after ${describe(this.toks[this.pos - 1])}: a memory operand is written [...] on its own`);
+    }
+    return { t: 'imm', e, size, strict, jump, col };
+  }
+
+  private memory(size: SizeKw, strict: boolean, far: boolean, col: number): MemOperand {
+    const open = this.peek()!;
+    this.pos++;
+    let close = this.pos;
+    let depth = 1;
+    for (; close < this.toks.length; close++) {
+      const t = this.toks[close]!;
+      if (t.k === 'op' && t.s === '[') depth++;
+      if (t.k === 'op' && t.s === ']' && --depth === 0) break;
+    }
+    if (close >= this.toks.length) throw new Fail(open.col, "missing ']' to close this memory operand");
+    const saved = this.toks;
+    const savedEnd = this.end;
+    this.end = saved[close]!.col;
+    this.toks = saved.slice(0, close);
+    const m: MemOperand = { t: 'mem', size, seg: -1, base: null, index: null, scale: 0, disp: null, dispSize: 0, nosplit: false, far, strict, col };
+    try {
+      for (;;) {
+        const w = this.word();
+        if (w === 'byte' || w === 'word' || w === 'dword') {
+          m.dispSize = SIZES[w] as 8 | 16 | 32;
+          this.pos++;
+        } else if (w === 'nosplit') {
+          m.nosplit = true;
+          this.pos++;
+        } else if (w === 'rel' || w === 'abs') this.pos++;
+        else break;
+      }
+      const s = register(this.word());
+      if (s && this.isOp(':', this.pos + 1)) {
+        if (s.cls !== 'seg') throw new Fail(this.colHere(), `'${this.word()}' is not a segment register: a segment override must be es, cs, ss, ds, fs or gs`);
+        m.seg = s.num;
+        this.pos += 2;
+      }
+      if (this.pos >= this.toks.length) throw new Fail(this.end, "expected an address inside '[ ]', found ']'");
+      const e = this.expr();
+      if (this.pos < this.toks.length) throw new Fail(this.colHere(), `expected ']' after the address, found ${describe(this.peek())}`);
+      splitAddress(e, m);
+    } finally {
+      this.toks = saved;
+      this.end = savedEnd;
+    }
+    this.pos = close + 1;
+    return m;
+  }
+}
+
+interface Term {
+  reg: Reg;
+  scale: number;
+  explicit: boolean;
+  col: number;
+}
+
+/** Separates the registers of an address expression from its displacement. */
+function splitAddress(e: Expr, m: MemOperand): void {
+  const terms: Term[] = [];
+  const disp = collect(e, 1, terms);
+  m.disp = disp;
+  if (terms.length === 0) return;
+  chooseBaseIndex(terms, m);
+}
+
+function regOf(e: Expr): Reg | undefined {
+  return e.k === 'sym' ? register(e.name) : undefined;
+}
+
+function hasReg(e: Expr): boolean {
+  switch (e.k) {
+    case 'sym': return register(e.name) !== undefined;
+    case 'un': return hasReg(e.a);
+    case 'bin': return hasReg(e.a) || hasReg(e.b);
+    case 'cond': return hasReg(e.c) || hasReg(e.a) || hasReg(e.b);
+  }
+  return false;
+}
+
+/** Collects register terms (sign must be +) and returns the remaining displacement. */
+function collect(e: Expr, sign: number, terms: Term[]): Expr | null {
+  const r = regOf(e);
+  if (r) {
+    if (sign < 0) throw new ExprError(e.k === 'sym' ? e.col : 0, `a register cannot be subtracted in an address ('-${r.name}')`);
+    if (LONG_MODE_REGS.test(r.name)) throw new ExprError(0, `'${r.name}' is a 64-bit register`);
+    terms.push({ reg: r, scale: 1, explicit: false, col: (e as { col: number }).col });
+    return null;
+  }
+  if (!hasReg(e)) return sign < 0 ? { k: 'un', op: '-', a: e, col: 0 } : e;
+  if (e.k === 'bin' && (e.op === '+' || e.op === '-')) {
+    const a = collect(e.a, sign, terms);
+    const b = collect(e.b, e.op === '-' ? -sign : sign, terms);
+    if (a && b) return { k: 'bin', op: '+', a, b, col: e.col };
+    return a ?? b;
+  }
+  if (e.k === 'bin' && e.op === '*') {
+    const reg = regOf(e.a) ?? regOf(e.b);
+    const other = regOf(e.a) ? e.b : e.a;
+    if (reg && other.k === 'num' && sign > 0) {
+      terms.push({ reg, scale: Number(other.v), explicit: true, col: e.col });
+      return null;
+    }
+    throw new ExprError(e.col, 'a register can only be multiplied by a constant scale (1, 2, 4 or 8)');
+  }
+  if (e.k === 'un' && e.op === '+') return collect(e.a, sign, terms);
+  if (e.k === 'un' && e.op === '-') return collect(e.a, -sign, terms);
+  throw new ExprError((e as { col?: number }).col ?? 0, 'registers in an address can only be added (base + index*scale + displacement)');
+}
+
+/** NASM's choice of base and index (see nasm's process_ea): explicit `*` marks the index. */
+function chooseBaseIndex(terms: Term[], m: MemOperand): void {
+  const cls = terms[0]!.reg.cls;
+  for (const t of terms) {
+    if (t.reg.cls !== 'r16' && t.reg.cls !== 'r32') throw new ExprError(t.col, `'${t.reg.name}' cannot be used in an address`);
+    if (t.reg.cls !== cls) throw new ExprError(t.col, 'an address cannot mix 16-bit and 32-bit registers');
+  }
+  const scaled = terms.filter((t) => t.explicit && t.scale !== 1);
+  const plain = terms.filter((t) => !(t.explicit && t.scale !== 1));
+  let base: Term | undefined;
+  let index: Term | undefined;
+  if (scaled.length > 1) throw new ExprError(scaled[1]!.col, 'only one register in an address can be scaled');
+  if (scaled.length === 1) {
+    index = scaled[0];
+    if (plain.length > 1) throw new ExprError(plain[1]!.col, 'too many registers in this address (at most a base and an index)');
+    base = plain[0];
+  } else {
+    // `reg*1` written explicitly is the index when another register is the base
+    const explicitOne = plain.findIndex((t) => t.explicit);
+    if (explicitOne >= 0 && plain.length === 2) {
+      index = plain[explicitOne];
+      base = plain[1 - explicitOne];
+    } else {
+      base = plain[0];
+      index = plain[1];
+      if (plain.length > 2) throw new ExprError(plain[2]!.col, 'too many registers in this address (at most a base and an index)');
+    }
+  }
+  let scale = index ? index.scale : 0;
+  if (scale === 0 && index) scale = 1;
+  if (cls === 'r16') {
+    if (index && index.explicit && index.scale !== 1) throw new ExprError(index.col, '16-bit addresses cannot scale a register (use 32-bit registers for [reg*N])');
+    const regs = [base, index].filter((t): t is Term => t !== undefined).map((t) => t.reg);
+    const b = regs.find((r) => r.name === 'bx' || r.name === 'bp');
+    const i = regs.find((r) => r.name === 'si' || r.name === 'di');
+    const bad = regs.find((r) => r !== b && r !== i);
+    if (bad || (regs.length === 2 && (!b || !i))) {
+      throw new ExprError(terms[0]!.col, `invalid 16-bit address [${regs.map((r) => r.name).join('+')}]: use bx or bp, optionally plus si or di`);
+    }
+    m.base = b ?? null;
+    m.index = i ?? null;
+    m.scale = i ? 1 : 0;
+    return;
+  }
+  if (![1, 2, 3, 4, 5, 8, 9].includes(scale) && index) throw new ExprError(index.col, `invalid scale ${scale}: an index register can be multiplied by 1, 2, 4 or 8`);
+  let b = base?.reg ?? null;
+  let i = index?.reg ?? null;
+  if (i && scale === 1 && !b) {
+    b = i;
+    i = null;
+  }
+  if (i && !b && !m.nosplit && (scale === 2 || scale === 3 || scale === 5 || scale === 9)) {
+    b = i;
+    scale -= 1;
+  }
+  if (i && (scale === 3 || scale === 5 || scale === 9)) throw new ExprError(index!.col, `invalid scale ${scale}: an index register can be multiplied by 1, 2, 4 or 8`);
+  if (i && i.num === 4) {
+    if (scale === 1 && b && b.num !== 4) {
+      const t: Reg | null = b;
+      b = i;
+      i = t;
+    }
+    else throw new ExprError(index!.col, 'esp cannot be used as an index register');
+  }
+  m.base = b;
+  m.index = i;
+  m.scale = i ? scale : 0;
+}

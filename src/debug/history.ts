@@ -1,0 +1,189 @@
+// The snapshot history behind reverse execution: machine snapshots taken every `interval`
+// instructions, with RAM pages shared between snapshots (a page equal to the previous snapshot's
+// copy is stored once: copy-on-write in effect), and old snapshots thinned to keep a byte budget.
+//
+// The machine's snapshot holds RAM as Map<page number, 4096-byte Uint8Array> (Memory's
+// MemorySnapshot); the history finds those maps by walking the snapshot, so it needs no knowledge
+// of the rest of the machine's state.
+
+export interface HistoryEntry {
+  /** Instructions retired when the snapshot was taken: its position in time. */
+  instructions: number;
+  snapshot: unknown;
+  /** Emitter.nextSeq at that point (the event stream position). */
+  seq: number;
+  /** Debugger-side state at that point (console log lengths). */
+  extra: { consoleLength: number };
+  /** Bytes this entry holds besides shared pages (estimated: typed arrays + a fixed overhead). */
+  ownBytes: number;
+}
+
+const PAGE = 4096;
+const ENTRY_OVERHEAD = 2048;
+
+export interface HistoryOptions {
+  /** Instructions between snapshots. */
+  interval: number;
+  /** Byte budget for all snapshots (pages counted once however many snapshots share them). */
+  budgetBytes: number;
+}
+
+type PageMap = Map<number, Uint8Array>;
+
+function isPageMap(v: unknown): v is PageMap {
+  if (!(v instanceof Map)) return false;
+  for (const x of v.values()) return x instanceof Uint8Array && x.length === PAGE;
+  return true;
+}
+
+/** Page maps in a snapshot by path, plus the bytes of every other typed array in it. */
+function walk(snap: unknown): { maps: Map<string, PageMap>; otherBytes: number } {
+  const maps = new Map<string, PageMap>();
+  let otherBytes = 0;
+  const visit = (v: unknown, path: string, depth: number): void => {
+    if (v === null || typeof v !== 'object' || depth > 6) return;
+    if (ArrayBuffer.isView(v)) {
+      otherBytes += v.byteLength;
+      return;
+    }
+    if (isPageMap(v)) {
+      maps.set(path, v);
+      return;
+    }
+    if (v instanceof Map) {
+      for (const [k, x] of v) visit(x, `${path}/${String(k)}`, depth + 1);
+      return;
+    }
+    for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+  };
+  visit(snap, '', 0);
+  return { maps, otherBytes };
+}
+
+function samePage(a: Uint8Array, b: Uint8Array): boolean {
+  if (a === b) return true;
+  const a32 = new Int32Array(a.buffer, a.byteOffset, PAGE / 4);
+  const b32 = new Int32Array(b.buffer, b.byteOffset, PAGE / 4);
+  for (let i = 0; i < PAGE / 4; i++) if (a32[i] !== b32[i]) return false;
+  return true;
+}
+
+export class History {
+  readonly entries: HistoryEntry[] = [];
+  private readonly refs = new Map<Uint8Array, number>();
+  private pageBytes = 0;
+  private lastMaps = new Map<string, PageMap>();
+
+  constructor(readonly options: HistoryOptions) {}
+
+  /** Bytes held: unique pages plus each entry's own state. */
+  get bytes(): number {
+    let own = 0;
+    for (const e of this.entries) own += e.ownBytes;
+    return this.pageBytes + own;
+  }
+
+  get uniquePages(): number {
+    return this.refs.size;
+  }
+
+  get newest(): HistoryEntry | undefined {
+    return this.entries[this.entries.length - 1];
+  }
+
+  /** Adds a snapshot (positions must increase); pages equal to the previous snapshot's are shared. */
+  add(instructions: number, snapshot: unknown, seq: number, extra: HistoryEntry['extra']): HistoryEntry {
+    const newest = this.newest;
+    if (newest && instructions <= newest.instructions) {
+      throw new Error(`history positions must increase (${instructions} after ${newest.instructions})`);
+    }
+    const { maps, otherBytes } = walk(snapshot);
+    for (const [path, pages] of maps) {
+      const prev = this.lastMaps.get(path);
+      for (const [n, bytes] of pages) {
+        const old = prev?.get(n);
+        const keep = old !== undefined && samePage(old, bytes) ? old : bytes;
+        if (keep !== bytes) pages.set(n, keep);
+        this.ref(keep);
+      }
+    }
+    this.lastMaps = maps;
+    const entry: HistoryEntry = { instructions, snapshot, seq, extra, ownBytes: otherBytes + ENTRY_OVERHEAD };
+    this.entries.push(entry);
+    this.enforceBudget();
+    return entry;
+  }
+
+  /** The newest entry at or before `instructions` (undefined if the history starts later). */
+  atOrBefore(instructions: number): HistoryEntry | undefined {
+    let lo = 0;
+    let hi = this.entries.length - 1;
+    let found: HistoryEntry | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const e = this.entries[mid]!;
+      if (e.instructions <= instructions) {
+        found = e;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  indexOf(e: HistoryEntry): number {
+    return this.entries.indexOf(e);
+  }
+
+  /** Drops everything (after the user edits registers or memory the old past no longer leads here). */
+  clear(): void {
+    this.entries.length = 0;
+    this.refs.clear();
+    this.pageBytes = 0;
+    this.lastMaps = new Map();
+  }
+
+  private ref(page: Uint8Array): void {
+    const n = this.refs.get(page);
+    if (n === undefined) {
+      this.refs.set(page, 1);
+      this.pageBytes += PAGE;
+    } else this.refs.set(page, n + 1);
+  }
+
+  private unref(page: Uint8Array): void {
+    const n = this.refs.get(page)!;
+    if (n <= 1) {
+      this.refs.delete(page);
+      this.pageBytes -= PAGE;
+    } else this.refs.set(page, n - 1);
+  }
+
+  private removeAt(i: number): void {
+    const [e] = this.entries.splice(i, 1);
+    for (const pages of walk(e!.snapshot).maps.values()) for (const p of pages.values()) this.unref(p);
+  }
+
+  /**
+   * Over budget: remove the entry whose removal leaves the smallest gap (older first on ties), so
+   * spacing stays even and replay distance grows slowly. The oldest and newest entries stay while
+   * there are three or more; with two left, the oldest goes (history then starts later).
+   */
+  private enforceBudget(): void {
+    while (this.bytes > this.options.budgetBytes && this.entries.length > 1) {
+      if (this.entries.length === 2) {
+        this.removeAt(0);
+        continue;
+      }
+      let best = 1;
+      let bestGap = Infinity;
+      for (let i = 1; i < this.entries.length - 1; i++) {
+        const gap = this.entries[i + 1]!.instructions - this.entries[i - 1]!.instructions;
+        if (gap < bestGap) {
+          bestGap = gap;
+          best = i;
+        }
+      }
+      this.removeAt(best);
+    }
+  }
+}

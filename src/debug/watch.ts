@@ -1,0 +1,130 @@
+// Watchpoints: read / write / access on a byte range, linear or physical.
+//
+// How a hit is found exactly, at the instruction that made the access:
+// - If the CPU reports data accesses on its hooked path (`hooks.memoryAccess(linear, physical,
+//   size, write)`), every kind is exact, including same-value writes and implicit accesses
+//   (pushes, string ops, interrupt frames).
+// - Otherwise write (and the write half of access) watchpoints compare the watched bytes before
+//   every instruction: a change seen before instruction N+1 was made by instruction N, so the
+//   stop is exact for every write that changes a byte; a write of the value already there is not
+//   seen. Read watchpoints need the CPU's access report.
+import { compileExpression, type EvalContext } from './expr.ts';
+import { peekPhysical, translate } from './linear.ts';
+import type { Watchpoint, WatchpointSpec } from './breakpoints.ts';
+import type { DebugCpuState, DebugMemory, WatchHit } from './types.ts';
+
+export class WatchpointTable {
+  private readonly byId = new Map<number, Watchpoint>();
+  private enabled: Watchpoint[] = [];
+
+  constructor(private readonly nextId: () => number) {}
+
+  add(spec: WatchpointSpec, mem: DebugMemory, state: DebugCpuState): Watchpoint {
+    if (!(spec.length >= 1 && spec.length <= 0x10000)) throw new RangeError(`watch length must be 1..65536, got ${spec.length}`);
+    const wp: Watchpoint = {
+      id: this.nextId(),
+      spec: { ...spec, address: spec.address >>> 0 },
+      enabled: spec.enabled ?? true,
+      hits: 0,
+      condition: spec.condition !== undefined ? compileExpression(spec.condition) : undefined,
+      shadow: new Uint8Array(spec.length),
+    };
+    this.byId.set(wp.id, wp);
+    this.resync(mem, state);
+    return wp;
+  }
+
+  remove(id: number): boolean {
+    const ok = this.byId.delete(id);
+    this.reindex();
+    return ok;
+  }
+
+  get(id: number): Watchpoint | undefined {
+    return this.byId.get(id);
+  }
+
+  setEnabled(id: number, on: boolean, mem: DebugMemory, state: DebugCpuState): boolean {
+    const wp = this.byId.get(id);
+    if (!wp) return false;
+    wp.enabled = on;
+    this.resync(mem, state);
+    return true;
+  }
+
+  list(): Watchpoint[] {
+    return [...this.byId.values()];
+  }
+
+  get active(): boolean {
+    return this.enabled.length > 0;
+  }
+
+  /** Re-reads every shadow copy (after a restore, a memory edit or an address-space switch we caused). */
+  resync(mem: DebugMemory, state: DebugCpuState): void {
+    this.reindex();
+    for (const wp of this.enabled) this.readInto(wp, mem, state, wp.shadow);
+  }
+
+  /** An access the CPU reported: the first enabled watchpoint it hits. */
+  onAccess(linear: number, physical: number, size: number, write: boolean, ctx: EvalContext): WatchHit | undefined {
+    for (const wp of this.enabled) {
+      const k = wp.spec.kind;
+      if (k === 'read' && write) continue;
+      if (k === 'write' && !write) continue;
+      const a = wp.spec.physical ? physical : linear;
+      if (a < 0) continue;
+      const lo = wp.spec.address;
+      const hi = lo + wp.spec.length;
+      if (a + size <= lo || a >= hi) continue;
+      if (wp.condition && !safeTrue(wp, ctx)) continue;
+      wp.hits++;
+      return { id: wp.id, kind: k, address: Math.max(a, lo) >>> 0 };
+    }
+    return undefined;
+  }
+
+  /** Value-change check for write/access watchpoints; updates the shadows. */
+  checkChanged(mem: DebugMemory, state: DebugCpuState, ctx: EvalContext, scratch = new Uint8Array(64)): WatchHit | undefined {
+    let hit: WatchHit | undefined;
+    for (const wp of this.enabled) {
+      if (wp.spec.kind === 'read') continue;
+      const now = scratch.length >= wp.spec.length ? scratch.subarray(0, wp.spec.length) : new Uint8Array(wp.spec.length);
+      this.readInto(wp, mem, state, now);
+      let first = -1;
+      for (let i = 0; i < now.length; i++) {
+        if (now[i] !== wp.shadow[i]) {
+          first = i;
+          break;
+        }
+      }
+      if (first < 0) continue;
+      wp.shadow.set(now);
+      if (hit || (wp.condition && !safeTrue(wp, ctx))) continue;
+      wp.hits++;
+      hit = { id: wp.id, kind: wp.spec.kind, address: (wp.spec.address + first) >>> 0 };
+    }
+    return hit;
+  }
+
+  private readInto(wp: Watchpoint, mem: DebugMemory, state: DebugCpuState, out: Uint8Array): void {
+    const base = wp.spec.address;
+    for (let i = 0; i < out.length; i++) {
+      const a = (base + i) >>> 0;
+      const p = wp.spec.physical ? a : translate(mem, state, a);
+      out[i] = p < 0 ? 0 : peekPhysical(mem, p);
+    }
+  }
+
+  private reindex(): void {
+    this.enabled = [...this.byId.values()].filter((w) => w.enabled);
+  }
+}
+
+function safeTrue(wp: Watchpoint, ctx: EvalContext): boolean {
+  try {
+    return wp.condition!(ctx) !== 0;
+  } catch {
+    return true; // an unevaluable condition stops, as for breakpoints
+  }
+}

@@ -1,0 +1,94 @@
+// Decoded blocks: straight-line runs of compiled instructions, up to a branch or the page end.
+// A block is cached under its physical start address (and code size) and remembers up to two
+// successor blocks by EIP, so hot loops go from block to block without a cache lookup.
+import { Decoded, decode } from '../../x86/decode.ts';
+import { DecodeError, RowFlag } from '../../x86/types.ts';
+import { PAGE_RAM } from '../memory.ts';
+import type { Cpu } from './cpu.ts';
+import { compile, endsBlock, type Exec } from './compile.ts';
+
+export interface BlockCache {
+  cacheBlock(page: number, key: number, b: Block, startOff: number, endOff: number): void;
+}
+
+const MAX_BLOCK = 200;
+
+export class Block {
+  valid = true;
+  /** False for blocks that are rebuilt on every visit (an instruction crosses into the next page). */
+  chainable = true;
+  epoch = -1;
+  nextEip1 = -1;
+  next1: Block | null = null;
+  nextEip2 = -1;
+  next2: Block | null = null;
+  constructor(
+    readonly fns: Exec[],
+    /** offs[i] = EIP offset of instruction i from the block start; offs[n] = the end. */
+    readonly offs: Int32Array,
+    readonly n: number,
+    readonly ipMask: number,
+  ) {}
+
+  link(eip: number, b: Block, epoch: number): void {
+    if (this.epoch !== epoch) {
+      this.epoch = epoch;
+      this.nextEip1 = this.nextEip2 = -1;
+      this.next1 = this.next2 = null;
+    }
+    if (this.nextEip1 === -1) {
+      this.nextEip1 = eip;
+      this.next1 = b;
+    } else {
+      this.nextEip2 = eip;
+      this.next2 = b;
+    }
+  }
+}
+
+const dec = new Decoded();
+
+/** Decodes and compiles the block at linear `lin` = physical `phys` for the CPU's current mode. */
+export function buildBlock(cpu: Cpu, lin: number, phys: number): Block {
+  const mem = cpu.memory;
+  const page = phys >>> 12;
+  const pageBase = phys & ~0xfff;
+  const startOff = phys & 0xfff;
+  const inRam = page < mem.size >>> 12 && mem.pageKind(page) === PAGE_RAM;
+  const ram = mem.ram;
+  const bits = cpu.code32 ? 32 : 16;
+  const fns: Exec[] = [];
+  const offs: number[] = [0];
+  let off = 0;
+  let crossed = false;
+  const fetch = (idx: number): number => {
+    const po = startOff + off + idx;
+    if (po < 4096) return inRam ? ram[pageBase + po]! : mem.read8(pageBase + po);
+    if (fns.length > 0) return -1; // leave a page-crossing instruction to start the next block
+    crossed = true;
+    return mem.read8(cpu.translate((lin + off + idx) | 0, false, cpu.cpl === 3));
+  };
+  for (;;) {
+    decode(dec, fetch, bits);
+    if (dec.error === DecodeError.TRUNCATED && fns.length > 0) break;
+    const bytes: number[] = [];
+    if (dec.row === null) {
+      for (let k = 0; k < Math.max(1, Math.min(dec.length, 15)); k++) {
+        const b = fetch(k);
+        if (b < 0) break;
+        bytes.push(b);
+      }
+    }
+    fns.push(compile(cpu, dec, bytes));
+    off += Math.max(dec.length, 1);
+    offs.push(off);
+    if (dec.row === null || endsBlock(dec)) break;
+    if (startOff + off >= 4096 || fns.length >= MAX_BLOCK) break;
+  }
+  const b = new Block(fns, Int32Array.from(offs), fns.length, cpu.code32 ? -1 : 0xffff);
+  if (crossed || !inRam) b.chainable = false;
+  else cpu.cacheBlock(page, startOff | (cpu.code32 ? 0x1000 : 0), b, startOff, Math.min(4096, startOff + off));
+  return b;
+}
+
+export { RowFlag };

@@ -1,0 +1,352 @@
+// The CPU: run loop, decoded-block cache, exception/interrupt dispatch, reset and state.
+// Execution model: straight-line blocks of pre-compiled closures (one per instruction, specialised
+// at decode time) cached per physical page and chained by successor EIP. The fast loop has no
+// per-instruction hook cost; with `hooks` set a twin loop calls beforeInstruction() each time.
+import type { IoBus, StopReason } from '../bus.ts';
+import type { Memory } from '../memory.ts';
+import type { Emitter } from '../../trace/emitter.ts';
+import { KIND_BIT } from '../../trace/schema.ts';
+import { CpuMmu } from '../mmu.ts';
+import { Block, buildBlock, type BlockCache } from './block.ts';
+import { deliver } from './transfer.ts';
+import { CS, F_IF, FAULT, CR0_PE, CR0_PG } from './state.ts';
+import { getState, setState, saveSnapshot, loadSnapshot, resetState, type CpuState } from './snapshot.ts';
+
+export type { CpuState, SegmentState } from './snapshot.ts';
+
+export interface CpuHooks {
+  /** Called before each instruction when hooks are attached (slow path). Return true to stop before executing it. */
+  beforeInstruction?(cpu: Cpu): boolean;
+}
+
+function contributory(v: number): boolean {
+  return v === 0 || (v >= 10 && v <= 13);
+}
+
+export class Cpu extends CpuMmu implements BlockCache {
+  hooks: CpuHooks | null = null;
+  /** Set once a triple fault shut the CPU down; cleared by reset(). */
+  shutdown = false;
+  /** Iterations the REP instruction ending the current block may run before the budget ends. */
+  repLimit = 1;
+  /** Decoded blocks per physical RAM page: key = offset | (code32 ? 0x1000 : 0). */
+  readonly pageBlocks: (Map<number, Block> | undefined)[];
+  /** Per RAM page: bit k set when decoded code covers bytes [k*128, k*128+127]. */
+  readonly codeChunks: Uint32Array;
+  /** The last mode reported in a 'mode' event (CR0.PE | CR0.PG bits). */
+  lastMode = 0;
+
+  constructor(memory: Memory, io: IoBus, emitter: Emitter) {
+    super(memory, io, emitter);
+    this.pageBlocks = new Array(memory.size >>> 12);
+    this.codeChunks = new Uint32Array(memory.size >>> 12);
+    memory.onCodeWrite = (page) => this.invalidatePage(page);
+    this.reset();
+  }
+
+  reset(): void {
+    resetState(this);
+    this.shutdown = false;
+    this.lastMode = 0;
+    this.flushTlb();
+  }
+
+  requestStop(): void {
+    this.stopRequested = true;
+    this.stopBlock = 1;
+  }
+
+  interruptCheck(): void {
+    this.intrPending = true;
+    this.stopBlock = 1;
+  }
+
+  getState(): CpuState {
+    return getState(this);
+  }
+  setState(s: CpuState): void {
+    setState(this, s);
+  }
+  saveSnapshot(): unknown {
+    return saveSnapshot(this);
+  }
+  loadSnapshot(s: unknown): void {
+    loadSnapshot(this, s);
+  }
+
+  // ---- decoded-code invalidation ---------------------------------------------------------------
+
+  override codeWrite(p: number, size: number): void {
+    const page = p >>> 12;
+    const first = (p & 0xfff) >>> 7, last = ((p & 0xfff) + size - 1) >>> 7;
+    const chunks = this.codeChunks[page]!;
+    if ((chunks >>> first) & 1 || (last < 32 && (chunks >>> last) & 1)) this.invalidatePage(page);
+  }
+
+  invalidatePage(page: number): void {
+    const map = this.pageBlocks[page];
+    if (map !== undefined) {
+      for (const b of map.values()) b.valid = false;
+      this.pageBlocks[page] = undefined;
+    }
+    this.codeChunks[page] = 0;
+    this.codePages[page] = 0;
+    this.stopBlock = 1;
+  }
+
+  /** Registers a freshly built block in the page cache. */
+  cacheBlock(page: number, key: number, b: Block, startOff: number, endOff: number): void {
+    let map = this.pageBlocks[page];
+    if (map === undefined) this.pageBlocks[page] = map = new Map();
+    map.set(key, b);
+    if (this.codePages[page] === 0) this.markCodePage(page);
+    let bits = 0;
+    for (let c = startOff >>> 7; c <= Math.min(31, (endOff - 1) >>> 7); c++) bits |= 1 << c;
+    this.codeChunks[page]! |= bits;
+  }
+
+  private lookupBlock(): Block {
+    const eip = this.eip;
+    if ((eip >>> 0) > this.segLimit[CS]!) this.raise(13, 0);
+    const lin = (this.segBase[CS]! + eip) | 0;
+    const e = this.tlb[lin >>> 12]!;
+    const phys = (e & this.rmask) === 1 ? (e & ~0xfff) | (lin & 0xfff) : this.translate(lin, false, this.cpl === 3);
+    const page = phys >>> 12;
+    if (page < this.pageBlocks.length) {
+      const map = this.pageBlocks[page];
+      if (map !== undefined) {
+        const b = map.get((phys & 0xfff) | (this.code32 ? 0x1000 : 0));
+        if (b !== undefined) return b;
+      }
+    }
+    return buildBlock(this, lin, phys);
+  }
+
+  // ---- the run loops ---------------------------------------------------------------------------
+
+  run(maxInstructions: number): StopReason {
+    const target = this.instructions + maxInstructions;
+    this.stopRequested = false;
+    for (;;) {
+      if (this.shutdown) return 'shutdown';
+      if (this.halted && !this.wake()) return 'halt';
+      if (this.intrPending && this.inhibit === 0 && (this.flags & F_IF) !== 0) this.serviceInterrupt();
+      if (this.shutdown) return 'shutdown';
+      if (this.instructions >= target) return 'budget';
+      if (this.hooks !== null) {
+        if (this.runHooked(target)) return 'stop';
+      } else this.runFast(target);
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        return 'stop';
+      }
+    }
+  }
+
+  /** Executes blocks until the budget ends or something needs the outer loop. */
+  private runFast(target: number): void {
+    let b: Block | null = null;
+    let prev: Block | null = null;
+    let i = 0;
+    let blockEip = 0;
+    try {
+      for (;;) {
+        blockEip = this.eip;
+        b = null;
+        if (prev !== null && prev.epoch === this.epoch) {
+          if (prev.nextEip1 === blockEip) b = prev.next1;
+          else if (prev.nextEip2 === blockEip) b = prev.next2;
+          if (b !== null && !b.valid) b = null;
+        }
+        if (b === null) {
+          i = -1;
+          b = this.lookupBlock();
+          if (prev !== null) prev.link(blockEip, b, this.epoch);
+        }
+        let n = b.n;
+        const left = target - this.instructions;
+        const inh = this.inhibit;
+        if (inh !== 0) n = 1;
+        if (n > left) n = left;
+        this.repLimit = left - n + 1;
+        const fns = b.fns, offs = b.offs, ipMask = b.ipMask;
+        for (i = 0; i < n; ) {
+          this.eip = (blockEip + offs[i + 1]!) & ipMask;
+          fns[i]!(this);
+          i++;
+          if (this.stopBlock !== 0) break;
+        }
+        this.instructions += i;
+        if (inh !== 0) this.inhibit = 0;
+        if (this.stopBlock !== 0) {
+          this.stopBlock = 0;
+          return;
+        }
+        if (this.instructions >= target || (this.intrPending && (this.flags & F_IF) !== 0)) return;
+        prev = b.chainable ? b : null;
+      }
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.stopBlock = 0;
+      if (i >= 0 && b !== null) {
+        this.instructions += i;
+        this.eip = (blockEip + b.offs[i]!) & b.ipMask;
+        if (this.inhibit !== 0) this.inhibit = 0;
+      }
+      this.exception(this.excVector, this.excHasCode, this.excCode);
+    }
+  }
+
+  /** The hooked twin of runFast: beforeInstruction() before every instruction. Returns true to stop. */
+  private runHooked(target: number): boolean {
+    const hooks = this.hooks!;
+    let b: Block | null = null;
+    let i = 0;
+    let blockEip = 0;
+    try {
+      for (;;) {
+        blockEip = this.eip;
+        i = -1;
+        b = this.lookupBlock();
+        let n = b.n;
+        const left = target - this.instructions;
+        const inh = this.inhibit;
+        if (inh !== 0) n = 1;
+        if (n > left) n = left;
+        this.repLimit = left - n + 1;
+        const fns = b.fns, offs = b.offs, ipMask = b.ipMask;
+        for (i = 0; i < n; ) {
+          this.eip = (blockEip + offs[i]!) & ipMask;
+          // A spot for physical/linear watch callbacks: they belong here, next to the hook.
+          if (hooks.beforeInstruction !== undefined && hooks.beforeInstruction(this)) {
+            this.instructions += i;
+            return true;
+          }
+          this.eip = (blockEip + offs[i + 1]!) & ipMask;
+          fns[i]!(this);
+          i++;
+          if (this.stopBlock !== 0) break;
+        }
+        this.instructions += i;
+        if (inh !== 0) this.inhibit = 0;
+        if (this.stopBlock !== 0) {
+          this.stopBlock = 0;
+          return false;
+        }
+        if (this.instructions >= target || (this.intrPending && (this.flags & F_IF) !== 0)) return false;
+      }
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.stopBlock = 0;
+      if (i >= 0 && b !== null) {
+        this.instructions += i;
+        this.eip = (blockEip + b.offs[i]!) & b.ipMask;
+        if (this.inhibit !== 0) this.inhibit = 0;
+      }
+      this.exception(this.excVector, this.excHasCode, this.excCode);
+      return false;
+    }
+  }
+
+  // ---- interrupts and exceptions ---------------------------------------------------------------
+
+  /** HLT: wakes when an interrupt can be taken. */
+  private wake(): boolean {
+    if ((this.flags & F_IF) === 0 || this.pic === null || !this.pic.hasInterrupt()) return false;
+    this.halted = false;
+    this.intrPending = true;
+    return true;
+  }
+
+  private serviceInterrupt(): void {
+    const pic = this.pic;
+    if (pic === null || !pic.hasInterrupt()) {
+      this.intrPending = false;
+      return;
+    }
+    const vector = pic.acknowledge() & 0xff;
+    this.halted = false;
+    if ((this.emitter.mask & KIND_BIT.interrupt) !== 0) this.emitter.emit('interrupt', { vector, source: 'pic' });
+    try {
+      deliver(this, vector, 2, false, 0);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      this.exception(this.excVector, this.excHasCode, this.excCode);
+    }
+    this.stopBlock = 0;
+  }
+
+  /** INT n / INT3 / INTO: called by the instruction with EIP at the next instruction. */
+  softwareInterrupt(vector: number): void {
+    if ((this.emitter.mask & KIND_BIT.interrupt) !== 0) this.emitter.emit('interrupt', { vector, source: 'software' });
+    deliver(this, vector, 1, false, 0);
+    this.stopBlock = 1;
+  }
+
+  /** Delivers an exception with the double- and triple-fault rules (SDM vol. 3, table 6-5). */
+  exception(vector: number, hasCode: boolean, code: number): void {
+    let first = -1;
+    for (;;) {
+      this.emitException(vector, hasCode, code);
+      try {
+        deliver(this, vector, 0, hasCode, code);
+        this.stopBlock = 0;
+        return;
+      } catch (e) {
+        if (e !== FAULT) throw e;
+        const second = this.excVector;
+        if (vector === 8) {
+          this.tripleFault();
+          return;
+        }
+        first = vector;
+        if ((contributory(first) && contributory(second)) || (first === 14 && (second === 14 || contributory(second)))) {
+          vector = 8;
+          hasCode = true;
+          code = 0;
+        } else {
+          vector = second;
+          hasCode = this.excHasCode;
+          code = this.excCode;
+        }
+      }
+    }
+  }
+
+  private emitException(vector: number, hasCode: boolean, code: number): void {
+    const em = this.emitter;
+    if ((em.mask & KIND_BIT.exception) !== 0) {
+      em.emit('exception', hasCode
+        ? { vector, errorCode: code, eip: this.eip >>> 0, cs: this.segSel[CS]! }
+        : { vector, eip: this.eip >>> 0, cs: this.segSel[CS]! });
+    }
+    if (vector === 14 && (em.mask & KIND_BIT.pagefault) !== 0) {
+      em.emit('pagefault', { outcome: 'bare', linear: this.cr2 >>> 0, errorCode: code, eip: this.eip >>> 0 });
+    }
+  }
+
+  private tripleFault(): void {
+    this.shutdown = true;
+    this.stopBlock = 0;
+    if ((this.emitter.mask & KIND_BIT.shutdown) !== 0) this.emitter.emit('shutdown', { reason: 'triple-fault' });
+  }
+
+  /** Emits a 'mode' event when CR0.PE or CR0.PG changed. */
+  modeChanged(): void {
+    const m = this.cr0 & (CR0_PE | CR0_PG);
+    if (m === this.lastMode) return;
+    this.lastMode = m;
+    if ((this.emitter.mask & KIND_BIT.mode) !== 0) {
+      this.emitter.emit('mode', { mode: (m & CR0_PE) !== 0 ? 'protected' : 'real', paging: (m & CR0_PG) !== 0, cr0: this.cr0 >>> 0 });
+    }
+  }
+
+  /** #UD for bytes the CPU does not implement, with a warning event naming them. */
+  undefinedOpcode(bytes: number[], eip: number): never {
+    if ((this.emitter.mask & KIND_BIT.warning) !== 0) {
+      const hex = bytes.map((x) => x.toString(16).padStart(2, '0')).join(' ');
+      this.emitter.emit('warning', { message: `#UD: unsupported or invalid instruction bytes ${hex}`, eip: eip >>> 0, bytes });
+    }
+    return this.raise(6);
+  }
+}

@@ -1,0 +1,169 @@
+// Chrome trace-event JSON (opens in Perfetto's UI and chrome://tracing).
+// VMs are processes (pid = vm + 2), the hypervisor is process 1; vCPUs are threads (tid = vcpu + 1).
+// An exit is a complete ('X') slice on its vCPU from the exit to the next entry, and the
+// hypervisor's handling of it a slice on the hypervisor's "exit handlers" thread; scheduling
+// decisions are slices on the hypervisor's "scheduler" thread; everything else (page faults,
+// shadow operations, ...) is an instant ('i') event. ts and dur are in ticks (virtual time): the
+// viewer's unit (µs) stands for one tick. Streaming: push() returns what can be written now.
+import { SCHEMA_VERSION, type EventOf, type TraceEvent } from './schema.ts';
+import type { TraceParams } from './ndjson.ts';
+
+export interface ChromeEvent {
+  name: string;
+  ph: 'X' | 'i' | 'M';
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  cat?: string;
+  s?: 't' | 'p' | 'g';
+  args?: Record<string, unknown>;
+}
+
+export const HYPERVISOR_PID = 1;
+const HANDLER_TID = 1;
+const SCHEDULER_TID = 1000;
+
+export const pidOf = (vm: number): number => vm + 2;
+export const tidOf = (vcpu: number): number => vcpu + 1;
+
+const hex = (n: number): string => '0x' + n.toString(16);
+
+function ownFields(ev: TraceEvent): Record<string, unknown> {
+  const { seq, tick: _t, vm: _v, vcpu: _c, kind: _k, ...rest } = ev;
+  return { seq, ...rest };
+}
+
+function instantName(ev: TraceEvent): string {
+  switch (ev.kind) {
+    case 'pagefault':
+      return `#PF ${ev.outcome} ${hex(ev.linear)}`;
+    case 'shadow':
+      return `shadow ${ev.op}`;
+    case 'exception':
+      return `exception ${ev.vector}`;
+    case 'interrupt':
+      return `interrupt ${ev.vector} (${ev.source})`;
+    case 'io':
+      return `${ev.dir} ${hex(ev.port)}`;
+    case 'tlb':
+      return `tlb ${ev.op}`;
+    case 'walk':
+      return `walk ${ev.dimension} L${ev.level}`;
+    case 'mode':
+      return `mode ${ev.mode}${ev.paging ? '+paging' : ''}`;
+    default:
+      return ev.kind;
+  }
+}
+
+export class PerfettoConverter {
+  private named = new Set<string>();
+  private openExits = new Map<string, EventOf<'exit'>>();
+  private running: EventOf<'sched'> | null = null;
+  /** The latest exit whose handler slice is not written yet (it ends at the next hypervisor activity at the latest). */
+  private handling: EventOf<'exit'> | null = null;
+  /** Per thread: the end of the latest slice, to keep slices nested or sequential. */
+  private busyUntil = new Map<string, number>();
+  private lastTick = 0;
+
+  push(ev: TraceEvent): ChromeEvent[] {
+    const out: ChromeEvent[] = [];
+    this.lastTick = Math.max(this.lastTick, ev.tick);
+    const pid = pidOf(ev.vm);
+    const tid = tidOf(ev.vcpu);
+    this.nameThread(out, pid, tid, ev.vm < 0 ? `cpu ${ev.vcpu}` : `vCPU ${ev.vcpu}`);
+    const key = `${ev.vm}:${ev.vcpu}`;
+    if (ev.kind === 'exit') {
+      const pending = this.openExits.get(key);
+      if (pending) this.closeExit(out, pending, Math.min(pending.tick + pending.cycles, ev.tick), {});
+      this.closeHandler(out, ev.tick);
+      this.handling = ev;
+      this.openExits.set(key, ev);
+    } else if (ev.kind === 'entry') {
+      if (this.handling && this.handling.vm === ev.vm && this.handling.vcpu === ev.vcpu) this.closeHandler(out, ev.tick);
+      const pending = this.openExits.get(key);
+      if (pending) {
+        this.openExits.delete(key);
+        this.closeExit(out, pending, ev.tick, ev.injectedVector === undefined ? {} : { injectedVector: ev.injectedVector });
+      }
+    } else if (ev.kind === 'sched') {
+      this.nameThread(out, HYPERVISOR_PID, SCHEDULER_TID, 'scheduler');
+      if (this.running) this.closeSched(out, this.running, ev.tick);
+      this.running = ev;
+    } else {
+      out.push({ name: instantName(ev), cat: ev.kind, ph: 'i', s: 't', ts: ev.tick, pid, tid, args: ownFields(ev) });
+    }
+    return out;
+  }
+
+  /** Closes what is still open at the end of the trace. */
+  finish(): ChromeEvent[] {
+    const out: ChromeEvent[] = [];
+    this.closeHandler(out, Infinity);
+    for (const exit of this.openExits.values()) this.closeExit(out, exit, exit.tick + exit.cycles, { unfinished: true });
+    this.openExits.clear();
+    if (this.running) this.closeSched(out, this.running, this.lastTick);
+    this.running = null;
+    return out;
+  }
+
+  private closeExit(out: ChromeEvent[], exit: EventOf<'exit'>, end: number, extra: Record<string, unknown>): void {
+    const pid = pidOf(exit.vm);
+    const args = { ...ownFields(exit), ...extra };
+    this.slice(out, { name: `exit ${exit.reason}`, cat: 'exit', pid, tid: tidOf(exit.vcpu), ts: exit.tick, dur: end - exit.tick, args });
+  }
+
+  /** Writes the pending handler slice: `cycles` long, but over by `limit` (the next exit or the entry). */
+  private closeHandler(out: ChromeEvent[], limit: number): void {
+    const exit = this.handling;
+    if (!exit) return;
+    this.handling = null;
+    this.nameThread(out, HYPERVISOR_PID, HANDLER_TID, 'exit handlers');
+    const dur = Math.max(0, Math.min(exit.cycles, limit - exit.tick));
+    const name = `handle ${exit.reason} (VM ${exit.vm})`;
+    this.slice(out, { name, cat: 'handler', pid: HYPERVISOR_PID, tid: HANDLER_TID, ts: exit.tick, dur, args: ownFields(exit) });
+  }
+
+  private closeSched(out: ChromeEvent[], s: EventOf<'sched'>, end: number): void {
+    const name = s.to < 0 ? 'idle' : `VM ${s.to}`;
+    this.slice(out, { name, cat: 'sched', pid: HYPERVISOR_PID, tid: SCHEDULER_TID, ts: s.tick, dur: Math.max(0, end - s.tick), args: ownFields(s) });
+  }
+
+  /** Adds an 'X' slice, trimmed so that it never half-overlaps the thread's previous slice. */
+  private slice(out: ChromeEvent[], e: Omit<ChromeEvent, 'ph'> & { ts: number; dur: number }): void {
+    const thread = `${e.pid}:${e.tid}`;
+    const busy = this.busyUntil.get(thread) ?? 0;
+    let dur = Math.max(0, e.dur);
+    if (e.ts < busy && e.ts + dur > busy) dur = busy - e.ts;
+    this.busyUntil.set(thread, Math.max(busy, e.ts + dur));
+    out.push({ ...e, ph: 'X', dur });
+  }
+
+  private nameThread(out: ChromeEvent[], pid: number, tid: number, name: string): void {
+    if (!this.named.has(`${pid}`)) {
+      this.named.add(`${pid}`);
+      const processName = pid === HYPERVISOR_PID ? 'hypervisor' : `VM ${pid - 2}`;
+      out.push({ name: 'process_name', ph: 'M', pid, tid: 0, args: { name: processName } });
+      out.push({ name: 'process_sort_index', ph: 'M', pid, tid: 0, args: { sort_index: pid } });
+    }
+    if (!this.named.has(`${pid}:${tid}`)) {
+      this.named.add(`${pid}:${tid}`);
+      out.push({ name: 'thread_name', ph: 'M', pid, tid, args: { name } });
+    }
+  }
+}
+
+/** The top-level object minus traceEvents. */
+export function perfettoEnvelope(params: TraceParams): { displayTimeUnit: 'ns'; otherData: Record<string, unknown> } {
+  return { displayTimeUnit: 'ns', otherData: { 'vizor-trace': SCHEMA_VERSION, timeUnit: 'tick (virtual time); the viewer shows 1 tick as 1 us', params } };
+}
+
+/** A whole trace as a Chrome trace-event JSON object. */
+export function toPerfetto(events: Iterable<TraceEvent>, params: TraceParams = {}) {
+  const conv = new PerfettoConverter();
+  const traceEvents: ChromeEvent[] = [];
+  for (const ev of events) traceEvents.push(...conv.push(ev));
+  traceEvents.push(...conv.finish());
+  return { ...perfettoEnvelope(params), traceEvents };
+}

@@ -1,0 +1,124 @@
+// `vizor trace summary`: the table a teacher puts on a slide — events by kind, exits by reason,
+// events by VM, virtual time spent in each VM and in the hypervisor, the top faulting addresses.
+// Built incrementally (add one event at a time) so the CLI can stream files of any size.
+import { EVENT_KINDS, type EventKind, type PageFaultOutcome, type TraceEvent } from './schema.ts';
+import type { TraceParams } from './ndjson.ts';
+
+const OUTCOMES: readonly PageFaultOutcome[] = ['bare', 'hidden', 'injected', 'ept-violation'];
+
+export interface FaultCount {
+  linear: number;
+  count: number;
+  outcomes: Record<PageFaultOutcome, number>;
+}
+
+export interface TraceSummary {
+  events: number;
+  firstTick: number;
+  lastTick: number;
+  byKind: Map<EventKind, number>;
+  byExitReason: Map<string, { count: number; cycles: number }>;
+  /** Event counts per VM (-1 = hypervisor). */
+  byVm: Map<number, number>;
+  /** Ticks spent running each VM (-1 = in the hypervisor, between an exit and the next entry). */
+  timeByVm: Map<number, number>;
+  faults: Map<number, FaultCount>;
+}
+
+const bump = <K>(m: Map<K, number>, k: K, by = 1): void => {
+  m.set(k, (m.get(k) ?? 0) + by);
+};
+
+export class SummaryBuilder {
+  private s: TraceSummary = {
+    events: 0,
+    firstTick: 0,
+    lastTick: 0,
+    byKind: new Map(),
+    byExitReason: new Map(),
+    byVm: new Map(),
+    timeByVm: new Map(),
+    faults: new Map(),
+  };
+  /** Who owns the CPU right now: a VM index, or -1 for the hypervisor. */
+  private running: number | undefined;
+
+  add(ev: TraceEvent): void {
+    const s = this.s;
+    if (s.events === 0) s.firstTick = s.lastTick = ev.tick;
+    s.events++;
+    bump(s.byKind, ev.kind);
+    bump(s.byVm, ev.vm);
+    if (this.running !== undefined && ev.tick > s.lastTick) bump(s.timeByVm, this.running, ev.tick - s.lastTick);
+    s.lastTick = Math.max(s.lastTick, ev.tick);
+    if (ev.kind === 'exit') {
+      const r = s.byExitReason.get(ev.reason) ?? { count: 0, cycles: 0 };
+      r.count++;
+      r.cycles += ev.cycles;
+      s.byExitReason.set(ev.reason, r);
+      this.running = -1;
+    } else if (ev.kind === 'entry') {
+      this.running = ev.vm;
+    } else {
+      this.running ??= ev.vm;
+      if (ev.kind === 'pagefault') {
+        const f = s.faults.get(ev.linear) ?? { linear: ev.linear, count: 0, outcomes: { bare: 0, hidden: 0, injected: 0, 'ept-violation': 0 } };
+        f.count++;
+        f.outcomes[ev.outcome]++;
+        s.faults.set(ev.linear, f);
+      }
+    }
+  }
+
+  result(): TraceSummary {
+    return this.s;
+  }
+}
+
+export function summarize(events: Iterable<TraceEvent>): TraceSummary {
+  const b = new SummaryBuilder();
+  for (const ev of events) b.add(ev);
+  return b.result();
+}
+
+/** Lays out rows as columns: the first left-aligned, the rest right-aligned. */
+function table(title: string, head: string[], rows: string[][]): string {
+  const all = [head, ...rows];
+  const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
+  const line = (r: string[]) => '  ' + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  return [title, line(head), ...(rows.length > 0 ? rows.map(line) : ['  (none)'])].join('\n');
+}
+
+const pct = (n: number, total: number): string => (total === 0 ? '-' : `${((100 * n) / total).toFixed(1)}%`);
+const num = (n: number): string => n.toLocaleString('en-US');
+const vmName = (vm: number): string => (vm < 0 ? 'hypervisor' : `VM ${vm}`);
+const hex8 = (n: number): string => '0x' + n.toString(16).padStart(8, '0');
+
+export function formatSummary(s: TraceSummary, opts: { file?: string; params?: TraceParams; top?: number } = {}): string {
+  const out: string[] = [];
+  const span = s.lastTick - s.firstTick;
+  out.push(`trace ${opts.file ?? ''}`.trimEnd());
+  out.push(`  ${num(s.events)} events, ticks ${num(s.firstTick)}..${num(s.lastTick)} (${num(span)} ticks)`);
+  const params = Object.entries(opts.params ?? {});
+  if (params.length > 0) out.push(`  params: ${params.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}`);
+
+  const kinds = EVENT_KINDS.filter((k) => s.byKind.has(k)).sort((a, b) => s.byKind.get(b)! - s.byKind.get(a)!);
+  out.push('', table('Events by kind', ['kind', 'events', '%'], kinds.map((k) => [k, num(s.byKind.get(k)!), pct(s.byKind.get(k)!, s.events)])));
+
+  const exits = [...s.byExitReason].sort((a, b) => b[1].count - a[1].count);
+  const totalExits = exits.reduce((n, [, r]) => n + r.count, 0);
+  out.push('', table('Exits by reason', ['reason', 'exits', '%', 'cycles', 'avg cycles'],
+    exits.map(([reason, r]) => [reason, num(r.count), pct(r.count, totalExits), num(r.cycles), num(Math.round(r.cycles / r.count))])));
+
+  const vms = [...s.byVm.keys()].sort((a, b) => a - b);
+  out.push('', table('Events by VM', ['vm', 'events', '%'], vms.map((vm) => [vmName(vm), num(s.byVm.get(vm)!), pct(s.byVm.get(vm)!, s.events)])));
+
+  const timed = [...s.timeByVm.keys()].sort((a, b) => a - b);
+  out.push('', table('Time (virtual ticks)', ['where', 'ticks', '%'], timed.map((vm) => [vmName(vm), num(s.timeByVm.get(vm)!), pct(s.timeByVm.get(vm)!, span)])));
+
+  const top = [...s.faults.values()].sort((a, b) => b.count - a.count || a.linear - b.linear).slice(0, opts.top ?? 10);
+  const used = OUTCOMES.filter((o) => top.some((f) => f.outcomes[o] > 0));
+  out.push('', table(`Top faulting addresses (of ${num(s.faults.size)})`, ['linear', 'faults', ...used],
+    top.map((f) => [hex8(f.linear), num(f.count), ...used.map((o) => num(f.outcomes[o]))])));
+  return out.join('\n') + '\n';
+}

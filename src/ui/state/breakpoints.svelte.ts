@@ -1,0 +1,59 @@
+// Source breakpoints: file:line with an optional condition, resolved to addresses through the
+// assembler's map (the first instruction emitted for that line, or the next line that has one).
+import type { AsmMap } from '../../worker/protocol.ts';
+
+export interface SourceBreakpoint {
+  id: number;
+  file: string;
+  line: number;
+  condition: string;
+  enabled: boolean;
+}
+
+export interface ResolvedBreakpoint {
+  id: number;
+  address: number;
+  condition?: string;
+  enabled: boolean;
+}
+
+export class Breakpoints {
+  list = $state<SourceBreakpoint[]>([]);
+  private nextId = 1;
+
+  has(file: string, line: number): boolean {
+    return this.list.some((b) => b.file === file && b.line === line);
+  }
+
+  at(file: string, line: number): SourceBreakpoint | undefined {
+    return this.list.find((b) => b.file === file && b.line === line);
+  }
+
+  toggle(file: string, line: number): void {
+    if (this.has(file, line)) this.list = this.list.filter((b) => !(b.file === file && b.line === line));
+    else this.list.push({ id: this.nextId++, file, line, condition: '', enabled: true });
+  }
+
+  remove(id: number): void {
+    this.list = this.list.filter((b) => b.id !== id);
+  }
+
+  setCondition(id: number, condition: string): void {
+    const b = this.list.find((x) => x.id === id);
+    if (b) b.condition = condition;
+  }
+
+  /** Addresses for the worker; breakpoints on lines with no code move to the next line that has some. */
+  resolve(map: AsmMap | null): ResolvedBreakpoint[] {
+    if (!map) return [];
+    const out: ResolvedBreakpoint[] = [];
+    for (const b of this.list) {
+      const candidates = map.lines.filter((l) => l.code && l.file === b.file && l.line >= b.line);
+      if (candidates.length === 0) continue;
+      const line = Math.min(...candidates.map((l) => l.line));
+      const first = candidates.filter((l) => l.line === line).sort((x, y) => x.address - y.address)[0];
+      out.push({ id: b.id, address: first.address, condition: b.condition || undefined, enabled: b.enabled });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,64 @@
+// User settings that outlive a page load: theme, presenter mode, speed, machine configuration.
+import type { MachineConfig, SpeedSetting } from '../../worker/protocol.ts';
+
+export type ThemeChoice = 'system' | 'light' | 'dark';
+
+const KEY = 'vizor.settings.v1';
+
+/** Speed slider positions: 1 = one instruction per second (animated) … the last = full speed. */
+export const SPEEDS: { label: string; speed: SpeedSetting }[] = [
+  { label: '1 instr/s', speed: { kind: 'animate', instructionsPerSecond: 1 } },
+  { label: '4 instr/s', speed: { kind: 'animate', instructionsPerSecond: 4 } },
+  { label: '20 instr/s', speed: { kind: 'animate', instructionsPerSecond: 20 } },
+  { label: '100 instr/s', speed: { kind: 'animate', instructionsPerSecond: 100 } },
+  { label: 'full speed', speed: { kind: 'full' } },
+];
+
+interface Stored {
+  theme: ThemeChoice;
+  presenter: boolean;
+  speedIndex: number;
+  machine: MachineConfig;
+}
+
+export interface StorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+export class Settings {
+  theme = $state<ThemeChoice>('system');
+  presenter = $state(false);
+  speedIndex = $state(SPEEDS.length - 1);
+  machine = $state<MachineConfig>({ memoryMiB: 32, boot: { kind: 'multiboot' } });
+  /** What the system prefers (prefers-color-scheme), kept current by the app. */
+  systemDark = $state(false);
+
+  readonly dark = $derived(this.theme === 'dark' || (this.theme === 'system' && this.systemDark));
+  readonly speed = $derived(SPEEDS[this.speedIndex].speed);
+
+  constructor(private readonly storage: StorageLike | null = null) {
+    const raw = storage?.getItem(KEY);
+    if (!raw) return;
+    try {
+      const s = JSON.parse(raw) as Partial<Stored>;
+      if (s.theme === 'light' || s.theme === 'dark' || s.theme === 'system') this.theme = s.theme;
+      if (typeof s.presenter === 'boolean') this.presenter = s.presenter;
+      if (typeof s.speedIndex === 'number' && s.speedIndex >= 0 && s.speedIndex < SPEEDS.length) this.speedIndex = s.speedIndex;
+      if (s.machine && typeof s.machine.memoryMiB === 'number') this.machine = s.machine;
+    } catch {
+      // A damaged entry is ignored: defaults are fine.
+    }
+  }
+
+  /** Cycles system → light → dark → system. */
+  toggleTheme(): void {
+    this.theme = this.theme === 'system' ? (this.systemDark ? 'light' : 'dark') : this.theme === 'light' ? 'dark' : 'light';
+    this.save();
+  }
+
+  save(): void {
+    const s: Stored = { theme: this.theme, presenter: this.presenter, speedIndex: this.speedIndex, machine: $state.snapshot(this.machine) };
+    this.storage?.setItem(KEY, JSON.stringify(s));
+  }
+}

@@ -1,0 +1,320 @@
+// The machine host: owns one Engine, answers the UI's requests and runs the machine in bounded
+// slices so the worker's message queue is looked at every few milliseconds (pause answers within
+// 100 ms even at full speed). Independent of the Worker global, so tests drive it directly.
+import type { Core } from './core.ts';
+import { Engine, type Outcome } from './engine.ts';
+import type {
+  BootModeSpec, CpuView, DisasmLine, MachineConfig, MachineSnapshotView, Region, RegionBytes, Request, SpeedSetting,
+  StopReason, WorkerMessage, AsmMap,
+} from './protocol.ts';
+import { linearToPhysical, translate } from './walk.ts';
+
+export type Post = (msg: WorkerMessage, transfer?: Transferable[]) => void;
+/** Runs fn soon, after pending messages have been handled. */
+export type Schedule = (fn: () => void, delayMs: number) => void;
+
+const SLICE_MS = 8; // wall time of one full-speed slice
+const FRAME_MS = 100; // how often a running machine sends a frame to the views
+const STEP_BUDGET = 50_000_000; // step over/out give up (and stop) after this many instructions
+
+function bootMode(b: BootModeSpec): unknown {
+  return b.kind === 'flat' ? { kind: 'flat', address: b.address } : { kind: b.kind };
+}
+
+function resolveBase(r: Region, cpu: CpuView): number {
+  switch (r.relativeTo) {
+    case undefined: return 0;
+    case 'esp': return cpu.ss.base + cpu.esp;
+    case 'eip': return cpu.cs.base + cpu.eip;
+    case 'gdtr': return cpu.gdtr.base;
+    case 'idtr': return cpu.idtr.base;
+    case 'tr': return cpu.tr.base;
+    case 'cr3': return cpu.cr3 & 0xfffff000;
+  }
+}
+
+export class MachineHost {
+  private engine: Engine | null = null;
+  private map: AsmMap | null = null;
+  private regions: Region[] = [];
+  private breakpoints: Extract<Request, { type: 'breakpoints' }>['list'] = [];
+  private speed: SpeedSetting = { kind: 'full' };
+  private running = false;
+  private sliceBudget = 20_000;
+  private lastFrame = 0;
+  private lastProgress = { at: 0, instructions: 0 };
+  private serialSent = 0;
+  private reloaded: { image: Uint8Array; config: MachineConfig } | null = null;
+
+  constructor(
+    private readonly core: Core,
+    private readonly post: Post,
+    private readonly schedule: Schedule,
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    post({ type: 'ready', core: core.status });
+  }
+
+  handle(req: Request): void {
+    try {
+      this.dispatch(req);
+    } catch (e) {
+      this.running = false;
+      this.post({ type: 'error', message: (e as Error).message });
+    }
+  }
+
+  private dispatch(req: Request): void {
+    switch (req.type) {
+      case 'assemble': {
+        const r = this.core.assemble(req.files, req.main);
+        return this.post({ type: 'assembled', id: req.id, diagnostics: r.diagnostics, map: r.map, size: r.bytes?.length ?? 0 });
+      }
+      case 'load': {
+        const r = this.core.assemble(req.files, req.main);
+        if (!r.bytes) return this.post({ type: 'loaded', id: req.id, ok: false, diagnostics: r.diagnostics, map: r.map, error: 'the program has errors' });
+        this.map = r.map;
+        const error = this.boot(r.bytes, req.config);
+        this.post({ type: 'loaded', id: req.id, ok: !error, diagnostics: r.diagnostics, map: r.map, error });
+        if (!error) this.stopped('loaded', 'loaded and reset: the first instruction is about to run');
+        return;
+      }
+      case 'load-image': {
+        this.map = null;
+        const error = this.boot(req.image, req.config);
+        this.post({ type: 'loaded', id: req.id, ok: !error, diagnostics: [], map: null, error });
+        if (!error) this.stopped('loaded', `loaded ${req.name}`);
+        return;
+      }
+      case 'reset':
+        if (this.reloaded) {
+          this.boot(this.reloaded.image, this.reloaded.config);
+          this.stopped('loaded', 'reset: back to the first instruction');
+        }
+        return;
+      case 'breakpoints': {
+        this.breakpoints = req.list;
+        const errors = this.engine?.setBreakpoints(req.list) ?? [];
+        for (const message of errors) this.post({ type: 'error', message });
+        return;
+      }
+      case 'speed':
+        this.speed = req.speed;
+        return;
+      case 'watch':
+        this.regions = req.regions;
+        return;
+      case 'read':
+        return this.post({ type: 'memory', id: req.id, region: this.read(req.region) });
+      case 'translate': {
+        const e = this.need();
+        return this.post({ type: 'translation', id: req.id, translation: translate(req.linear, req.cr3, e.state().cr4, (a) => e.readPhys32(a)) });
+      }
+      case 'write-memory': {
+        const e = this.need();
+        const cpu = e.state();
+        req.bytes.forEach((b, i) => {
+          const p = req.space === 'physical' ? req.address + i : linearToPhysical(req.address + i, cpu.cr0, cpu.cr3, cpu.cr4, (a) => e.readPhys32(a));
+          if (p !== null) e.machine.memory.write8(p, b);
+        });
+        e.history.dropAfter(e.instructions);
+        return this.stopped('pause', 'memory changed');
+      }
+      case 'serial-in':
+        this.engine?.typeSerial(req.text);
+        return;
+      case 'key':
+        for (const code of req.scancodes) {
+          const kbd = this.engine?.machine.keyboard;
+          (kbd?.pressScancode ?? kbd?.feed)?.call(kbd, code);
+        }
+        return;
+      case 'pause':
+        if (this.running) {
+          this.running = false;
+          this.stopped('pause', 'paused');
+        }
+        return;
+      case 'continue':
+        return this.startRunning();
+      case 'step':
+        return this.step(req.kind);
+      case 'reverse-continue':
+        return this.finishStep(this.need().reverseContinue(), true);
+      case 'run-to':
+        return this.finishStep(this.need().runTo(req.address, STEP_BUDGET), false);
+      case 'seek': {
+        const e = this.need();
+        e.seek(Math.max(e.history.first?.instructions ?? 0, req.instructions));
+        return this.finishStep({ kind: 'target', detail: `jumped to instruction ${req.instructions}` }, true);
+      }
+    }
+  }
+
+  private need(): Engine {
+    if (!this.engine) throw new Error('no program is loaded');
+    return this.engine;
+  }
+
+  private boot(image: Uint8Array, config: MachineConfig): string | undefined {
+    this.running = false;
+    try {
+      const engine = new Engine(this.core, config.memoryMiB * 1024 * 1024);
+      engine.load(image, bootMode(config.boot));
+      engine.setBreakpoints(this.breakpoints);
+      this.engine = engine;
+      this.reloaded = { image, config };
+      this.serialSent = 0;
+      this.post({ type: 'console', device: 'serial', text: '', reset: true });
+      this.post({ type: 'events', binary: null, events: null, truncateAfterSeq: -1 });
+      return undefined;
+    } catch (e) {
+      this.engine = null;
+      return (e as Error).message;
+    }
+  }
+
+  private step(kind: 'into' | 'over' | 'out' | 'back'): void {
+    const e = this.need();
+    this.running = false;
+    if (kind === 'back') return this.finishStep(e.stepBack(), true);
+    const o = kind === 'into' ? e.stepInto() : kind === 'over' ? e.stepOver(STEP_BUDGET) : e.stepOut(STEP_BUDGET);
+    this.finishStep(o, false);
+  }
+
+  private finishStep(o: Outcome, wentBack: boolean): void {
+    if (wentBack) {
+      this.post({ type: 'events', binary: null, events: null, truncateAfterSeq: this.need().emitter.nextSeq - 1 - this.need().pendingEvents.length });
+      this.serialSent = -1; // resend the whole console
+    }
+    const reason: StopReason = o.kind === 'target' || o.kind === 'budget' ? 'step' : o.kind;
+    this.stopped(reason, o.detail);
+  }
+
+  private startRunning(): void {
+    const e = this.need();
+    if (e.finished) return this.stopped(e.finished.kind as StopReason, e.finished.detail);
+    if (this.running) return;
+    this.running = true;
+    this.lastProgress = { at: this.clock(), instructions: e.instructions };
+    this.post({ type: 'running', speed: this.speed });
+    this.schedule(() => this.slice(), 0);
+  }
+
+  /** One bounded piece of a run; re-schedules itself so requests (pause!) get in between. */
+  private slice(): void {
+    if (!this.running || !this.engine) return;
+    const e = this.engine;
+    const t0 = this.clock();
+    const animate = this.speed.kind === 'animate';
+    const budget = animate ? 1 : this.sliceBudget;
+    const o = e.run(budget);
+    const dt = this.clock() - t0;
+    if (!animate && o.kind === 'budget') {
+      // Aim each slice at SLICE_MS of wall time.
+      const rate = budget / Math.max(dt, 0.05);
+      this.sliceBudget = Math.max(1000, Math.min(5_000_000, Math.round(rate * SLICE_MS)));
+    }
+    if (o.kind !== 'budget') {
+      this.running = false;
+      return this.stopped(o.kind === 'target' ? 'run-to' : (o.kind as StopReason), o.detail);
+    }
+    this.flushOutput();
+    const now = this.clock();
+    if (animate || now - this.lastFrame >= FRAME_MS) {
+      this.lastFrame = now;
+      const ips = ((e.instructions - this.lastProgress.instructions) * 1000) / Math.max(1, now - this.lastProgress.at);
+      this.lastProgress = { at: now, instructions: e.instructions };
+      this.post({ type: 'progress', instructions: e.instructions, eip: e.state().eip, instructionsPerSecond: Math.round(ips) });
+      this.post({ type: 'frame', ...this.frame() });
+    }
+    const delay = this.speed.kind === 'animate' ? 1000 / Math.max(1, this.speed.instructionsPerSecond) : 0;
+    this.schedule(() => this.slice(), delay);
+  }
+
+  private flushOutput(): void {
+    const e = this.need();
+    if (this.serialSent < 0 || this.serialSent > e.serialLog.length) {
+      this.post({ type: 'console', device: 'serial', text: e.serialLog.map((c) => c.text).join(''), reset: true });
+    } else if (this.serialSent < e.serialLog.length) {
+      this.post({ type: 'console', device: 'serial', text: e.serialLog.slice(this.serialSent).map((c) => c.text).join(''), reset: false });
+    }
+    this.serialSent = e.serialLog.length;
+    if (e.pendingEvents.length > 0) {
+      this.post({ type: 'events', binary: null, events: e.pendingEvents.slice(-20_000), truncateAfterSeq: null });
+      e.pendingEvents = [];
+    }
+  }
+
+  private stopped(reason: StopReason, detail: string): void {
+    this.running = false;
+    this.flushOutput();
+    const f = this.frame();
+    this.post({ type: 'stopped', reason, detail, ...f });
+  }
+
+  private frame(): { snapshot: MachineSnapshotView; regions: RegionBytes[]; disasm: DisasmLine[]; canStepBack: boolean } {
+    const e = this.need();
+    const cpu = e.state();
+    const snapshot: MachineSnapshotView = {
+      cpu: JSON.parse(JSON.stringify(cpu)) as CpuView,
+      instructions: e.instructions,
+      vga: e.machine.vgaText(),
+      vgaCells: e.machine.memory.readBytes(0xb8000, 80 * 25 * 2),
+    };
+    const first = e.history.first;
+    return {
+      snapshot,
+      regions: this.regions.map((r) => this.read(r)),
+      disasm: this.disassemble(cpu),
+      canStepBack: !!first && e.instructions > first.instructions,
+    };
+  }
+
+  private read(wanted: Region): RegionBytes {
+    const e = this.need();
+    const cpu = e.state();
+    const region = { ...wanted, address: (resolveBase(wanted, cpu) + wanted.address) >>> 0 };
+    const bytes = new Uint8Array(region.length);
+    const pages = Math.ceil(((region.address & 0xfff) + region.length) / 4096);
+    const mapped: boolean[] = [];
+    for (let pg = 0; pg < pages; pg++) {
+      const pageLinear = ((region.address & ~0xfff) + pg * 4096) >>> 0;
+      const base = region.space === 'physical' ? pageLinear : linearToPhysical(pageLinear, cpu.cr0, cpu.cr3, cpu.cr4, (a) => e.readPhys32(a));
+      mapped.push(base !== null);
+      if (base === null) continue;
+      const from = Math.max(region.address, pageLinear);
+      const to = Math.min(region.address + region.length, pageLinear + 4096);
+      for (let a = from; a < to; a++) bytes[a - region.address] = e.machine.memory.read8((base + (a - pageLinear)) >>> 0);
+    }
+    return { key: region.key, address: region.address, space: region.space, bytes, mapped };
+  }
+
+  /** A screenful of instructions around EIP, starting from an instruction boundary the map knows. */
+  private disassemble(cpu: CpuView): DisasmLine[] {
+    const e = this.need();
+    const eip = e.linearEip(cpu);
+    const bits: 16 | 32 = (cpu.cr0 & 1) !== 0 && (cpu.cs.access & 0x400) !== 0 ? 32 : 16;
+    const code = this.map?.lines.filter((l) => l.code) ?? [];
+    let idx = code.findIndex((l) => l.address === eip);
+    let start = eip;
+    if (idx >= 0) start = code[Math.max(0, idx - 6)].address;
+    const labels = new Map((this.map?.symbols ?? []).map((s) => [s.address >>> 0, s.name]));
+    const out: DisasmLine[] = [];
+    let addr = start;
+    for (let n = 0; n < 24; n++) {
+      const bytes = this.read({ key: '', address: addr, length: 16, space: 'linear' }).bytes;
+      const d = this.core.decode(bytes, addr - cpu.cs.base, bits);
+      const length = d?.length ?? 1;
+      out.push({
+        address: addr,
+        bytes: Array.from(bytes.subarray(0, length), (b) => b.toString(16).padStart(2, '0')).join(' '),
+        text: d?.text ?? `db 0x${bytes[0].toString(16).padStart(2, '0')}`,
+        label: labels.get(addr),
+      });
+      addr += length;
+      idx = -1;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,201 @@
+// The typed message protocol between the UI and the machine worker: two discriminated unions,
+// one per direction. Everything here is plain data (structured-clone safe); big byte arrays travel
+// as transferable buffers. The UI never sees the CPU object, only snapshots and event batches.
+import type { TraceEvent } from '../trace/schema.ts';
+
+export interface SourceFile {
+  name: string;
+  text: string;
+}
+
+export type BootModeSpec =
+  | { kind: 'multiboot' }
+  | { kind: 'boot-sector' }
+  | { kind: 'flat'; address: number };
+
+export interface MachineConfig {
+  memoryMiB: number;
+  boot: BootModeSpec;
+}
+
+export interface Diagnostic {
+  file: string;
+  line: number; // 1-based
+  column: number; // 1-based
+  endColumn?: number;
+  severity: 'error' | 'warning';
+  message: string;
+}
+
+export interface SymbolInfo {
+  name: string;
+  address: number;
+  file?: string;
+  line?: number;
+  column?: number;
+}
+
+/** One emitted instruction or data item: where it is in memory and where it came from. */
+export interface LineInfo {
+  address: number;
+  length: number;
+  file: string;
+  line: number;
+  /** True for an instruction, false for data. */
+  code: boolean;
+}
+
+export interface AsmMap {
+  symbols: SymbolInfo[];
+  lines: LineInfo[];
+}
+
+/** Plain-data copies of the architectural state (same shape as the CPU's getState()). */
+export interface SegmentView {
+  selector: number;
+  base: number;
+  limit: number;
+  access: number;
+}
+
+export interface CpuView {
+  eax: number; ecx: number; edx: number; ebx: number; esp: number; ebp: number; esi: number; edi: number;
+  eip: number; eflags: number;
+  es: SegmentView; cs: SegmentView; ss: SegmentView; ds: SegmentView; fs: SegmentView; gs: SegmentView;
+  ldtr: SegmentView; tr: SegmentView;
+  gdtr: { base: number; limit: number };
+  idtr: { base: number; limit: number };
+  cr0: number; cr2: number; cr3: number; cr4: number;
+  halted: boolean;
+}
+
+export type Space = 'linear' | 'physical';
+
+/** A window of guest memory a view wants with every stop (disassembly, stack, memory, tables). */
+export interface Region {
+  key: string;
+  /** The address, or the offset from `relativeTo` (resolved by the worker at every stop). */
+  address: number;
+  length: number;
+  space: Space;
+  /** Follow a register: esp/eip (linear, with the segment base), gdtr/idtr/tr (table base), cr3 (the page directory, physical). */
+  relativeTo?: 'esp' | 'eip' | 'gdtr' | 'idtr' | 'tr' | 'cr3';
+}
+
+/** What a view reads: bytes, with `null` where the linear address does not translate. */
+export interface RegionBytes {
+  key: string;
+  address: number;
+  space: Space;
+  bytes: Uint8Array;
+  /** Bitmap per 4 KiB page of the window: false where the page was not mapped. */
+  mapped: boolean[];
+}
+
+export type StopReason =
+  | 'loaded'
+  | 'breakpoint'
+  | 'step'
+  | 'pause'
+  | 'run-to'
+  | 'history-start'
+  | 'halted'
+  | 'debug-exit'
+  | 'triple-fault'
+  | 'error';
+
+export interface MachineSnapshotView {
+  cpu: CpuView;
+  /** Instructions retired since load: the virtual time shown on the UI. */
+  instructions: number;
+  /** The 25 lines of the VGA text screen. */
+  vga: string[];
+  /** Raw VGA text memory (char, attribute pairs), 80×25×2 bytes, for colours. */
+  vgaCells: Uint8Array;
+}
+
+export type SpeedSetting = { kind: 'full' } | { kind: 'animate'; instructionsPerSecond: number };
+
+export type Request =
+  | { type: 'assemble'; id: number; files: SourceFile[]; main: string }
+  | { type: 'load'; id: number; files: SourceFile[]; main: string; config: MachineConfig }
+  | { type: 'load-image'; id: number; name: string; image: Uint8Array; config: MachineConfig }
+  | { type: 'continue' }
+  | { type: 'pause' }
+  | { type: 'step'; kind: 'into' | 'over' | 'out' | 'back' }
+  | { type: 'reverse-continue' }
+  | { type: 'run-to'; address: number }
+  | { type: 'reset' }
+  | { type: 'breakpoints'; list: { id: number; address: number; condition?: string; enabled: boolean }[] }
+  | { type: 'speed'; speed: SpeedSetting }
+  | { type: 'watch'; regions: Region[] }
+  | { type: 'read'; id: number; region: Region }
+  | { type: 'write-memory'; address: number; space: Space; bytes: Uint8Array }
+  | { type: 'serial-in'; text: string }
+  | { type: 'key'; scancodes: number[] }
+  | { type: 'translate'; id: number; linear: number; cr3: number }
+  | { type: 'seek'; instructions: number };
+
+export interface WalkStep {
+  level: 2 | 1;
+  /** Physical address of the entry read. */
+  address: number;
+  value: number;
+}
+
+export interface Translation {
+  linear: number;
+  steps: WalkStep[];
+  physical: number | null;
+  /** Why it failed (not present, reserved bit), or the page size on success. */
+  note: string;
+}
+
+export type Reply =
+  | { type: 'assembled'; id: number; diagnostics: Diagnostic[]; map: AsmMap | null; size: number }
+  | { type: 'loaded'; id: number; ok: boolean; diagnostics: Diagnostic[]; map: AsmMap | null; error?: string }
+  | { type: 'memory'; id: number; region: RegionBytes }
+  | { type: 'translation'; id: number; translation: Translation };
+
+export type Notice =
+  | { type: 'ready'; core: CoreStatus }
+  | { type: 'running'; speed: SpeedSetting }
+  | {
+      type: 'stopped';
+      reason: StopReason;
+      detail: string;
+      snapshot: MachineSnapshotView;
+      regions: RegionBytes[];
+      /** Instructions from just before EIP to a little after it. */
+      disasm: DisasmLine[];
+      canStepBack: boolean;
+    }
+  /** While running: the same views as a stop, sent a few times a second (every tick when animating). */
+  | { type: 'frame'; snapshot: MachineSnapshotView; regions: RegionBytes[]; disasm: DisasmLine[]; canStepBack: boolean }
+  | { type: 'progress'; instructions: number; eip: number; instructionsPerSecond: number }
+  /** `reset: true` replaces everything the console showed (after a step back or a reload). */
+  | { type: 'console'; device: 'serial' | 'vga'; text: string; reset: boolean }
+  /** Trace events since the last batch; `binary` when the trace codec is available. */
+  | { type: 'events'; binary: ArrayBuffer | null; events: TraceEvent[] | null; truncateAfterSeq: number | null }
+  | { type: 'error'; message: string };
+
+export type WorkerMessage = Reply | Notice;
+
+/** What the worker found of the core (machine, assembler, disassembler, debugger, trace codec). */
+export interface CoreStatus {
+  machine: boolean;
+  assembler: boolean;
+  disassembler: boolean;
+  debugger: boolean;
+  traceCodec: boolean;
+  missing: string[];
+}
+
+export interface DisasmLine {
+  address: number;
+  /** The instruction's bytes, as hex pairs. */
+  bytes: string;
+  text: string;
+  /** The symbol whose address this is, when one is. */
+  label?: string;
+}
