@@ -152,21 +152,18 @@ export function describe(t: Token | undefined): string {
 
 /** Folds constant sub-trees at parse time so later passes do no work for them. */
 function fold(e: Expr): Expr {
-  if (e.k === 'un' && e.a.k === 'num') {
-    try {
-      return { k: 'num', v: evalNode(e, NO_CONTEXT).n };
-    } catch {
-      return e;
-    }
+  if (!((e.k === 'un' && e.a.k === 'num') || (e.k === 'bin' && e.a.k === 'num' && e.b.k === 'num'))) return e;
+  const savedUnknown = unknownFlag;
+  const savedMissing = missingSym;
+  unknownFlag = false;
+  try {
+    return { k: 'num', v: evalNode(e, NO_CONTEXT).n };
+  } catch {
+    return e; // e.g. division by zero: reported when evaluated in context
+  } finally {
+    unknownFlag = savedUnknown;
+    missingSym = savedMissing;
   }
-  if (e.k === 'bin' && e.a.k === 'num' && e.b.k === 'num') {
-    try {
-      return { k: 'num', v: evalNode(e, NO_CONTEXT).n };
-    } catch {
-      return e; // e.g. division by zero: reported when evaluated in context
-    }
-  }
-  return e;
 }
 
 const NO_CONTEXT: EvalContext = {

@@ -178,6 +178,11 @@ export function tokenize(line: string): { toks: Token[]; error?: LexError } {
       i++;
       continue;
     }
+    if (c === 63 && !isIdChar(line.charCodeAt(i + 1))) {
+      toks.push({ k: 'op', s: '?', v: 0n, col: start }); // the ?: operator, not an identifier
+      i++;
+      continue;
+    }
     if (isIdStart(c)) {
       i++;
       while (i < n && isIdChar(line.charCodeAt(i))) i++;

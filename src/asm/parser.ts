@@ -35,6 +35,8 @@ class Fail extends Error {
   }
 }
 
+const KNOWN_SECTION_ATTRS = new Set(['align', 'start', 'vstart', 'follows', 'vfollows', 'progbits', 'nobits', 'code', 'text', 'data', 'rdata', 'bss', 'exec', 'noexec', 'write', 'nowrite', 'alloc', 'noalloc']);
+
 export class LineParser {
   private toks: Token[] = [];
   private pos = 0;
@@ -262,6 +264,7 @@ export class LineParser {
       if (a.k !== 'id') throw new Fail(a.col, `expected a section attribute (align=, start=, vstart=, follows=, progbits, nobits), found ${describe(a)}`);
       this.pos++;
       const key = a.s.toLowerCase();
+      if (!KNOWN_SECTION_ATTRS.has(key)) throw new Fail(a.col, `unknown section attribute '${a.s}' (vizor knows align=, start=, vstart=, follows=, vfollows=, progbits, nobits)`);
       if (this.isOp('=')) {
         this.pos++;
         const start = this.pos;
@@ -314,7 +317,9 @@ export class LineParser {
     const prefixes: { name: string; col: number }[] = [];
     for (;;) {
       const w = this.word();
-      if (!PREFIXES.has(w)) break;
+      // `wait` is an instruction, and (as in NASM) a prefix when another instruction follows
+      const waitPrefix = w === 'wait' && this.pos + 1 < this.toks.length;
+      if (!PREFIXES.has(w) && !waitPrefix) break;
       // a segment register followed by ',' or nothing else... is an operand of nothing: treat as prefix
       prefixes.push({ name: w, col: this.colHere() });
       this.pos++;
@@ -540,8 +545,8 @@ function chooseBaseIndex(terms: Term[], m: MemOperand): void {
     return;
   }
   if (![1, 2, 3, 4, 5, 8, 9].includes(scale) && index) throw new ExprError(index.col, `invalid scale ${scale}: an index register can be multiplied by 1, 2, 4 or 8`);
-  let b = base?.reg ?? null;
-  let i = index?.reg ?? null;
+  let b: Reg | null = base?.reg ?? null;
+  let i: Reg | null = index?.reg ?? null;
   if (i && scale === 1 && !b) {
     b = i;
     i = null;

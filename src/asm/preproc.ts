@@ -170,8 +170,21 @@ export class Preprocessor {
     return { file: raw.file, line: raw.line, col };
   }
 
-  private substituteParams(f: Frame, text: string): string {
-    if (f.kind !== 'macro' || text.indexOf('%') < 0) return text;
+  /** The macro call whose parameters are visible here (through %rep blocks, not through files). */
+  private macroFrame(): Frame | undefined {
+    for (let k = this.frames.length - 1; k >= 0; k--) {
+      const fr = this.frames[k]!;
+      if (fr.kind === 'macro') return fr;
+      if (fr.kind === 'file') return undefined;
+    }
+    return undefined;
+  }
+
+  private substituteParams(text: string): string {
+    if (text.indexOf('%') < 0) return text;
+    const f = this.macroFrame();
+    if (text.indexOf('%[') >= 0) text = this.expandBrackets(text);
+    if (!f) return text;
     const params = f.params!;
     return text.replace(/%%([A-Za-z0-9_.?@$#~]+)|%\{(-?\d+)\}|%(-?\d+)|%\+\s*/g, (m, local, braced, plain) => {
       if (local !== undefined) return `..@${f.uniq}.${local}`;
@@ -183,8 +196,18 @@ export class Preprocessor {
     }).replace(/\s*\u0000/g, '');
   }
 
+  /** `%[...]`: expands the single-line macros inside and pastes the result (isr%[v] -> isr3). */
+  private expandBrackets(text: string): string {
+    return text.replace(/%\[([^\]]*)\]/g, (_m, inner: string) => {
+      const f = this.macroFrame();
+      let t = inner;
+      if (f) t = t.replace(/%(\d+)/g, (_x, d) => f.params![parseInt(d, 10) - 1] ?? '');
+      return this.expandDefines(t, { text, file: '', line: 0 }).trim();
+    });
+  }
+
   private processLine(f: Frame, raw: RawLine): void {
-    let text = this.substituteParams(f, raw.text);
+    let text = this.substituteParams(raw.text);
     const cut = commentStart(text);
     text = text.slice(0, cut);
     const trimmed = text.trimStart();
@@ -404,12 +427,7 @@ export class Preprocessor {
         if (n === undefined) return;
         if (n > 1_000_000n) return at(argCol, `%rep count ${n} is too large (at most 1000000)`);
         if (n <= 0n || body.length === 0) return;
-        this.frames.push({ lines: body, i: 0, kind: 'rep', repLeft: Number(n), depth: f.depth + 1, condDepth: this.conds.length, params: f.params, uniq: f.uniq });
-        if (f.kind === 'macro') {
-          // parameters of the enclosing macro stay visible inside %rep
-          const top = this.frames[this.frames.length - 1]!;
-          top.lines = body.map((l) => ({ ...l, text: this.substituteParams(f, l.text) }));
-        }
+        this.frames.push({ lines: body, i: 0, kind: 'rep', repLeft: Number(n), depth: f.depth + 1, condDepth: this.conds.length });
         return;
       }
       case 'endrep':
@@ -419,6 +437,7 @@ export class Preprocessor {
           const fr = this.frames[k]!;
           if (fr.kind === 'rep') {
             while (this.frames.length > k) this.popFrame(this.frames[this.frames.length - 1]!);
+            this.conds.length = Math.min(this.conds.length, fr.condDepth); // the %if around %exitrep ends too
             return;
           }
         }
@@ -427,7 +446,9 @@ export class Preprocessor {
       case 'exitmacro': {
         for (let k = this.frames.length - 1; k >= 0; k--) {
           if (this.frames[k]!.kind === 'macro') {
+            const depth = this.frames[k]!.condDepth;
             while (this.frames.length > k) this.popFrame(this.frames[this.frames.length - 1]!);
+            this.conds.length = Math.min(this.conds.length, depth);
             return;
           }
         }
@@ -449,7 +470,7 @@ export class Preprocessor {
         if (!fname) return at(argCol, 'expected a file name after %include');
         const found = Preprocessor.resolve(this.provider, fname, raw.file);
         if (!found) return at(argCol, `cannot open include file '${fname}'`);
-        if (this.includeStack.includes(found.path)) return at(argCol, `%include loop: '${found.path}' is already being included`);
+        if (this.includeStack.includes(found.path)) return at(argCol, `%include loop: '${found.path}' includes itself (directly or through other files)`);
         const text = typeof found.data === 'string' ? found.data : new TextDecoder('latin1').decode(found.data);
         this.includeStack.push(found.path);
         this.frames.push({ lines: splitLines(text, found.path), i: 0, kind: 'file', depth: f.depth, condDepth: this.conds.length });

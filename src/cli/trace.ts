@@ -1,17 +1,61 @@
 // `vizor trace summary file.ndjson [--top N]`: validates a recorded trace while streaming it and
-// prints the summary table. A corrupt file gets one clear line (file:line: what is wrong) and
-// exit status 4; a usage error exits 2.
-import { createReadStream } from 'node:fs';
+// prints the summary table. `vizor trace perfetto file.ndjson -o out.json [--trace-kinds ...]`:
+// converts a recorded trace for Perfetto's UI. A corrupt file gets one clear line
+// (file:line: what is wrong) and exit status 4; a usage error exits 2.
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
 import { TraceReader, type TraceError } from '../trace/reader.ts';
 import { SummaryBuilder, formatSummary } from '../trace/summary.ts';
+import { createTraceSink, type TraceSink } from '../trace/sink.ts';
+import { KIND_BIT, parseKindList, type EventKind, type TraceEvent } from '../trace/schema.ts';
 
 const USAGE = `usage: vizor trace summary file.ndjson [--top N]
-  summary   counts by kind, by exit reason and by VM, time in each VM and in the
-            hypervisor, and the top faulting addresses (--top N of them, default 10)
+       vizor trace perfetto file.ndjson -o out.json [--trace-kinds exit,pagefault,...]
+  summary    counts by kind, by exit reason and by VM, time in each VM and in the
+             hypervisor, and the top faulting addresses (--top N of them, default 10)
+  perfetto   converts a recorded trace to Chrome/Perfetto trace-event JSON
 `;
 
 const EXIT_USAGE = 2;
 const EXIT_BAD_FILE = 4;
+
+interface Options {
+  sub: 'summary' | 'perfetto';
+  file: string;
+  top: number;
+  out?: string;
+  kinds?: EventKind[];
+}
+
+function parseArgs(args: string[]): Options | { error: string } {
+  const [sub, ...rest] = args;
+  if (sub !== 'summary' && sub !== 'perfetto') return { error: sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'` };
+  const o: Partial<Options> & { sub: Options['sub']; top: number } = { sub, top: 10 };
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    const value = (): string | undefined => rest[++i];
+    if (a === '--top' && sub === 'summary') {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 0) return { error: '--top needs a whole number' };
+      o.top = n;
+    } else if ((a === '-o' || a === '--output') && sub === 'perfetto') {
+      o.out = value();
+      if (o.out === undefined) return { error: `${a} needs a file name` };
+    } else if (a === '--trace-kinds' && sub === 'perfetto') {
+      const parsed = parseKindList(value() ?? '');
+      if ('unknown' in parsed) return { error: `--trace-kinds: unknown event kind(s) ${parsed.unknown.join(', ')}` };
+      o.kinds = parsed.kinds;
+    } else if (a.startsWith('-')) {
+      return { error: `unknown option '${a}'` };
+    } else if (o.file === undefined) {
+      o.file = a;
+    } else {
+      return { error: `unexpected argument '${a}'` };
+    }
+  }
+  if (o.file === undefined) return { error: 'missing trace file' };
+  if (sub === 'perfetto' && o.out === undefined) return { error: 'perfetto needs -o out.json' };
+  return o as Options;
+}
 
 /** Streams a file's lines into `onLine`; the last line is flagged when it had no newline. Stops when onLine returns false. */
 async function eachLine(path: string, onLine: (text: string, endsFile: boolean) => boolean): Promise<void> {
@@ -29,49 +73,15 @@ async function eachLine(path: string, onLine: (text: string, endsFile: boolean) 
   }
 }
 
-type Parsed = { file: string; top: number } | { error: string };
-
-function parseArgs(args: string[]): Parsed {
-  const [sub, ...rest] = args;
-  if (sub !== 'summary') return { error: sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'` };
-  let file: string | undefined;
-  let top = 10;
-  for (let i = 0; i < rest.length; i++) {
-    const a = rest[i]!;
-    if (a === '--top') {
-      const n = Number(rest[++i]);
-      if (!Number.isInteger(n) || n < 0) return { error: '--top needs a whole number' };
-      top = n;
-    } else if (a.startsWith('-')) {
-      return { error: `unknown option '${a}'` };
-    } else if (file === undefined) {
-      file = a;
-    } else {
-      return { error: `unexpected argument '${a}'` };
-    }
-  }
-  return file === undefined ? { error: 'missing trace file' } : { file, top };
-}
-
-export async function command(args: string[]): Promise<number> {
-  if (args[0] === '-h' || args[0] === '--help') {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  const parsed = parseArgs(args);
-  if ('error' in parsed) {
-    process.stderr.write(`vizor trace: ${parsed.error}\n${USAGE}`);
-    return EXIT_USAGE;
-  }
-  const { file, top } = parsed;
+/** Reads and validates a trace, handing each event to `onEvent`; returns the reader or an exit status. */
+async function readTrace(file: string, onEvent: (ev: TraceEvent) => void): Promise<TraceReader | number> {
   const reader = new TraceReader();
-  const summary = new SummaryBuilder();
   let error: TraceError | null = null;
   try {
     await eachLine(file, (text, endsFile) => {
       const r = reader.line(text, endsFile);
       if (r.type === 'error') error = r.error;
-      else if (r.type === 'event') summary.add(r.event);
+      else if (r.type === 'event') onEvent(r.event);
       return error === null;
     });
   } catch (err) {
@@ -79,12 +89,61 @@ export async function command(args: string[]): Promise<number> {
     process.stderr.write(`vizor trace: cannot read ${file}: ${why}\n`);
     return EXIT_BAD_FILE;
   }
-  error ??= reader.finish();
-  if (error) {
-    const e: TraceError = error;
-    process.stderr.write(`vizor trace: ${file}:${e.line}: ${e.message}\n`);
+  const problem: TraceError | null = error ?? reader.finish();
+  if (problem) {
+    process.stderr.write(`vizor trace: ${file}:${problem.line}: ${problem.message}\n`);
     return EXIT_BAD_FILE;
   }
-  process.stdout.write(formatSummary(summary.result(), { file, params: reader.header?.params, top }));
+  return reader;
+}
+
+async function summary(o: Options): Promise<number> {
+  const builder = new SummaryBuilder();
+  const reader = await readTrace(o.file, (ev) => builder.add(ev));
+  if (typeof reader === 'number') return reader;
+  process.stdout.write(formatSummary(builder.result(), { file: o.file, params: reader.header?.params, top: o.top }));
   return 0;
+}
+
+async function perfetto(o: Options): Promise<number> {
+  // Events are gathered first: the header's params go to the top of the JSON, and a corrupt
+  // input must not leave a half-written output behind.
+  const events: TraceEvent[] = [];
+  const reader = await readTrace(o.file, (ev) => events.push(ev));
+  if (typeof reader === 'number') return reader;
+  let fd: number;
+  try {
+    fd = openSync(o.out!, 'w');
+  } catch (err) {
+    process.stderr.write(`vizor trace: cannot write ${o.out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    return EXIT_BAD_FILE;
+  }
+  try {
+    const sink: TraceSink = createTraceSink({
+      format: 'perfetto',
+      kinds: o.kinds,
+      params: { ...reader.header?.params, source: o.file },
+      write: (chunk) => void writeSync(fd, chunk),
+    });
+    const wanted = sink.listener.mask;
+    for (const ev of events) if ((wanted & KIND_BIT[ev.kind]) !== 0) sink.listener.onEvent(ev);
+    sink.close();
+    process.stderr.write(`vizor trace: ${sink.count} events -> ${o.out}\n`);
+  } finally {
+    closeSync(fd);
+  }
+  return 0;
+}
+
+export async function command(args: string[]): Promise<number> {
+  if (args[0] === '-h' || args[0] === '--help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const o = parseArgs(args);
+  if ('error' in o) {
+    process.stderr.write(`vizor trace: ${o.error}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  return o.sub === 'summary' ? summary(o) : perfetto(o);
 }

@@ -44,10 +44,13 @@ export interface RunControl {
   mode: 'continue' | 'step' | 'over' | 'to' | 'out' | 'count';
   targetPc?: number;
   targetSp?: number;
-  endCount?: number;
+  /** 'count' and record runs: stop at the first boundary at or after this position. */
+  end?: Position;
   /** Record hits instead of stopping (reverse search); called with the hit and its position. */
-  record?: (info: Omit<StopInfo, 'eip' | 'instructions'>, at: number) => void;
+  record?: (info: Omit<StopInfo, 'eip' | 'instructions'>, at: Position) => void;
   calls: number;
+  /** 'count' runs: told every boundary before the end. */
+  observe?: (at: Position) => void;
   depth: number;
   prevClass: StepClass;
   sawInterrupt: boolean;
@@ -55,6 +58,20 @@ export interface RunControl {
 }
 
 export class DebugError extends Error {}
+
+/**
+ * A point in time: instructions retired, and how many instruction boundaries were already passed at
+ * that count (an instruction that faults is not retired, so "before it" and "at the handler's first
+ * instruction" share a count: sub 0 and sub 1).
+ */
+export interface Position {
+  n: number;
+  sub: number;
+}
+
+export function before(a: Position, b: Position): boolean {
+  return a.n < b.n || (a.n === b.n && a.sub < b.sub);
+}
 
 interface FastCpu {
   eip: number;
@@ -79,6 +96,13 @@ export class Debugger {
   private ids = 1;
   private control: RunControl | undefined;
   private pauseRequested = false;
+  /** Boundary bookkeeping for positions: the count seen at the last beforeInstruction and its sub. */
+  private boundaryN = -1;
+  private boundarySub = 0;
+  /** The sub of the current state (0 unless stopped at a repeated boundary). */
+  hereSub = 0;
+  /** Exception events so far (tells step-back whether an instruction may have faulted). */
+  exceptions = 0;
   private pendingWatch: WatchHit | undefined;
   private pendingEvent: { eb: EventBreakpoint; ev: TraceEvent } | undefined;
   private replaying = false;
@@ -87,7 +111,12 @@ export class Debugger {
   private readonly fast: FastCpu | undefined;
   private readonly reverse: Reverse;
   private readonly hooks = {
-    beforeInstruction: () => this.before(),
+    beforeInstruction: () => {
+      if (!this.before()) return false;
+      // The machine only ends run() for a stop it was asked for; a hook's "stop" alone would resume.
+      this.machine.stop();
+      return true;
+    },
     memoryAccess: (linear: number, physical: number, size: number, write: boolean) => this.onAccess(linear, physical, size, write),
   };
   private readonly ctx: EvalContext;
@@ -268,8 +297,8 @@ export class Debugger {
   }
 
   /** Moves to instruction count `n` (backwards through the history, or forwards by replay). */
-  goTo(n: number): StopInfo {
-    return this.reverse.goTo(n);
+  goTo(n: number, sub = 0): StopInfo {
+    return this.reverse.goTo({ n, sub });
   }
 
   // ---- the engine -------------------------------------------------------------------------------
@@ -283,6 +312,9 @@ export class Debugger {
     const cpu = this.machine.cpu;
     const limit = cpu.instructions + budget;
     this.control = control;
+    // The first boundary of this run continues the numbering of the state we are in.
+    this.boundaryN = this.hereSub > 0 ? cpu.instructions : -1;
+    this.boundarySub = this.hereSub - 1;
     this.pendingWatch = undefined;
     this.pendingEvent = undefined;
     if (control.mode === 'out') this.relisten();
@@ -308,6 +340,7 @@ export class Debugger {
       cpu.hooks = null;
       this.control = undefined;
       if (control.mode === 'out') this.relisten();
+      this.hereSub = control.stop && this.boundaryN === cpu.instructions ? this.boundarySub : 0;
     }
   }
 
@@ -333,7 +366,14 @@ export class Debugger {
   }
 
   private needsHooks(c: RunControl): boolean {
-    return c.mode !== 'continue' || c.record !== undefined || this.breakpoints.active || this.watchpoints.active || this.pauseRequested;
+    return (
+      c.mode !== 'continue' ||
+      c.record !== undefined ||
+      this.breakpoints.active ||
+      this.watchpoints.active ||
+      this.eventBreakpoints.mask !== 0 ||
+      this.pauseRequested
+    );
   }
 
   private nextSnapshotAt(): number {
@@ -343,7 +383,8 @@ export class Debugger {
   }
 
   private maybeSnapshot(): void {
-    if (this.history.options.interval <= 0 || this.replaying) return;
+    // Snapshots sit at first boundaries (sub 0), where a hook-free run can stop too.
+    if (this.history.options.interval <= 0 || this.replaying || this.hereSub !== 0) return;
     const n = this.machine.cpu.instructions;
     const newest = this.history.newest;
     if (newest && n < newest.instructions + this.history.options.interval) return;
@@ -355,7 +396,7 @@ export class Debugger {
     const n = this.machine.cpu.instructions;
     const newest = this.history.newest;
     if (newest && n <= newest.instructions) return;
-    this.history.add(n, this.machine.snapshot(), this.machine.emitter.nextSeq, { consoleLength: this.console.length });
+    this.history.add(n, this.machine.snapshot(), this.machine.emitter.nextSeq, { consoleLength: this.console.length, exceptions: this.exceptions });
   }
 
   /** The per-instruction check (the CPU's hooked path). True = stop before this instruction. */
@@ -364,8 +405,17 @@ export class Debugger {
     const n = this.machine.cpu.instructions;
     c.calls++;
     this.ctxState = undefined;
+    if (n === this.boundaryN) this.boundarySub++;
+    else {
+      this.boundaryN = n;
+      this.boundarySub = 0;
+    }
+    const here = { n, sub: this.boundarySub };
     if (c.mode === 'count' && !c.record) {
-      if (n < c.endCount!) return false;
+      if (before(here, c.end!)) {
+        c.observe?.(here);
+        return false;
+      }
       c.stop = { reason: 'step' };
       return true;
     }
@@ -377,13 +427,13 @@ export class Debugger {
     if (this.pendingWatch) {
       const watch = this.pendingWatch;
       this.pendingWatch = undefined;
-      if (this.hit(c, { reason: 'watchpoint', watch }, n)) return true;
+      if (this.hit(c, { reason: 'watchpoint', watch }, here)) return true;
     }
     if (this.pendingEvent) {
       const stop = this.eventStop();
-      if (this.hit(c, stop, n)) return true;
+      if (this.hit(c, stop, here)) return true;
     }
-    if (c.endCount !== undefined && n >= c.endCount) {
+    if (c.end !== undefined && !before(here, c.end)) {
       c.stop = { reason: 'step' };
       return true;
     }
@@ -401,7 +451,7 @@ export class Debugger {
     if (this.breakpoints.active && (c.calls > 1 || c.record)) {
       const phys = this.breakpoints.hasPhysical ? translate(this.machine.memory, this.cpuState(), pc) : -1;
       const b = this.breakpoints.check(pc, phys, this.ctx, !c.record);
-      if (b && this.hit(c, { reason: 'breakpoint', breakpointId: b.bp.id }, n)) {
+      if (b && this.hit(c, { reason: 'breakpoint', breakpointId: b.bp.id }, here)) {
         if (b.bp.spec.temporary) this.breakpoints.remove(b.bp.id);
         return true;
       }
@@ -417,7 +467,7 @@ export class Debugger {
   }
 
   /** Records (reverse search) or stops (forward) at a hit. */
-  private hit(c: RunControl, info: Omit<StopInfo, 'eip' | 'instructions'>, at: number): boolean {
+  private hit(c: RunControl, info: Omit<StopInfo, 'eip' | 'instructions'>, at: Position): boolean {
     if (c.record) {
       c.record(info, at);
       return false;
@@ -463,13 +513,14 @@ export class Debugger {
   }
 
   stopInfo(s: Omit<StopInfo, 'eip' | 'instructions'>): StopInfo {
-    return { ...s, eip: this.pc(), instructions: this.machine.cpu.instructions };
+    const sub = this.hereSub;
+    return { ...s, eip: this.pc(), instructions: this.machine.cpu.instructions, ...(sub > 0 ? { sub } : {}) };
   }
 
   // ---- the event stream -------------------------------------------------------------------------
 
   private relisten(): void {
-    let mask = KIND_BIT.console | this.eventBreakpoints.mask;
+    let mask = KIND_BIT.console | KIND_BIT.exception | this.eventBreakpoints.mask;
     if (this.control?.mode === 'out') mask |= KIND_BIT.interrupt | KIND_BIT.exception;
     if (mask === this.listenMask && this.unlisten) return;
     this.unlisten?.();
@@ -480,6 +531,7 @@ export class Debugger {
 
   private onEvent(ev: TraceEvent): void {
     if (ev.kind === 'console') this.console += ev.text;
+    else if (ev.kind === 'exception') this.exceptions++;
     const c = this.control;
     if (!c) return;
     if ((ev.kind === 'interrupt' || ev.kind === 'exception') && c.mode === 'out' && c.calls > 0) {
@@ -490,9 +542,9 @@ export class Debugger {
     const eb = this.eventBreakpoints.match(ev);
     if (eb && !this.pendingEvent) {
       if (!c.record) eb.hits++;
+      // Seen at the next boundary (event breakpoints run on the hooked path), or by the run loop
+      // when the run ends without one (HLT, shutdown).
       this.pendingEvent = { eb, ev };
-      // Events outside instruction boundaries (halt, shutdown) must end the run too.
-      if (!c.record) this.machine.stop();
     }
   }
 

@@ -13,7 +13,7 @@ export interface HistoryEntry {
   /** Emitter.nextSeq at that point (the event stream position). */
   seq: number;
   /** Debugger-side state at that point (console log lengths). */
-  extra: { consoleLength: number };
+  extra: { consoleLength: number; exceptions: number };
   /** Bytes this entry holds besides shared pages (estimated: typed arrays + a fixed overhead). */
   ownBytes: number;
 }

@@ -1,16 +1,17 @@
 // Reverse execution: restore the newest snapshot at or before the target, then replay forward
-// deterministically to the exact instruction count. Reverse continue searches the history
-// backwards one snapshot interval at a time, replaying each interval in "record" mode (hits are
-// noted, not stopped at) and landing on the last hit before now.
+// deterministically to the exact position. Reverse continue searches the history backwards one
+// snapshot interval at a time, replaying each interval in "record" mode (hits are noted, not
+// stopped at) and landing on the last hit before now.
 //
-// Replay runs hook-free up to one instruction before the target, then takes the last step on the
-// hooked path, so the final state is the same kind of boundary a forward stop produces (an
-// interrupt due at that point has been delivered, as it is before `beforeInstruction`).
-import type { Debugger } from './debugger.ts';
+// Positions are (instructions retired, sub): an instruction that faults is not retired, so the
+// boundary before it and the handler's first instruction share a count (sub 0 and 1). Replay runs
+// hook-free to one instruction before the target, then takes the last steps on the hooked path,
+// where boundaries are counted, so the final state is exactly the one a forward stop produced.
+import { before, type Debugger, type Position } from './debugger.ts';
 import type { History, HistoryEntry } from './history.ts';
 import type { StopInfo } from './types.ts';
 
-type Hit = { info: Omit<StopInfo, 'eip' | 'instructions'>; at: number };
+type Hit = { info: Omit<StopInfo, 'eip' | 'instructions'>; at: Position };
 
 export class Reverse {
   constructor(
@@ -18,8 +19,8 @@ export class Reverse {
     private readonly h: History,
   ) {}
 
-  private get cpu() {
-    return this.d.machine.cpu;
+  private here(): Position {
+    return { n: this.d.machine.cpu.instructions, sub: this.d.hereSub };
   }
 
   restore(e: HistoryEntry): void {
@@ -27,57 +28,76 @@ export class Reverse {
     m.restore(e.snapshot);
     m.emitter.nextSeq = e.seq;
     this.d.console = this.d.console.slice(0, e.extra.consoleLength);
+    this.d.exceptions = e.extra.exceptions;
+    this.d.hereSub = 0;
     this.d.clearPending();
   }
 
-  /** Replays from the current state to instruction count `n` (>= current), stopping for nothing. */
-  replayTo(n: number): void {
+  /** Replays from the current state (at or before `p`) to `p`, stopping for nothing. */
+  replayTo(p: Position, observe?: (at: Position) => void): void {
     const m = this.d.machine;
+    const cpu = m.cpu;
     this.d.setReplaying(true);
     try {
-      while (this.cpu.instructions < n - 1) {
-        const r = m.run(n - 1 - this.cpu.instructions);
-        if (r.reason !== 'instruction-limit' && r.reason !== 'stopped') break;
+      if (!observe) {
+        while (cpu.instructions < p.n - 1) {
+          const r = m.run(p.n - 1 - cpu.instructions);
+          this.d.hereSub = 0;
+          if (r.reason !== 'instruction-limit' && r.reason !== 'stopped') break;
+        }
       }
-      if (this.cpu.instructions < n) {
+      const here = this.here();
+      if (before(here, p)) {
         const c = this.d.newControl('count');
-        c.endCount = n;
-        this.d.execute(c, n - this.cpu.instructions + 1);
+        c.end = p;
+        c.observe = observe;
+        this.d.execute(c, p.n - here.n + 1);
       }
     } finally {
       this.d.setReplaying(false);
     }
   }
 
-  /** Moves to count `n`: backwards through a snapshot, or forwards by replay when `n` is ahead. */
-  goTo(n: number): StopInfo {
-    const cur = this.cpu.instructions;
-    if (n === cur) return this.d.stopInfo({ reason: 'step' });
-    const entry = this.h.atOrBefore(n);
-    if (n < cur) {
+  /** Moves to position `p`: backwards through a snapshot, or forwards by replay. */
+  goTo(p: Position): StopInfo {
+    const cur = this.here();
+    if (p.n === cur.n && p.sub === cur.sub) return this.d.stopInfo({ reason: 'step' });
+    const entry = this.h.atOrBefore(p.n);
+    if (before(p, cur)) {
       if (!entry) return this.atHistoryStart();
       this.restore(entry);
-    } else if (entry && entry.instructions > cur) this.restore(entry);
-    this.replayTo(n);
+    } else if (entry && entry.instructions > cur.n) this.restore(entry);
+    this.replayTo(p);
     this.d.onRewind(this.d.machine.emitter.nextSeq);
     return this.d.stopInfo({ reason: 'step' });
   }
 
   stepBack(): StopInfo {
-    const cur = this.cpu.instructions;
+    const cur = this.here();
     const first = this.h.entries[0];
-    if (!first || cur <= first.instructions) return this.atHistoryStart();
-    return this.goTo(cur - 1);
+    if (cur.sub > 0) return this.goTo({ n: cur.n, sub: cur.sub - 1 });
+    if (!first || cur.n <= first.instructions) return this.atHistoryStart();
+    const exceptionsNow = this.d.exceptions;
+    const prev = { n: cur.n - 1, sub: 0 };
+    this.goTo(prev);
+    // No exception in between: the instruction retired at its first boundary (the usual case).
+    if (this.d.exceptions === exceptionsNow) return this.d.stopInfo({ reason: 'step' });
+    // It faulted: the boundary just before `cur` is the last one at count n-1. Find it, go there.
+    let last = prev;
+    this.replayTo(cur, (at) => {
+      if (at.n === prev.n) last = at;
+    });
+    return this.goTo(last);
   }
 
   reverseContinue(): StopInfo {
-    const cur = this.cpu.instructions;
-    const start = this.h.atOrBefore(cur - 1);
+    const cur = this.here();
+    const start = this.h.atOrBefore(cur.sub > 0 ? cur.n : cur.n - 1);
     if (!start) return this.atHistoryStart();
     for (let i = this.h.indexOf(start); i >= 0; i--) {
       const e = this.h.entries[i]!;
       const next = this.h.entries[i + 1];
-      const end = next && next.instructions < cur ? next.instructions : cur;
+      const end = next && before({ n: next.instructions, sub: 0 }, cur) ? { n: next.instructions, sub: 0 } : cur;
       const last = this.lastHitIn(e, end, cur);
       if (last) {
         this.restore(e);
@@ -89,18 +109,18 @@ export class Reverse {
     return this.atHistoryStart();
   }
 
-  /** Replays [e, end] noting every hit before `now`; returns the last. */
-  private lastHitIn(e: HistoryEntry, end: number, now: number): Hit | undefined {
+  /** Replays from `e` to `end` (inclusive of hits seen at `end`) noting hits before `now`; returns the last. */
+  private lastHitIn(e: HistoryEntry, end: Position, now: Position): Hit | undefined {
     this.restore(e);
     let last: Hit | undefined;
     const c = this.d.newControl('count');
-    c.endCount = end;
+    c.end = end;
     c.record = (info, at) => {
-      if (at < now) last = { info, at };
+      if (before(at, now)) last = { info, at };
     };
     this.d.setReplaying(true);
     try {
-      this.d.execute(c, end - e.instructions + 1);
+      this.d.execute(c, end.n - e.instructions + 1);
     } finally {
       this.d.setReplaying(false);
     }
@@ -110,7 +130,7 @@ export class Reverse {
   /** No history before this point: go to the oldest state kept and say so. */
   private atHistoryStart(): StopInfo {
     const first = this.h.entries[0];
-    if (first && this.cpu.instructions !== first.instructions) {
+    if (first && (this.d.machine.cpu.instructions !== first.instructions || this.d.hereSub !== 0)) {
       this.restore(first);
       this.d.onRewind(this.d.machine.emitter.nextSeq);
     }

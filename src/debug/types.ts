@@ -82,6 +82,8 @@ export interface StopInfo {
   eip: number;
   /** Instructions retired so far (the debugger's position in time). */
   instructions: number;
+  /** Present when this is a repeated boundary at the same count (at a fault handler's first instruction: 1). */
+  sub?: number;
   breakpointId?: number;
   watch?: WatchHit;
   event?: TraceEvent;

@@ -53,6 +53,17 @@ export class Memory {
     this.mmioChanged();
   }
 
+  /** Physical address mask the CPU applies to translated addresses: bit 20 cleared while A20 is off. */
+  a20Mask = -1;
+
+  /** The A20 gate (keyboard controller / port 0x92): off makes 1 MiB wrap to 0 as on an 8086. */
+  setA20(on: boolean): void {
+    const mask = on ? -1 : ~0x100000;
+    if (mask === this.a20Mask) return;
+    this.a20Mask = mask;
+    this.mmioChanged();
+  }
+
   /** Set by the CPU: the TLB caches page kinds, so a new MMIO mapping must flush it. */
   mmioChanged: () => void = () => {};
 

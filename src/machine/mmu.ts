@@ -108,9 +108,9 @@ export class CpuMmu extends CpuRegs {
   /** Translates `lin` for an access, walking and setting A/D bits as needed; fills the TLB. */
   translate(lin: number, write: boolean, user: boolean): number {
     if (!this.paging) {
-      const page = lin >>> 12;
-      this.tlbFill(page, (page << 12) | T_VALID | T_DIRTY | this.kindBits(page));
-      return lin >>> 0;
+      const page = (lin & this.memory.a20Mask) >>> 12;
+      this.tlbFill(lin >>> 12, (page << 12) | T_VALID | T_DIRTY | this.kindBits(page));
+      return ((page << 12) | (lin & 0xfff)) >>> 0;
     }
     const mem = this.memory;
     const walkEvents = (this.emitter.mask & KIND_BIT.walk) !== 0;
@@ -142,6 +142,7 @@ export class CpuMmu extends CpuRegs {
       dirty = (upd & 0x40) !== 0;
       frame = (pte & ~0xfff) >>> 0;
     }
+    frame = (frame & this.memory.a20Mask) >>> 0;
     const page = frame >>> 12;
     let entry = (page << 12) | T_VALID | this.kindBits(page);
     if ((perm & 4) === 0) entry |= T_NOUSER;

@@ -10,6 +10,12 @@ export interface Listener {
   /** Only events of this VM (-1 = the hypervisor's own), or all VMs when undefined. */
   vm?: number;
   onEvent(ev: TraceEvent): void;
+  /**
+   * Optional fast path for storage listeners (the ring buffer, batchers): receives the parts of
+   * the event without the emitter building the merged object. When present it is called instead
+   * of onEvent. `fields` is the producer's object: read it now, do not keep it.
+   */
+  onRaw?(kindCode: number, fields: object, seq: number, tick: number, vm: number, vcpu: number): void;
 }
 
 export class Emitter {
@@ -31,11 +37,18 @@ export class Emitter {
 
   emit<K extends EventKind>(kind: K, fields: EventFields[K]): void {
     if ((this.mask & KIND_BIT[kind]) === 0) return;
-    const ev = { seq: this.seq++, tick: this.now(), vm: this.vm, vcpu: this.vcpu, kind, ...fields } as TraceEvent;
-    const list = this.byKind[KIND_CODE[kind]]!;
+    const code = KIND_CODE[kind];
+    const seq = this.seq++;
+    const tick = this.now();
+    const vm = this.vm;
+    const vcpu = this.vcpu;
+    const list = this.byKind[code]!;
+    let ev: TraceEvent | undefined;
     for (let i = 0; i < list.length; i++) {
       const l = list[i]!;
-      if (l.vm === undefined || l.vm === ev.vm) l.onEvent(ev);
+      if (l.vm !== undefined && l.vm !== vm) continue;
+      if (l.onRaw !== undefined) l.onRaw(code, fields, seq, tick, vm, vcpu);
+      else l.onEvent((ev ??= { seq, tick, vm, vcpu, kind, ...fields } as TraceEvent));
     }
   }
 

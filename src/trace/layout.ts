@@ -17,6 +17,10 @@ export interface FieldSlot {
   presenceBit: number;
   /** The value is an id into the string table (strings and arrays). */
   interned: boolean;
+  /** Field value -> column value. */
+  encode: (v: unknown, strings: StringTable) => number;
+  /** Column value -> field value. */
+  decode: (raw: number, strings: StringTable) => unknown;
 }
 
 export interface KindPlan {
@@ -41,7 +45,7 @@ function planFor(kind: EventKind, code: number): KindPlan {
     const column = isSmall(spec) && small < SMALL_COLUMNS ? small++ : SMALL_COLUMNS + wide++;
     const presenceBit = spec.optional ? 1 << optional++ : 0;
     const interned = spec.type === 'string' || spec.type === 'numbers' || spec.type === 'bytes';
-    fields.push({ name, spec, column, presenceBit, interned });
+    fields.push({ name, spec, column, presenceBit, interned, encode: encoderFor(spec), decode: decoderFor(spec) });
   }
   // A schema change that needs more columns must widen the layout (and bump the binary version).
   if (wide > WIDE_COLUMNS || optional > 8) throw new Error(`trace layout: kind '${kind}' needs more columns`);
@@ -108,47 +112,50 @@ export function newPayload(): Payload {
   return { flags: 0, small: new Array(SMALL_COLUMNS).fill(0), wide: new Array(WIDE_COLUMNS).fill(0) };
 }
 
-function encodeValue(slot: FieldSlot, v: unknown, strings: StringTable): number {
-  const spec = slot.spec;
+function encoderFor(spec: FieldSpec): FieldSlot['encode'] {
   switch (spec.type) {
     case 'bool':
-      return v ? 1 : 0;
-    case 'enum':
-      return spec.values.indexOf(v as string | number);
+      return (v) => (v ? 1 : 0);
+    case 'enum': {
+      const index = new Map<unknown, number>(spec.values.map((x, i) => [x, i]));
+      return (v) => index.get(v) ?? 0;
+    }
     case 'string':
-      return strings.intern(v as string);
+      return (v, strings) => strings.intern(v as string);
     case 'numbers':
     case 'bytes':
-      return strings.intern((v as number[]).join(','));
+      return (v, strings) => strings.intern((v as number[]).join(','));
     default:
-      return (v as number) >>> 0;
+      return (v) => (v as number) >>> 0;
   }
 }
 
-function decodeValue(slot: FieldSlot, raw: number, strings: StringTable): unknown {
-  const spec = slot.spec;
+function decoderFor(spec: FieldSpec): FieldSlot['decode'] {
   switch (spec.type) {
     case 'bool':
-      return raw !== 0;
-    case 'enum':
-      return spec.values[raw];
-    case 'string':
-      return strings.get(raw);
-    case 'numbers':
-    case 'bytes': {
-      const text = strings.get(raw);
-      return text === '' ? [] : text.split(',').map(Number);
+      return (raw) => raw !== 0;
+    case 'enum': {
+      const values = spec.values;
+      return (raw) => values[raw];
     }
+    case 'string':
+      return (raw, strings) => strings.get(raw);
+    case 'numbers':
+    case 'bytes':
+      return (raw, strings) => {
+        const text = strings.get(raw);
+        return text === '' ? [] : text.split(',').map(Number);
+      };
     case 'i32':
-      return raw | 0;
+      return (raw) => raw | 0;
     default:
-      return raw;
+      return (raw) => raw;
   }
 }
 
 /** Fills `out` with the event's own fields as column values; absent optional fields leave zeros. */
-export function packPayload(ev: TraceEvent, plan: KindPlan, strings: StringTable, out: Payload): void {
-  const rec = ev as unknown as Record<string, unknown>;
+export function packPayload(fields: object, plan: KindPlan, strings: StringTable, out: Payload): void {
+  const rec = fields as Record<string, unknown>;
   let flags = 0;
   out.small.fill(0);
   out.wide.fill(0);
@@ -156,7 +163,7 @@ export function packPayload(ev: TraceEvent, plan: KindPlan, strings: StringTable
     const v = rec[slot.name];
     if (v === undefined) continue;
     flags |= slot.presenceBit;
-    const raw = encodeValue(slot, v, strings);
+    const raw = slot.encode(v, strings);
     if (slot.column < SMALL_COLUMNS) out.small[slot.column] = raw;
     else out.wide[slot.column - SMALL_COLUMNS] = raw;
   }
@@ -177,7 +184,7 @@ export function unpackEvent(
   for (const slot of plan.fields) {
     if (slot.presenceBit !== 0 && (p.flags & slot.presenceBit) === 0) continue;
     const raw = slot.column < SMALL_COLUMNS ? p.small[slot.column]! : p.wide[slot.column - SMALL_COLUMNS]!;
-    ev[slot.name] = decodeValue(slot, raw, strings);
+    ev[slot.name] = slot.decode(raw, strings);
   }
   return ev as unknown as TraceEvent;
 }

@@ -13,7 +13,7 @@
 // carries a different string, the oldest blocks are dropped too, so the budget holds.
 import { ALL_KINDS_MASK, KIND_CODE, type TraceEvent } from './schema.ts';
 import type { Listener } from './emitter.ts';
-import { BYTES_PER_EVENT, PLANS, SMALL_COLUMNS, StringTable, WIDE_COLUMNS, newPayload, packPayload, unpackEvent } from './layout.ts';
+import { BYTES_PER_EVENT, PLANS, SMALL_COLUMNS, StringTable, WIDE_COLUMNS, newPayload, unpackEvent } from './layout.ts';
 
 const PAD = 0xff;
 const MAX_DELTA = 0xffffffff;
@@ -26,7 +26,7 @@ export interface RingOptions {
   budgetBytes?: number;
   /** Explicit capacity in events (rounded up to whole blocks); overrides budgetBytes. */
   capacity?: number;
-  /** Slots per block (a power of two); the drop granularity. Default: up to 1024. */
+  /** Slots per block: the drop granularity. Default: a power of two up to 1024. */
   blockSize?: number;
 }
 
@@ -103,41 +103,60 @@ export class RingBuffer {
 
   /** A listener for Emitter.listen that stores everything it is sent (kinds and VM as asked). */
   listener(mask: number = ALL_KINDS_MASK, vm?: number): Listener {
-    return vm === undefined ? { mask, onEvent: (ev) => this.push(ev) } : { mask, vm, onEvent: (ev) => this.push(ev) };
+    const l: Listener = {
+      mask,
+      onEvent: (ev) => this.push(ev),
+      onRaw: (code, fields, seq, tick, vm, vcpu) => this.pushParts(code, fields, seq, tick, vm, vcpu),
+    };
+    if (vm !== undefined) l.vm = vm;
+    return l;
   }
 
   push(ev: TraceEvent): void {
-    if (ev.seq <= this.lastSeq) this.rewindTo(ev.seq);
-    const offset = this.head % this.blockSize;
+    this.pushParts(KIND_CODE[ev.kind], ev, ev.seq, ev.tick, ev.vm, ev.vcpu);
+  }
+
+  /** push() without a merged event object: the emitter's fast path. */
+  pushParts(code: number, fields: object, seq: number, tick: number, vm: number, vcpu: number): void {
+    if (seq <= this.lastSeq) this.rewindTo(seq);
     let phys = this.head % this.capacity;
-    if (offset === 0) {
-      this.startBlock(ev);
+    if (this.head % this.blockSize === 0) {
+      this.startBlock(seq, tick);
     } else {
       const b = Math.floor(phys / this.blockSize);
-      const ds = ev.seq - this.blockSeq[b]!;
-      const dt = ev.tick - this.blockTick[b]!;
+      const ds = seq - this.blockSeq[b]!;
+      const dt = tick - this.blockTick[b]!;
       if (!(dt >= 0 && dt <= MAX_DELTA && ds <= MAX_DELTA)) {
         this.padToBlockEnd();
-        this.startBlock(ev);
+        this.startBlock(seq, tick);
       }
     }
     phys = this.head % this.capacity;
     const b = Math.floor(phys / this.blockSize);
-    this.seqDelta[phys] = ev.seq - this.blockSeq[b]!;
-    this.tickDelta[phys] = ev.tick - this.blockTick[b]!;
-    this.vmCol[phys] = ev.vm;
-    this.vcpuCol[phys] = ev.vcpu;
-    const plan = PLANS[KIND_CODE[ev.kind]]!;
-    this.kindCol[phys] = plan.code;
-    const p = this.payload;
-    packPayload(ev, plan, this.strings, p);
-    this.flagsCol[phys] = p.flags;
-    for (let c = 0; c < SMALL_COLUMNS; c++) this.small[c]![phys] = p.small[c]!;
-    for (let c = 0; c < WIDE_COLUMNS; c++) this.wide[c]![phys] = p.wide[c]!;
+    this.seqDelta[phys] = seq - this.blockSeq[b]!;
+    this.tickDelta[phys] = tick - this.blockTick[b]!;
+    this.vmCol[phys] = vm;
+    this.vcpuCol[phys] = vcpu;
+    this.kindCol[phys] = code;
+    // Straight into the columns; columns this kind does not use keep stale values, which
+    // decoding never reads (it follows the kind's plan and the presence bits).
+    const slots = PLANS[code]!.fields;
+    const rec = fields as Record<string, unknown>;
+    let flags = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      const v = rec[slot.name];
+      if (v === undefined) continue;
+      flags |= slot.presenceBit;
+      const raw = slot.encode(v, this.strings);
+      if (slot.column < SMALL_COLUMNS) this.small[slot.column]![phys] = raw;
+      else this.wide[slot.column - SMALL_COLUMNS]![phys] = raw;
+    }
+    this.flagsCol[phys] = flags;
     this.blockEvents[b]!++;
     this.live++;
     this.head++;
-    this.lastSeq = ev.seq;
+    this.lastSeq = seq;
     if (this.strings.bytes > this.nextCompactAt) this.compactStrings();
   }
 
@@ -195,18 +214,36 @@ export class RingBuffer {
   /** Events with lo <= tick < hi (virtual time never goes backwards within one history). */
   queryTicks(lo: number, hi: number): TraceEvent[] {
     const out: TraceEvent[] = [];
-    let a = this.tail;
-    let b = this.head;
-    while (a < b) {
-      const mid = Math.floor((a + b) / 2);
-      if (this.tickAt(mid) < lo) a = mid + 1;
-      else b = mid;
-    }
-    for (let abs = a; abs < this.head; abs++) {
+    for (let abs = this.lowerBoundTick(lo); abs < this.head; abs++) {
       if (this.tickAt(abs) >= hi) break;
       if (this.kindCol[abs % this.capacity] !== PAD) out.push(this.decode(abs));
     }
     return out;
+  }
+
+  /**
+   * Visits events with lo <= tick < hi without decoding them (for drawing millions of marks on a
+   * timeline): kind code (index in EVENT_KINDS), tick, vm, vcpu, seq.
+   */
+  scanTicks(lo: number, hi: number, visit: (kindCode: number, tick: number, vm: number, vcpu: number, seq: number) => void): void {
+    for (let abs = this.lowerBoundTick(lo); abs < this.head; abs++) {
+      const tick = this.tickAt(abs);
+      if (tick >= hi) break;
+      const phys = abs % this.capacity;
+      const code = this.kindCol[phys]!;
+      if (code !== PAD) visit(code, tick, this.vmCol[phys]!, this.vcpuCol[phys]!, this.seqAt(abs));
+    }
+  }
+
+  private lowerBoundTick(tick: number): number {
+    let a = this.tail;
+    let b = this.head;
+    while (a < b) {
+      const mid = Math.floor((a + b) / 2);
+      if (this.tickAt(mid) < tick) a = mid + 1;
+      else b = mid;
+    }
+    return a;
   }
 
   private seqAt(abs: number): number {
@@ -241,11 +278,11 @@ export class RingBuffer {
   }
 
   /** Makes the block at `head` the newest: drops the oldest block when the ring is full. */
-  private startBlock(ev: TraceEvent): void {
+  private startBlock(seq: number, tick: number): void {
     if (this.head - this.tail >= this.capacity) this.dropOldestUntil(this.tail + this.blockSize);
     const b = Math.floor((this.head % this.capacity) / this.blockSize);
-    this.blockSeq[b] = ev.seq;
-    this.blockTick[b] = ev.tick;
+    this.blockSeq[b] = seq;
+    this.blockTick[b] = tick;
     this.blockEvents[b] = 0;
   }
 

@@ -1,13 +1,14 @@
 // The machine host: owns one Engine, answers the UI's requests and runs the machine in bounded
 // slices so the worker's message queue is looked at every few milliseconds (pause answers within
 // 100 ms even at full speed). Independent of the Worker global, so tests drive it directly.
-import type { Core } from './core.ts';
+import type { BootMode, Core } from './core.ts';
 import { Engine, type Outcome } from './engine.ts';
 import type {
   BootModeSpec, CpuView, DisasmLine, MachineConfig, MachineSnapshotView, Region, RegionBytes, Request, SpeedSetting,
   StopReason, WorkerMessage, AsmMap,
 } from './protocol.ts';
 import { linearToPhysical, translate } from './walk.ts';
+import { encodeBatch } from '../trace/binary.ts';
 
 export type Post = (msg: WorkerMessage, transfer?: Transferable[]) => void;
 /** Runs fn soon, after pending messages have been handled. */
@@ -15,9 +16,8 @@ export type Schedule = (fn: () => void, delayMs: number) => void;
 
 const SLICE_MS = 8; // wall time of one full-speed slice
 const FRAME_MS = 100; // how often a running machine sends a frame to the views
-const STEP_BUDGET = 50_000_000; // step over/out give up (and stop) after this many instructions
 
-function bootMode(b: BootModeSpec): unknown {
+function bootMode(b: BootModeSpec): BootMode {
   return b.kind === 'flat' ? { kind: 'flat', address: b.address } : { kind: b.kind };
 }
 
@@ -115,19 +115,16 @@ export class MachineHost {
         const cpu = e.state();
         req.bytes.forEach((b, i) => {
           const p = req.space === 'physical' ? req.address + i : linearToPhysical(req.address + i, cpu.cr0, cpu.cr3, cpu.cr4, (a) => e.readPhys32(a));
-          if (p !== null) e.machine.memory.write8(p, b);
+          if (p !== null) e.machine.memory.writeBytes(p, Uint8Array.of(b));
         });
-        e.history.dropAfter(e.instructions);
+        e.dbg.takeSnapshot(); // the past no longer leads here: history continues from this state
         return this.stopped('pause', 'memory changed');
       }
       case 'serial-in':
         this.engine?.typeSerial(req.text);
         return;
       case 'key':
-        for (const code of req.scancodes) {
-          const kbd = this.engine?.machine.keyboard;
-          (kbd?.pressScancode ?? kbd?.feed)?.call(kbd, code);
-        }
+        for (const code of req.scancodes) this.engine?.machine.ps2.sendScan(code & 0x7f, (code & 0x80) !== 0);
         return;
       case 'pause':
         if (this.running) {
@@ -142,11 +139,10 @@ export class MachineHost {
       case 'reverse-continue':
         return this.finishStep(this.need().reverseContinue(), true);
       case 'run-to':
-        return this.finishStep(this.need().runTo(req.address, STEP_BUDGET), false);
+        return this.finishStep(this.need().runTo(req.address), false);
       case 'seek': {
-        const e = this.need();
-        e.seek(Math.max(e.history.first?.instructions ?? 0, req.instructions));
-        return this.finishStep({ kind: 'target', detail: `jumped to instruction ${req.instructions}` }, true);
+        const o = this.need().seek(req.instructions);
+        return this.finishStep(o.kind === 'target' ? { kind: 'target', detail: `went to instruction ${req.instructions}` } : o, true);
       }
     }
   }
@@ -178,15 +174,12 @@ export class MachineHost {
     const e = this.need();
     this.running = false;
     if (kind === 'back') return this.finishStep(e.stepBack(), true);
-    const o = kind === 'into' ? e.stepInto() : kind === 'over' ? e.stepOver(STEP_BUDGET) : e.stepOut(STEP_BUDGET);
+    const o = kind === 'into' ? e.stepInto() : kind === 'over' ? e.stepOver() : e.stepOut();
     this.finishStep(o, false);
   }
 
   private finishStep(o: Outcome, wentBack: boolean): void {
-    if (wentBack) {
-      this.post({ type: 'events', binary: null, events: null, truncateAfterSeq: this.need().emitter.nextSeq - 1 - this.need().pendingEvents.length });
-      this.serialSent = -1; // resend the whole console
-    }
+    if (wentBack) this.serialSent = -1; // resend the whole console
     const reason: StopReason = o.kind === 'target' || o.kind === 'budget' ? 'step' : o.kind;
     this.stopped(reason, o.detail);
   }
@@ -234,14 +227,20 @@ export class MachineHost {
 
   private flushOutput(): void {
     const e = this.need();
-    if (this.serialSent < 0 || this.serialSent > e.serialLog.length) {
-      this.post({ type: 'console', device: 'serial', text: e.serialLog.map((c) => c.text).join(''), reset: true });
-    } else if (this.serialSent < e.serialLog.length) {
-      this.post({ type: 'console', device: 'serial', text: e.serialLog.slice(this.serialSent).map((c) => c.text).join(''), reset: false });
+    const text = e.console;
+    if (this.serialSent < 0 || this.serialSent > text.length) {
+      this.post({ type: 'console', device: 'serial', text, reset: true });
+    } else if (this.serialSent < text.length) {
+      this.post({ type: 'console', device: 'serial', text: text.slice(this.serialSent), reset: false });
     }
-    this.serialSent = e.serialLog.length;
+    this.serialSent = text.length;
+    if (e.rewoundTo !== null) {
+      this.post({ type: 'events', binary: null, events: null, truncateAfterSeq: e.rewoundTo - 1 });
+      e.rewoundTo = null;
+    }
     if (e.pendingEvents.length > 0) {
-      this.post({ type: 'events', binary: null, events: e.pendingEvents.slice(-20_000), truncateAfterSeq: null });
+      const binary = encodeBatch(e.pendingEvents.slice(-20_000));
+      this.post({ type: 'events', binary, events: null, truncateAfterSeq: null }, [binary]);
       e.pendingEvents = [];
     }
   }
@@ -262,12 +261,11 @@ export class MachineHost {
       vga: e.machine.vgaText(),
       vgaCells: e.machine.memory.readBytes(0xb8000, 80 * 25 * 2),
     };
-    const first = e.history.first;
     return {
       snapshot,
       regions: this.regions.map((r) => this.read(r)),
       disasm: this.disassemble(cpu),
-      canStepBack: !!first && e.instructions > first.instructions,
+      canStepBack: e.instructions > e.historyStart || e.dbg.hereSub > 0,
     };
   }
 

@@ -1,7 +1,7 @@
 // The Web Worker entry: one MachineHost per worker. Scheduling uses a MessageChannel for zero-delay
 // turns (setTimeout(0) is clamped to 4 ms after a few nested calls), so a full-speed run yields
 // to incoming messages between slices without losing time.
-import { loadCore } from './core.ts';
+import { realCore } from './core.ts';
 import { MachineHost, type Schedule } from './host.ts';
 import type { Request, WorkerMessage } from './protocol.ts';
 
@@ -22,11 +22,5 @@ const schedule: Schedule = (fn, delayMs) => {
   channel.port2.postMessage(0);
 };
 
-const early: Request[] = [];
-scope.onmessage = (ev) => early.push(ev.data);
-
-void loadCore().then((core) => {
-  const host = new MachineHost(core, (msg, transfer) => scope.postMessage(msg, transfer ?? []), schedule);
-  scope.onmessage = (ev) => host.handle(ev.data);
-  for (const req of early.splice(0)) host.handle(req);
-});
+const host = new MachineHost(realCore(), (msg, transfer) => scope.postMessage(msg, transfer ?? []), schedule);
+scope.onmessage = (ev) => host.handle(ev.data);

@@ -11,6 +11,11 @@ export type FetchByte = (index: number) => number;
 export class Decoded {
   /** The matched row, or null when the bytes are not a valid instruction (see error). */
   row: OpcodeRow | null = null;
+  /**
+   * On BAD_LOCK (and only then): the row the bytes would decode to without the LOCK prefix, so the
+   * CPU's #UD warning and the disassembler can name the instruction. Null otherwise.
+   */
+  candidate: OpcodeRow | null = null;
   /** DecodeError code; 0 when row is set. */
   error: DecodeErrorCode = DecodeError.NONE;
   /** Instruction length in bytes, prefixes included (for errors: bytes examined so far). */
@@ -45,7 +50,10 @@ export class Decoded {
   disp = 0;
   /** Displacement size in bytes as encoded: 0, 1, 2 or 4. */
   dispSize = 0;
-  /** Segment the memory operand uses: the override, else DS, or SS for BP/EBP/ESP-based forms. */
+  /**
+   * Segment of the memory operand: the override, else DS, or SS for BP/EBP/ESP-based forms. Also set
+   * (override or DS) for instructions without ModRM memory: the DS:(E)SI source of string ops and XLAT.
+   */
   eaSeg: number = Seg.DS;
   /** True when a SIB byte was present. */
   hasSib = false;
@@ -113,6 +121,7 @@ const MAX_LENGTH = 15;
 /** Decode one instruction through `fetch` in `bits`-bit code. Returns `out`. */
 export function decode(out: Decoded, fetch: FetchByte, bits: 16 | 32): Decoded {
   out.row = null;
+  out.candidate = null;
   out.error = DecodeError.NONE;
   out.segOverride = -1;
   out.rep = Rep.NONE;
@@ -149,6 +158,7 @@ export function decode(out: Decoded, fetch: FetchByte, bits: 16 | 32): Decoded {
   const adsize: 16 | 32 = out.adsizePrefix ? (bits === 32 ? 16 : 32) : bits;
   out.opsize = opsize;
   out.adsize = adsize;
+  out.eaSeg = out.segOverride >= 0 ? out.segOverride : Seg.DS;
 
   let map = 0;
   if (b === 0x0f) {
@@ -186,7 +196,11 @@ export function decode(out: Decoded, fetch: FetchByte, bits: 16 | 32): Decoded {
   pos = decodeImmediates(out, row, fetch, pos, opsize, adsize);
   if (pos < 0) return fail(out, -pos === 100 ? DecodeError.TOO_LONG : DecodeError.TRUNCATED, out.length);
 
-  if (out.lock && ((row.flags & RowFlag.LOCK) === 0 || !out.isMemory)) return fail(out, DecodeError.BAD_LOCK, pos);
+  if (out.lock && ((row.flags & RowFlag.LOCK) === 0 || !out.isMemory)) {
+    fail(out, DecodeError.BAD_LOCK, pos);
+    out.candidate = row;
+    return out;
+  }
   out.row = row;
   out.length = pos;
   return out;
@@ -216,27 +230,36 @@ function modMismatch(candidates: readonly OpcodeRow[], mod: number, reg: number)
 }
 
 /**
- * Read `size` bytes little-endian at pos. Returns the value, or sets out.length and returns NaN on
- * failure; the failure kind goes into readError.
+ * Read `size` (1, 2 or 4) bytes little-endian at pos, unsigned. On failure returns NaN with
+ * out.length set and the failure kind in readError (100 = past 15 bytes, 101 = input ended).
  */
 let readError = 0;
 function readLE(out: Decoded, fetch: FetchByte, pos: number, size: number): number {
-  let v = 0;
-  for (let i = 0; i < size; i++) {
-    if (pos + i >= MAX_LENGTH) {
-      readError = 100;
-      out.length = pos + i;
-      return NaN;
-    }
-    const x = fetch(pos + i);
-    if (x < 0) {
-      readError = 101;
-      out.length = pos + i;
-      return NaN;
-    }
-    v += x * 2 ** (8 * i);
+  if (pos + size > MAX_LENGTH) {
+    readError = 100;
+    out.length = MAX_LENGTH;
+    return NaN;
   }
-  return v;
+  const b0 = fetch(pos);
+  if (size === 1) {
+    if (b0 < 0) return truncated(out, pos);
+    return b0;
+  }
+  const b1 = fetch(pos + 1);
+  if (size === 2) {
+    if ((b0 | b1) < 0) return truncated(out, pos);
+    return b0 | (b1 << 8);
+  }
+  const b2 = fetch(pos + 2);
+  const b3 = fetch(pos + 3);
+  if ((b0 | b1 | b2 | b3) < 0) return truncated(out, pos);
+  return (b0 | (b1 << 8) | (b2 << 16) | (b3 << 24)) >>> 0;
+}
+
+function truncated(out: Decoded, pos: number): number {
+  readError = 101;
+  out.length = pos;
+  return NaN;
 }
 
 function decodeEa16(out: Decoded, fetch: FetchByte, pos: number): number {
@@ -290,34 +313,17 @@ function decodeEa32(out: Decoded, fetch: FetchByte, pos: number): number {
   return pos + size;
 }
 
+/** Immediate plan codes, precomputed per row in operand order (at most two per row). */
+const IMM_IB = 1, IMM_IBS = 2, IMM_IW = 3, IMM_IV = 4, IMM_JB = 5, IMM_JV = 6, IMM_AP = 7, IMM_MOFFS = 8;
+const IMM_CODE: Partial<Record<string, number>> = { Ib: IMM_IB, Ibs: IMM_IBS, Iw: IMM_IW, Iv: IMM_IV, Jb: IMM_JB, Jv: IMM_JV, Ap: IMM_AP, Ob: IMM_MOFFS, Ov: IMM_MOFFS };
+const IMM_PLAN: Uint8Array[] = ROWS.map((r) => Uint8Array.from(r.operands.map((k) => IMM_CODE[k] ?? 0).filter((c) => c !== 0)));
+
 function decodeImmediates(out: Decoded, row: OpcodeRow, fetch: FetchByte, pos: number, opsize: number, adsize: number): number {
-  const ops = row.operands;
-  for (let i = 0; i < ops.length; i++) {
-    const kind = ops[i]!;
-    const loc = OPERAND_INFO[kind].loc;
-    if (loc === 'imm' || loc === 'imm2' || loc === 'rel') {
-      const second = out.immSize !== 0; // ENTER Iw,Ib: the Ib is the second immediate
-      const size = kind === 'Ap' ? opsize / 8 : kind === 'Ib' || kind === 'Ibs' || kind === 'Jb' ? 1 : kind === 'Iw' ? 2 : opsize / 8;
-      const v = readLE(out, fetch, pos, size);
-      if (v !== v) return -readError;
-      pos += size;
-      let value = v;
-      if (kind === 'Ibs') value = opsize === 16 ? ((v << 24) >> 24) & 0xffff : ((v << 24) >> 24) >>> 0;
-      else if (kind === 'Jb') value = (v << 24) >> 24;
-      else if (kind === 'Jv') value = size === 2 ? (v << 16) >> 16 : v | 0;
-      if (second) out.imm2 = value;
-      else {
-        out.imm = value;
-        out.immSize = size;
-      }
-      if (kind === 'Ap') {
-        const sel = readLE(out, fetch, pos, 2);
-        if (sel !== sel) return -readError;
-        pos += 2;
-        out.imm2 = sel;
-      }
-    } else if (loc === 'moffs') {
-      const size = adsize / 8;
+  const plan = IMM_PLAN[row.id]!;
+  for (let i = 0; i < plan.length; i++) {
+    const code = plan[i]!;
+    if (code === IMM_MOFFS) {
+      const size = adsize >> 3;
       const v = readLE(out, fetch, pos, size);
       if (v !== v) return -readError;
       pos += size;
@@ -325,6 +331,27 @@ function decodeImmediates(out: Decoded, row: OpcodeRow, fetch: FetchByte, pos: n
       out.disp = v;
       out.dispSize = size;
       out.eaSeg = out.segOverride >= 0 ? out.segOverride : Seg.DS;
+      continue;
+    }
+    const size = code === IMM_IB || code === IMM_IBS || code === IMM_JB ? 1 : code === IMM_IW ? 2 : opsize >> 3;
+    const v = readLE(out, fetch, pos, size);
+    if (v !== v) return -readError;
+    pos += size;
+    let value = v;
+    if (code === IMM_IBS) value = opsize === 16 ? ((v << 24) >> 24) & 0xffff : ((v << 24) >> 24) >>> 0;
+    else if (code === IMM_JB) value = (v << 24) >> 24;
+    else if (code === IMM_JV) value = size === 2 ? (v << 16) >> 16 : v | 0;
+    if (i > 0) {
+      out.imm2 = value; // ENTER Iw,Ib
+      continue;
+    }
+    out.imm = value;
+    out.immSize = size;
+    if (code === IMM_AP) {
+      const sel = readLE(out, fetch, pos, 2);
+      if (sel !== sel) return -readError;
+      pos += 2;
+      out.imm2 = sel;
     }
   }
   return pos;

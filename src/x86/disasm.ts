@@ -2,7 +2,7 @@
 // `db 0x..` one byte at a time (ndisasm does the same), so the listing resynchronises.
 import { Decoded, decodeBytes } from './decode.ts';
 import { formatInstruction } from './format.ts';
-import { DecodeError, RowFlag } from './types.ts';
+import { DecodeError, type OpcodeRow, RowFlag } from './types.ts';
 
 export interface DisasmLine {
   /** Address of the first byte (org + offset). */
@@ -30,28 +30,53 @@ function byteText(byte: number, bits: 16 | 32): string {
   return PREFIX_NAMES[byte] ?? `db 0x${byte.toString(16).padStart(2, '0')}`;
 }
 
+const PREFIX_BYTES = new Set([0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x9b]);
+const scratch = new Uint8Array(32);
+
 /** Disassemble one instruction at `offset`: its length and text (length 1 + `db` when invalid). */
 export function disassembleOne(bytes: Uint8Array, offset: number, bits: 16 | 32, address: number, d: Decoded = new Decoded()): { length: number; text: string } {
-  // ndisasm reads WAIT (9B) as a prefix: `wait` + the instruction that follows, on one line.
-  if (bytes[offset] === 0x9b) {
-    let n = 1;
-    while (bytes[offset + n] === 0x9b) n++;
-    const rest = offset + n < bytes.length ? decodeOne(bytes, offset + n, bits, address + n, d) : null;
-    if (rest === null || rest.text.startsWith('db ') || rest.invalid) return { length: 1, text: 'wait' };
-    return { length: n + rest.length, text: `wait ${rest.text}` };
+  // ndisasm reads WAIT (9B) as one more prefix: `es wait inc eax` is one line. Decode the bytes
+  // without the 9B's and put `wait` back among the prefix words.
+  let waits = 0;
+  let end = offset;
+  while (end < bytes.length && PREFIX_BYTES.has(bytes[end]!)) if (bytes[end++] === 0x9b) waits++;
+  if (waits > 0) {
+    let n = 0;
+    for (let i = offset; i < bytes.length && n < scratch.length; i++) if (i >= end || bytes[i] !== 0x9b) scratch[n++] = bytes[i]!;
+    const rest = end < bytes.length ? decodeOne(scratch.subarray(0, n), 0, bits, address + waits, d, true) : null;
+    if (rest === null || rest.invalid) {
+      const first = bytes[offset]!;
+      return { length: 1, text: byteText(first, bits) };
+    }
+    return { length: rest.length + waits, text: rest.text };
   }
-  const one = decodeOne(bytes, offset, bits, address, d);
+  const one = decodeOne(bytes, offset, bits, address, d, false);
   return { length: one.length, text: one.text };
 }
 
-function decodeOne(bytes: Uint8Array, offset: number, bits: 16 | 32, address: number, d: Decoded): { length: number; text: string; invalid: boolean } {
+/**
+ * Encodings the CPU executes but ndisasm's templates reject (it then prints the first byte alone):
+ * undocumented aliases, x87 escapes (no FPU modelled), SETcc with a non-zero ModRM reg field,
+ * MOV CRn/DRn with a memory-form ModRM (the 486 ignores mod), BSWAP with a 16-bit operand size.
+ */
+function ndisasmRejects(d: Decoded, row: OpcodeRow): boolean {
+  if (row.flags & RowFlag.ESC) return true;
+  if (row.flags & RowFlag.UNDOCUMENTED) return row.mnemonic !== 'int1';
+  if (row.op === 'setcc') return d.reg !== 0;
+  if (row.map === 1 && row.opcode >= 0x20 && row.opcode <= 0x23) return d.mod !== 3;
+  if (row.op === 'bswap') return d.opsize === 16;
+  if ((row.op === 'movzx' || row.op === 'movsx') && row.operands[1] === 'Ew') return d.opsize === 16;
+  return false;
+}
+
+function decodeOne(bytes: Uint8Array, offset: number, bits: 16 | 32, address: number, d: Decoded, wait: boolean): { length: number; text: string; invalid: boolean } {
   decodeBytes(d, bytes, offset, bits);
-  // ndisasm prints undocumented encodings and x87 escapes (not modelled here) as data.
-  if (d.row === null || d.error !== DecodeError.NONE || d.row.flags & (RowFlag.UNDOCUMENTED | RowFlag.ESC)) {
-    if (d.row !== null && d.row.mnemonic === 'int1') return { length: d.length, text: formatInstruction(d, address, bits), invalid: false };
-    return { length: 1, text: byteText(bytes[offset]!, bits), invalid: true };
+  // ndisasm 2.16 prints LOCK as a prefix word on any instruction (the CPU raises #UD for those).
+  if (d.error === DecodeError.BAD_LOCK && d.candidate !== null && !ndisasmRejects(d, d.candidate)) {
+    return { length: d.length, text: formatInstruction(d, address, bits, d.candidate, wait), invalid: false };
   }
-  return { length: d.length, text: formatInstruction(d, address, bits), invalid: false };
+  if (d.row === null || ndisasmRejects(d, d.row)) return { length: 1, text: byteText(bytes[offset]!, bits), invalid: true };
+  return { length: d.length, text: formatInstruction(d, address, bits, d.row, wait), invalid: false };
 }
 
 /** Disassemble a whole buffer. */

@@ -5,7 +5,7 @@
 // when the value is known in this pass and fits, so multi-pass assembly converges like NASM's.
 
 import { rowsForMnemonic, mnemonics } from './table.ts';
-import { CC_ALIASES, CC_NAMES, OPERAND_INFO, type OpcodeRow, type OperandKind } from './types.ts';
+import { CC_ALIASES, CC_NAMES, OPERAND_INFO, RowFlag, type OpcodeRow, type OperandKind } from './types.ts';
 
 export type EncRegClass = 'r8' | 'r16' | 'r32' | 'seg' | 'cr' | 'dr' | 'tr';
 export interface EncReg {
@@ -73,6 +73,15 @@ CC_ALIASES.forEach((aliases, cc) => {
 CANON.set('retn', 'ret');
 CANON.set('int01', 'int1');
 CANON.set('icebp', CANON.has('icebp') ? 'icebp' : 'int1');
+
+// Adapter: the table has no x87 rows the assembler may emit (the 486 here has no FPU; its D8-DF
+// rows are DECODE_ONLY), but kernels use a few operand-less x87 instructions to provoke #NM/#UD.
+// These byte strings are NASM's encodings; they should become table rows (reported to the x86 owner).
+const X87_NO_OPERANDS: Record<string, number[]> = {
+  fninit: [0xdb, 0xe3], finit: [0x9b, 0xdb, 0xe3], fnclex: [0xdb, 0xe2], fclex: [0x9b, 0xdb, 0xe2],
+  fnop: [0xd9, 0xd0], fld1: [0xd9, 0xe8], fldz: [0xd9, 0xee], fchs: [0xd9, 0xe0], fabs: [0xd9, 0xe1],
+};
+for (const m of Object.keys(X87_NO_OPERANDS)) CANON.set(m, m);
 
 /** The table's spelling of a mnemonic NASM accepts, or undefined. */
 export function canonicalMnemonic(word: string): string | undefined {
@@ -308,7 +317,8 @@ function emit(m: Match, req: EncodeRequest, warnings: string[]): { bytes: number
   const ops = req.operands;
   const out: number[] = [];
   const pre: number[] = [];
-  // prefixes in NASM's order: lock/rep, segment, operand size, address size
+  // prefixes in NASM's order: wait, lock/rep, segment, operand size, address size
+  for (const p of req.prefixes) if (p === 'wait') pre.push(0x9b);
   for (const p of req.prefixes) {
     if (p === 'lock') pre.push(0xf0);
     else if (p === 'rep' || p === 'repe' || p === 'repz') pre.push(0xf3);
@@ -329,16 +339,19 @@ function emit(m: Match, req: EncodeRequest, warnings: string[]): { bytes: number
   if (req.prefixes.includes('a32')) asz = ops.some((o) => o.t === 'mem' && (o.base || o.index)) ? asz : 32;
   if (seg >= 0) pre.push(SEG_PREFIX[seg]!);
   // Adapter: `mov Sreg, r32/r16` never takes an operand-size prefix in NASM (8E /r is size-less).
-  const sizeless = row.op === 'mov_to_seg' || row.op === 'mov_from_seg' && ops[0]!.t === 'mem';
-  const usesV = row.operands.some((k) => OPERAND_INFO[k].size === 'v' || k === 'Mp' || k === 'Ap');
+  const sizeless = (row.flags & RowFlag.NO_OSIZE_PREFIX) !== 0 || row.op === 'mov_to_seg' || (row.op === 'mov_from_seg' && ops[0]!.t === 'mem');
+  const usesV = row.operands.some((k) => OPERAND_INFO[k].size === 'v' || k === 'Mp' || k === 'Ap' || k === 'Ibs');
   let wantOsz = 0;
   if (row.osize) wantOsz = row.osize;
+  // Adapter: NASM treats BSWAP's register as an operand-size operand (66 0F C8+r in bits 16).
+  else if (row.operands.includes('Zd')) wantOsz = 32;
   else if (usesV && !sizeless) wantOsz = osz;
   if (req.prefixes.includes('o16')) wantOsz = 16;
   if (req.prefixes.includes('o32')) wantOsz = 32;
   if (wantOsz && wantOsz !== req.bits) pre.push(0x66);
   if (asz !== req.bits) pre.push(0x67);
   out.push(...pre);
+  if (row.prefix) out.push(row.prefix);
   if (row.map === 1) out.push(0x0f);
   let opcode = row.opcode;
   if (row.opreg) {
@@ -395,6 +408,16 @@ function emit(m: Match, req: EncodeRequest, warnings: string[]): { bytes: number
 /** Encodes one instruction. Never throws: problems come back in `error`. */
 export function encode(req: EncodeRequest): EncodeResult {
   const warnings: string[] = [];
+  const x87 = X87_NO_OPERANDS[req.mnemonic];
+  if (x87) {
+    if (req.operands.length > 0) return { bytes: [], error: `'${req.mnemonic}' takes no operands`, operand: 0, warnings };
+    const pre = req.prefixes.map((p) => (p in PREFIX_SEG ? SEG_PREFIX[PREFIX_SEG[p]!]! : p === 'lock' ? 0xf0 : p.startsWith('repn') ? 0xf2 : p.startsWith('rep') ? 0xf3 : -1)).filter((b) => b >= 0);
+    return { bytes: [...pre, ...x87], warnings };
+  }
+  // Adapter: NASM's `imul reg, imm` is `imul reg, reg, imm` (the table lists only the 3-operand row).
+  if (req.mnemonic === 'imul' && req.operands.length === 2 && req.operands[0]!.t === 'reg' && req.operands[1]!.t === 'imm') {
+    req = { ...req, operands: [req.operands[0]!, req.operands[0]!, req.operands[1]!] };
+  }
   const rows = rowsForMnemonic(req.mnemonic);
   if (rows.length === 0) return { bytes: [], error: `unknown instruction '${req.mnemonic}'`, operand: -1, warnings };
   for (const o of req.operands) {
@@ -447,9 +470,9 @@ export function encode(req: EncodeRequest): EncodeResult {
 
 function describeOperand(o: EncOperand): string {
   if (o.t === 'reg') return `${o.reg.cls === 'seg' ? 'segment register' : o.reg.cls === 'cr' ? 'control register' : o.reg.cls === 'dr' ? 'debug register' : `${regBits(o.reg)}-bit register`} ${o.reg.name}`;
-  if (o.t === 'mem') return o.size ? `a ${o.size}-bit memory operand` : 'a memory operand';
+  if (o.t === 'mem') return o.size ? `${o.size === 8 ? 'an' : 'a'} ${o.size}-bit memory operand` : 'a memory operand';
   if (o.seg) return 'a far address seg:offset';
-  return o.size ? `a ${o.size}-bit immediate` : 'an immediate value';
+  return o.size ? `${o.size === 8 ? 'an' : 'a'} ${o.size}-bit immediate` : 'an immediate value';
 }
 
 const KIND_TEXT: Partial<Record<OperandKind, string>> = {
@@ -465,16 +488,31 @@ const KIND_TEXT: Partial<Record<OperandKind, string>> = {
 function explainMismatch(req: EncodeRequest): string {
   const rows = rowsForMnemonic(req.mnemonic);
   const found = req.operands.length === 0 ? 'no operands' : req.operands.map(describeOperand).join(', ');
+  const [o0, o1] = req.operands;
+  if (req.mnemonic === 'mov' && o0?.t === 'reg' && o0.reg.cls === 'seg' && o1?.t === 'imm') {
+    return `a segment register cannot be loaded with an immediate value: load a general register first (mov ax, value / mov ${o0.reg.name}, ax)`;
+  }
+  const sizeOf = (o: EncOperand): number => (o.t === 'reg' && o.reg.cls !== 'seg' ? regBits(o.reg) : o.t === 'mem' ? o.size : 0);
+  if (req.operands.length >= 2) {
+    const [a, b] = [sizeOf(req.operands[0]!), sizeOf(req.operands[1]!)];
+    const sameSizeForm = rows.some((r) => r.operands.length >= 2 && r.operands[0]!.length === 2 && r.operands[1]!.length === 2 && r.operands[0]![1] === r.operands[1]![1]);
+    if (a && b && a !== b && sameSizeForm) {
+      return `operand sizes do not match: the first operand is ${a}-bit, the second ${b}-bit (${found})`;
+    }
+  }
   const forms = new Set<string>();
-  for (const r of rows) {
+  // general forms first: the accumulator, moffs and register-in-opcode rows are NASM's shortcuts
+  const general = rows.filter((r) => !r.operands.some((k) => ['Ob', 'Ov', 'Zb', 'Zv', 'Zd', 'AL', 'eAX', 'AX'].includes(k)));
+  for (const r of general.length ? general : rows) {
     if (r.flags & (1 << 10)) continue;
     const f = r.operands.map((k) => KIND_TEXT[k] ?? k).join(', ');
     forms.add(f || '(no operands)');
   }
-  const list = [...forms].slice(0, 6).join(' | ');
+  const list = [...forms].slice(0, 10).join(' | ');
   const counts = new Set(rows.map((r) => r.operands.length));
   if (!counts.has(req.operands.length)) {
     const c = [...counts].sort();
+    if (c.length === 1 && c[0] === 0) return `'${req.mnemonic}' takes no operands, found ${req.operands.length} (${found})`;
     return `'${req.mnemonic}' takes ${c.join(' or ')} operand${c.length === 1 && c[0] === 1 ? '' : 's'}, found ${req.operands.length} (${found}); forms: ${list}`;
   }
   return `invalid combination of operands for '${req.mnemonic}': found ${found}; expected one of: ${list}`;

@@ -3,7 +3,7 @@
 // that name the operand size only when it differs from the mode's, size keywords only where the
 // operands do not imply the size, hex numbers as `0x1f`, signed `byte +0x5` for sign-extended imm8.
 import type { Decoded } from './decode.ts';
-import { OPERAND_INFO, type OpcodeRow, type OperandKind, Rep, REG16_NAMES, REG32_NAMES, REG8_NAMES, SEG_NAMES } from './types.ts';
+import { OPERAND_INFO, type OpcodeRow, type OperandKind, Rep, RowFlag, REG16_NAMES, REG32_NAMES, REG8_NAMES, SEG_NAMES } from './types.ts';
 
 const hex = (n: number): string => '0x' + n.toString(16);
 
@@ -12,6 +12,22 @@ const DEFAULT_SIZE_NAME: Record<string, string> = {
   pushaw: 'pusha', pushad: 'pusha', popaw: 'popa', popad: 'popa', pushfw: 'pushf', pushfd: 'pushf',
   popfw: 'popf', popfd: 'popf', iretw: 'iret', iretd: 'iret',
 };
+
+/**
+ * ndisasm's names for F2/F3 as TSX lock elision hints: XCHG with memory and LOCKed read-modify-write
+ * instructions take xacquire/xrelease, MOV to memory takes xrelease.
+ */
+function hlePrefix(row: OpcodeRow, d: Decoded): string {
+  if (!d.isMemory || d.rep === Rep.NONE) return '';
+  const name = d.rep === Rep.REPNE ? 'xacquire' : 'xrelease';
+  if (row.op === 'xchg' && row.operands[0] !== 'eAX') return name;
+  if (d.lock && row.flags & RowFlag.LOCK) return name;
+  if (row.op === 'mov' && d.rep === Rep.REPE && row.map === 0 && (row.opcode === 0x88 || row.opcode === 0x89 || row.opcode === 0xc6 || row.opcode === 0xc7)) return name;
+  return '';
+}
+
+/** Branches on which ndisasm reads F2 as MPX's BND prefix. */
+const BND_OPS = new Set(['jmp', 'jcc', 'call', 'ret', 'jmp_indirect', 'call_indirect']);
 
 /** Ops whose operand size ndisasm shows by a w/d suffix on the mnemonic (ret/retf). */
 const SUFFIXED_OPS = new Set(['ret', 'ret_far']);
@@ -22,7 +38,7 @@ const SUFFIXED_OPS = new Set(['ret', 'ret_far']);
  * not size-named.
  */
 function opsizeShown(row: OpcodeRow): boolean {
-  if (row.osize !== 0 || row.op === 'nop') return true;
+  if (row.osize !== 0 || row.mnemonic === 'nop') return true;
   if (SUFFIXED_OPS.has(row.op)) return true;
   for (const k of row.operands) {
     const s = OPERAND_INFO[k].size;
@@ -85,12 +101,15 @@ function memoryText(d: Decoded, sizeKw: string, bits: number, moffs: boolean): s
   // ndisasm names the address size of a bare displacement (32-bit ModRM always; 16-bit outside
   // 16-bit code) and of SIB forms in 16-bit code; it goes before the segment: `[dword fs:0x10]`.
   let addrWord = '';
-  if (!moffs) {
+  if (moffs) {
+    if (d.adsize !== bits) addrWord = d.adsize === 16 ? 'word ' : 'dword ';
+  } else {
     if (d.adsize === 32 && (d.hasSib ? bits === 16 : !started)) addrWord = 'dword ';
     else if (d.adsize === 16 && !started && bits === 32) addrWord = 'word ';
   }
   const seg = d.segOverride >= 0 ? `${SEG_NAMES[d.segOverride]}:` : '';
-  return `${sizeKw}[${addrWord}${seg}${text}]`;
+  // ...except for moffs, where ndisasm writes `[es:dword 0x12345678]`.
+  return moffs ? `${sizeKw}[${seg}${addrWord}${text}]` : `${sizeKw}[${addrWord}${seg}${text}]`;
 }
 
 function immediateText(kind: OperandKind, d: Decoded, value: number, row: OpcodeRow, nextAddress: number, bits: number): string {
@@ -101,8 +120,11 @@ function immediateText(kind: OperandKind, d: Decoded, value: number, row: Opcode
     }
     case 'Jb':
     case 'Jv': {
-      const target = hex(((nextAddress + value) & (d.opsize === 16 ? 0xffff : 0xffffffff)) >>> 0);
+      // ndisasm wraps rel8 targets at the mode's width, rel16/32 targets at the operand size.
+      const width = kind === 'Jb' ? bits : d.opsize;
+      const target = hex(((nextAddress + value) & (width === 16 ? 0xffff : 0xffffffff)) >>> 0);
       if (kind === 'Jb') return row.op === 'jmp' ? `short ${target}` : target;
+      if (d.opsize !== bits) return `${d.opsize === 16 ? 'word' : 'dword'} ${target}`;
       return row.op === 'jcc' ? `near ${target}` : target;
     }
     case 'Ap':
@@ -129,7 +151,7 @@ function operandText(row: OpcodeRow, i: number, d: Decoded, nextAddress: number,
     case 'reg':
       return regName(d.reg, operandSize(kind, d));
     case 'creg':
-      return `cr${d.reg}`;
+      return `cr${d.lock ? d.reg + 8 : d.reg}`; // LOCK MOV CRn is AMD's CR8-15 to ndisasm (#UD on a 486)
     case 'dreg':
       return `dr${d.reg}`;
     case 'sreg':
@@ -154,10 +176,33 @@ function operandText(row: OpcodeRow, i: number, d: Decoded, nextAddress: number,
   }
 }
 
+/**
+ * Whether ndisasm 2.16 prints an unused 67 prefix as a16/a32 (its template matching decides; this
+ * is the rule observed over random bytes): in 32-bit code only on instructions without written
+ * operands; in 16-bit code also when every operand is a register named by ModRM or the opcode.
+ */
+function adsizeShown(row: OpcodeRow, d: Decoded, bits: number): boolean {
+  if (nopAsXchg(row, d)) return false;
+  if (row.operands.length === 0) return true;
+  if (bits === 32) return false;
+  return row.operands.every((k) => {
+    const loc = OPERAND_INFO[k].loc;
+    return loc === 'rm' || loc === 'reg' || loc === 'creg' || loc === 'dreg' || loc === 'sreg' || loc === 'opreg';
+  });
+}
+
+/** 90 with a 66 or 67 prefix: ndisasm prefers the `xchg eax,eax` template (no prefix word to show). */
+function nopAsXchg(row: OpcodeRow, d: Decoded): boolean {
+  return row.mnemonic === 'nop' && (d.opsizePrefix || d.adsizePrefix);
+}
+
 function mnemonicText(row: OpcodeRow, d: Decoded, bits: number): string {
   if (row.osize !== 0 && row.osize === bits && DEFAULT_SIZE_NAME[row.mnemonic]) return DEFAULT_SIZE_NAME[row.mnemonic]!;
-  if (SUFFIXED_OPS.has(row.op) && d.opsize !== bits) return row.mnemonic + (d.opsize === 16 ? 'w' : 'd');
-  if (row.op === 'nop' && d.opsizePrefix && row.mnemonic === 'nop') return 'xchg';
+  if (SUFFIXED_OPS.has(row.op) && d.opsize !== bits) {
+    if (row.mnemonic === 'ret' && row.operands.length > 0 && bits === 32) return 'retnw'; // ndisasm's template name
+    return row.mnemonic + (d.opsize === 16 ? 'w' : 'd');
+  }
+  if (nopAsXchg(row, d)) return 'xchg';
   return row.mnemonic;
 }
 
@@ -166,28 +211,37 @@ function hasMemoryOperand(row: OpcodeRow, d: Decoded): boolean {
   return d.isMemory && !row.operands.every((k) => OPERAND_INFO[k].loc !== 'rm' && OPERAND_INFO[k].loc !== 'moffs');
 }
 
-/** The instruction text, e.g. `add word [bx+si+0x10],byte -0x1`. `address` = where it starts. */
-export function formatInstruction(d: Decoded, address: number, bits: 16 | 32): string {
-  const row = d.row;
+/**
+ * The instruction text, e.g. `add word [bx+si+0x10],byte -0x1`. `address` = where it starts.
+ * `row` defaults to d.row; the disassembler passes d.candidate to show `lock add eax,ebx` as ndisasm does.
+ */
+export function formatInstruction(d: Decoded, address: number, bits: 16 | 32, row: OpcodeRow | null = d.row, wait = false): string {
   if (row === null) return '';
+  // Prefix words in ndisasm's order: segment, wait, rep, lock, o16/o32, a16/a32.
   const prefixes: string[] = [];
-  if (d.rep !== Rep.NONE && row.prefix === 0) {
-    if (row.flags & 0x4 /* REPE */) prefixes.push(d.rep === Rep.REPE ? 'repe' : 'repne');
-    else prefixes.push(d.rep === Rep.REPE ? 'rep' : 'repne');
-  }
-  if (d.lock) prefixes.push('lock');
   const memory = hasMemoryOperand(row, d);
   if (d.segOverride >= 0 && !memory) prefixes.push(SEG_NAMES[d.segOverride]!);
+  if (wait) prefixes.push('wait');
+  if (d.rep !== Rep.NONE && row.prefix === 0) {
+    const hle = hlePrefix(row, d);
+    // F2 on a near branch is MPX's BND prefix to ndisasm.
+    if (hle) prefixes.push(hle);
+    else if (d.rep === Rep.REPNE && BND_OPS.has(row.op) && !(row.op === 'jmp' && row.operands[0] === 'Jb')) prefixes.push('bnd');
+    else if (row.flags & RowFlag.REPE) prefixes.push(d.rep === Rep.REPE ? 'repe' : 'repne');
+    else prefixes.push(d.rep === Rep.REPE ? 'rep' : 'repne');
+  }
+  if (d.lock && !(row.map === 1 && (row.opcode === 0x20 || row.opcode === 0x22))) prefixes.push('lock');
   if (d.opsizePrefix && !opsizeShown(row)) prefixes.push(bits === 16 ? 'o32' : 'o16');
   const adsizeUsed = memory || row.asize !== 0 || row.op === 'loop' || row.op === 'loope' || row.op === 'loopne';
-  if (d.adsizePrefix && !adsizeUsed) prefixes.push(bits === 16 ? 'a32' : 'a16');
+  if (d.adsizePrefix && !adsizeUsed && adsizeShown(row, d, bits)) prefixes.push(bits === 16 ? 'a32' : 'a16');
 
   const next = address + d.length;
   const ops: string[] = [];
-  if (row.op === 'nop' && d.opsizePrefix && row.mnemonic === 'nop') ops.push(regName(0, d.opsize), regName(0, d.opsize));
+  if (nopAsXchg(row, d)) ops.push(regName(0, d.opsize), regName(0, d.opsize));
   for (let i = 0; i < row.operands.length; i++) ops.push(operandText(row, i, d, next, bits));
   if ((row.op === 'loop' || row.op === 'loope' || row.op === 'loopne') && d.adsizePrefix) ops.push(d.adsize === 16 ? 'cx' : 'ecx');
-  if ((row.op === 'aam' || row.op === 'aad') && d.imm === 10) ops.length = 0;
+  // ndisasm's `aam`/`aad` template without operand is for D4/D5 0A, unless a 67 prefix would then show.
+  if ((row.op === 'aam' || row.op === 'aad') && d.imm === 10 && !d.adsizePrefix) ops.length = 0;
   const text = mnemonicText(row, d, bits) + (ops.length ? ' ' + ops.join(',') : '');
   return prefixes.length ? `${prefixes.join(' ')} ${text}` : text;
 }

@@ -48,6 +48,8 @@ const FLAGS_BY_OP: Record<string, [number, number]> = {
 };
 
 const rows: OpcodeRow[] = [];
+const opNames: string[] = [];
+const opIds = new Map<string, number>();
 
 function parseEncoding(enc: string): { map: 0 | 1; opcode: number; ext: number; modrm: boolean; opreg: boolean } {
   const parts = enc.split(' ');
@@ -84,8 +86,14 @@ function row(spec: string, enc: string, op: string, flags = 0, o: RowOptions = {
   const needsModrm = operands.some((k) => ['rm', 'reg', 'creg', 'dreg', 'sreg'].includes(OPERAND_INFO[k].loc));
   if (needsModrm && !e.modrm) throw new Error(`x86 table: '${spec}' has ModRM operands but encoding '${enc}' has no ModRM`);
   const [flagsDefined, flagsUndefined] = FLAGS_BY_OP[op] ?? [0, 0];
+  let opId = opIds.get(op);
+  if (opId === undefined) {
+    opId = opNames.length;
+    opIds.set(op, opId);
+    opNames.push(op);
+  }
   rows.push({
-    id: rows.length, mnemonic, map: e.map, opcode: e.opcode, ext: e.ext, modrm: e.modrm,
+    id: rows.length, mnemonic, opId, map: e.map, opcode: e.opcode, ext: e.ext, modrm: e.modrm,
     mod: o.mod ?? deriveMod(operands), opreg: e.opreg, operands, implicit: o.implicit ?? [], op,
     cc: o.cc ?? -1, prefix: o.prefix ?? 0, osize: o.osize ?? 0, asize: o.asize ?? 0, impliedImm: o.impliedImm ?? -1, flags,
     level: o.level ?? 86, flagsDefined, flagsUndefined, pref: o.pref ?? 2,
@@ -387,6 +395,8 @@ row('bswap Zd', '0F C8+r', 'bswap', 0, { level: 486 });
 
 /** Every row, indexed by OpcodeRow.id. */
 export const ROWS: readonly OpcodeRow[] = rows;
+/** Every semantic op key, indexed by OpcodeRow.opId. */
+export const OP_NAMES: readonly string[] = opNames;
 
 const byMnemonic = new Map<string, OpcodeRow[]>();
 for (const r of rows) {

@@ -167,6 +167,8 @@ export interface OpcodeRow {
   readonly implicit: readonly OperandKind[];
   /** Semantic key for the CPU's execute function (several rows share one). */
   readonly op: string;
+  /** Index of `op` in OP_NAMES (table.ts): a small integer for array/switch dispatch. */
+  readonly opId: number;
   /** Condition code 0-15 (Jcc, SETcc) or -1. Order: o no c nc z nz na a s ns pe po l nl ng g. */
   readonly cc: number;
   /** A prefix byte the encoding requires (0xF3: PAUSE is F3 90), or 0. */

@@ -1,7 +1,7 @@
 // The trace reader on corrupt input: every problem is reported with its line number and what is
 // wrong, never as an exception. Also: the CLI's `vizor trace summary` on good and bad files.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace, type ParseResult } from '../../src/trace/reader.ts';
@@ -168,6 +168,23 @@ describe('summary', () => {
       expect(await command(['summary'])).toBe(2);
       expect(await command(['frobnicate', 'x'])).toBe(2);
       expect(err).toMatch(/unknown subcommand 'frobnicate'/);
+      capture();
+      expect(await command(['perfetto', file])).toBe(2);
+      expect(err).toMatch(/perfetto needs -o out.json/);
+    });
+
+    it('converts a recorded trace to Perfetto JSON, with a kinds filter', async () => {
+      const file = join(dir, 'conv.ndjson');
+      const jsonFile = join(dir, 'conv.json');
+      writeFileSync(file, encodeNdjson(stream, { kernel: 'two-vms' }));
+      capture();
+      expect(await command(['perfetto', file, '-o', jsonFile, '--trace-kinds', 'exit,entry,sched'])).toBe(0);
+      const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as { otherData: { params: object }; traceEvents: { cat?: string }[] };
+      expect(json.otherData.params).toEqual({ kernel: 'two-vms', source: file });
+      expect(json.traceEvents.filter((e) => e.cat === 'exit').length).toBe(3);
+      expect(json.traceEvents.filter((e) => e.cat === 'sched').length).toBe(2);
+      expect(json.traceEvents.some((e) => e.cat === 'pagefault')).toBe(false);
+      expect(err).toMatch(/8 events -> /);
     });
   });
 });

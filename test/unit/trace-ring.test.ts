@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RingBuffer } from '../../src/trace/ring.ts';
 import { BYTES_PER_EVENT } from '../../src/trace/layout.ts';
 import { Emitter } from '../../src/trace/emitter.ts';
-import { KIND_BIT, maskOf, type TraceEvent } from '../../src/trace/schema.ts';
+import { KIND_BIT, KIND_CODE, maskOf, type TraceEvent } from '../../src/trace/schema.ts';
 import { syntheticEvents } from '../../src/trace/synthetic.ts';
 
 const events = syntheticEvents({ count: 5000, seed: 3 });
@@ -56,6 +56,11 @@ describe('RingBuffer', () => {
     const t1 = events[2500]!.tick;
     expect(ring.queryTicks(t0, t1)).toStrictEqual(events.filter((e) => e.tick >= t0 && e.tick < t1));
     expect(ring.querySeq(1e12, 2e12)).toStrictEqual([]);
+    const scanned: [number, number, number, number, number][] = [];
+    ring.scanTicks(t0, t1, (code, tick, vm, vcpu, seq) => scanned.push([code, tick, vm, vcpu, seq]));
+    expect(scanned).toEqual(
+      events.filter((e) => e.tick >= t0 && e.tick < t1).map((e) => [KIND_CODE[e.kind], e.tick, e.vm, e.vcpu, e.seq]),
+    );
   });
 
   it('keeps full seq and tick range: huge values and jumps beyond 32 bits', () => {

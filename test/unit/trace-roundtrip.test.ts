@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_KINDS, FIELD_SPECS, type FieldSpec, type TraceEvent } from '../../src/trace/schema.ts';
 import { encodeNdjson, eventLine } from '../../src/trace/ndjson.ts';
 import { parseTrace } from '../../src/trace/reader.ts';
-import { BatchError, decodeBatch, encodeBatch } from '../../src/trace/binary.ts';
+import { BatchError, createBatcher, decodeBatch, encodeBatch } from '../../src/trace/binary.ts';
 import { syntheticEvents } from '../../src/trace/synthetic.ts';
 import { validateEvent } from '../../src/trace/validate.ts';
 import { checkRoundTrips } from '../../src/trace/capture.ts';
@@ -78,6 +78,19 @@ describe('binary batches', () => {
     const binary = encodeBatch(events).byteLength;
     expect(binary / events.length).toBeLessThan(48);
     expect(binary * 2).toBeLessThan(encodeNdjson(events).length);
+  });
+});
+
+describe('createBatcher (worker side)', () => {
+  it('cuts the stream into transferable batches that decode to the same events', () => {
+    const buffers: ArrayBuffer[] = [];
+    const batcher = createBatcher({ maxEvents: 1000, onBatch: (buf, count) => { buffers.push(buf); expect(count).toBeLessThanOrEqual(1000); } });
+    const sent = events.slice(0, 2500);
+    for (const ev of sent) batcher.listener.onEvent(ev);
+    batcher.flush();
+    batcher.flush();
+    expect(buffers.length).toBe(3);
+    expect(buffers.flatMap((b) => decodeBatch(b))).toStrictEqual(sent);
   });
 });
 

@@ -115,7 +115,8 @@ export function shift(cpu: CpuRegs, op: number, a: number, count: number, size: 
           cf = out;
         }
       }
-      of = op === S_RCL ? ((r & sign) !== 0 ? 1 : 0) ^ cf : ((r & sign) !== 0 ? 1 : 0) ^ ((r & (sign >>> 1)) !== 0 ? 1 : 0);
+      // OF = MSB(a ^ r): the SDM's rule for count 1, and what QEMU computes for larger counts.
+      of = ((a ^ r) & sign) !== 0 ? 1 : 0;
       cpu.flags = (f & ~(F_CF | F_OF)) | cf | (of ? F_OF : 0);
       cpu.lazyMask = 0;
       return r;
@@ -131,7 +132,8 @@ export function shift(cpu: CpuRegs, op: number, a: number, count: number, size: 
     case S_SHR: {
       r = (a >>> c) & mask;
       cf = (a >>> (c - 1)) & 1;
-      of = (a & sign) !== 0 ? 1 : 0;
+      // The SDM defines OF only for count 1 (the original MSB); QEMU: MSB(r ^ (a >> (count-1))).
+      of = ((r ^ (a >>> (c - 1))) & sign) !== 0 ? 1 : 0;
       break;
     }
     default: {
@@ -176,7 +178,13 @@ export function doubleShift(cpu: CpuRegs, left: boolean, a: number, b: number, c
     }
   }
   r &= mask;
-  const of = ((r ^ a) & sign) !== 0 ? 1 : 0;
+  // OF: MSB of (value shifted by count-1) ^ result, as QEMU computes it (the SDM: count 1 only).
+  let prev: number;
+  if (c === 1) prev = a;
+  else if (size === 32) prev = left ? (a << (c - 1)) | (b >>> (33 - c)) : (a >>> (c - 1)) | (b << (33 - c));
+  else if (left) prev = ((((a & 0xffff) << 16) | (b & 0xffff)) << (c - 1)) >>> 16;
+  else prev = ((((b & 0xffff) << 16) | (a & 0xffff)) >>> (c - 1));
+  const of = ((r ^ prev) & sign) !== 0 ? 1 : 0;
   cpu.flags = (cpu.getEflags() & ~0x8d5) | szp(r, size) | cf | (of ? F_OF : 0);
   cpu.lazyMask = 0;
   return r;

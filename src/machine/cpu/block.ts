@@ -5,7 +5,7 @@ import { Decoded, decode } from '../../x86/decode.ts';
 import { DecodeError, RowFlag } from '../../x86/types.ts';
 import { PAGE_RAM } from '../memory.ts';
 import type { Cpu } from './cpu.ts';
-import { compile, endsBlock, type Exec } from './compile.ts';
+import { compile, endsBlock, setsEip, type Exec } from './compile.ts';
 
 export interface BlockCache {
   cacheBlock(page: number, key: number, b: Block, startOff: number, endOff: number): void;
@@ -22,7 +22,11 @@ export class Block {
   next1: Block | null = null;
   nextEip2 = -1;
   next2: Block | null = null;
+  /** The last instruction sets cpu.eip itself (branch, REP, HLT ...). */
+  lastSetsEip = false;
   constructor(
+    /** EIP of the first instruction: closures bake next-instruction addresses from it. */
+    readonly eip: number,
     readonly fns: Exec[],
     /** offs[i] = EIP offset of instruction i from the block start; offs[n] = the end. */
     readonly offs: Int32Array,
@@ -61,6 +65,8 @@ export function buildBlock(cpu: Cpu, lin: number, phys: number): Block {
   const offs: number[] = [0];
   let off = 0;
   let crossed = false;
+  let lastSetsEip = false;
+  const ipMask = cpu.code32 ? -1 : 0xffff;
   const fetch = (idx: number): number => {
     const po = startOff + off + idx;
     if (po < 4096) return inRam ? ram[pageBase + po]! : mem.read8(pageBase + po);
@@ -79,13 +85,16 @@ export function buildBlock(cpu: Cpu, lin: number, phys: number): Block {
         bytes.push(b);
       }
     }
-    fns.push(compile(cpu, dec, bytes));
-    off += Math.max(dec.length, 1);
+    const len = Math.max(dec.length, 1);
+    fns.push(compile(cpu, dec, bytes, (cpu.eip + off + len) & ipMask));
+    off += len;
     offs.push(off);
+    lastSetsEip = setsEip(dec);
     if (dec.row === null || endsBlock(dec)) break;
     if (startOff + off >= 4096 || fns.length >= MAX_BLOCK) break;
   }
-  const b = new Block(fns, Int32Array.from(offs), fns.length, cpu.code32 ? -1 : 0xffff);
+  const b = new Block(cpu.eip, fns, Int32Array.from(offs), fns.length, ipMask);
+  b.lastSetsEip = lastSetsEip;
   if (crossed || !inRam) b.chainable = false;
   else cpu.cacheBlock(page, startOff | (cpu.code32 ? 0x1000 : 0), b, startOff, Math.min(4096, startOff + off));
   return b;

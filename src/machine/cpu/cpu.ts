@@ -116,7 +116,7 @@ export class Cpu extends CpuMmu implements BlockCache {
       const map = this.pageBlocks[page];
       if (map !== undefined) {
         const b = map.get((phys & 0xfff) | (this.code32 ? 0x1000 : 0));
-        if (b !== undefined) return b;
+        if (b !== undefined && b.eip === eip) return b;
       }
     }
     return buildBlock(this, lin, phys);
@@ -169,14 +169,10 @@ export class Cpu extends CpuMmu implements BlockCache {
         if (inh !== 0) n = 1;
         if (n > left) n = left;
         this.repLimit = left - n + 1;
-        const fns = b.fns, offs = b.offs, ipMask = b.ipMask;
-        for (i = 0; i < n; ) {
-          this.eip = (blockEip + offs[i + 1]!) & ipMask;
-          fns[i]!(this);
-          i++;
-          if (this.stopBlock !== 0) break;
-        }
+        const fns = b.fns;
+        for (i = 0; i < n; i++) fns[i]!(this);
         this.instructions += i;
+        if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + b.offs[i]!) & b.ipMask;
         if (inh !== 0) this.inhibit = 0;
         if (this.stopBlock !== 0) {
           this.stopBlock = 0;
@@ -215,19 +211,17 @@ export class Cpu extends CpuMmu implements BlockCache {
         if (n > left) n = left;
         this.repLimit = left - n + 1;
         const fns = b.fns, offs = b.offs, ipMask = b.ipMask;
-        for (i = 0; i < n; ) {
+        for (i = 0; i < n; i++) {
           this.eip = (blockEip + offs[i]!) & ipMask;
           // A spot for physical/linear watch callbacks: they belong here, next to the hook.
           if (hooks.beforeInstruction !== undefined && hooks.beforeInstruction(this)) {
             this.instructions += i;
             return true;
           }
-          this.eip = (blockEip + offs[i + 1]!) & ipMask;
           fns[i]!(this);
-          i++;
-          if (this.stopBlock !== 0) break;
         }
         this.instructions += i;
+        if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + offs[i]!) & ipMask;
         if (inh !== 0) this.inhibit = 0;
         if (this.stopBlock !== 0) {
           this.stopBlock = 0;

@@ -84,7 +84,7 @@ export function operand(d: Decoded, kind: OperandKind): Opnd {
     case 'opreg':
       return regOperand(d.opcode & 7, size);
     case 'imm':
-      return immOperand(kind === 'Ibs' ? d.imm : d.imm, kind === 'Ib' ? 8 : kind === 'Iw' ? 16 : size);
+      return immOperand(d.imm, kind === 'Ib' ? 8 : kind === 'Iw' ? 16 : kind === 'Ibs' ? d.opsize : size);
     case 'imm2':
       return immOperand(d.imm2, 8);
     case 'const':

@@ -10,7 +10,10 @@ const gate = new Descriptor();
 const code = new Descriptor();
 const stackDesc = new Descriptor();
 
-/** Loads CS with a validated descriptor and makes `cpl` current. */
+/**
+ * Loads CS with a validated descriptor and makes `cpl` current. Like QEMU (our oracle), CS loads
+ * do not set the descriptor's accessed bit (data and stack segment loads do).
+ */
 export function loadCodeSegment(cpu: CpuMmu, sel: number, d: Descriptor, cpl: number): void {
   setSegment(cpu, CS, (sel & ~3) | cpl, d.base, d.limit, d.access);
   if (cpu.cpl !== cpl) {
@@ -204,14 +207,12 @@ export function farJump(cpu: CpuMmu, sel: number, offset: number, size: number):
     if (!code.isCode || (code.conforming ? code.dpl > cpu.cpl : code.dpl !== cpu.cpl)) cpu.raise(13, target & 0xfffc);
     if (!code.present) cpu.raise(11, target & 0xfffc);
     if (offset >>> 0 > code.limit) cpu.raise(13, 0);
-    setAccessed(cpu, target, code);
     loadCodeSegment(cpu, target, code, cpu.cpl);
     cpu.eip = offset;
     return;
   }
   checkCodeTarget(cpu, sel);
   if (offset >>> 0 > code.limit) cpu.raise(13, 0);
-  setAccessed(cpu, sel, code);
   loadCodeSegment(cpu, sel, code, cpu.cpl);
   cpu.eip = offset;
 }
@@ -245,7 +246,6 @@ export function farCall(cpu: CpuMmu, sel: number, offset: number, size: number):
     checkCodeTarget(cpu, sel);
     if (offset >>> 0 > code.limit) cpu.raise(13, 0);
     pushReturn(cpu, size, retCS, retIP);
-    setAccessed(cpu, sel, code);
     loadCodeSegment(cpu, sel, code, cpu.cpl);
     cpu.eip = offset;
     return;
@@ -339,7 +339,6 @@ function returnTo(cpu: CpuMmu, sel: number, ip: number, size: number, imm: numbe
   if (ip >>> 0 > code.limit) cpu.raise(13, 0);
   if (rpl === cpu.cpl) {
     cpu.addSP(used + imm);
-    setAccessed(cpu, sel, code);
     loadCodeSegment(cpu, sel, code, rpl);
     cpu.eip = ip;
     return;
@@ -353,7 +352,6 @@ function returnTo(cpu: CpuMmu, sel: number, ip: number, size: number, imm: numbe
     cpu.raise(13, newSS & 0xfffc);
   }
   if (!stackDesc.present) cpu.raise(12, newSS & 0xfffc);
-  setAccessed(cpu, sel, code);
   loadCodeSegment(cpu, sel, code, rpl);
   setAccessed(cpu, newSS, stackDesc);
   setSegment(cpu, SS, newSS, stackDesc.base, stackDesc.limit, stackDesc.access);

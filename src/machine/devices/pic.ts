@@ -176,7 +176,7 @@ export class Pic implements InterruptController {
       return this.master.s.vectorBase + 7; // spurious IRQ7: no ISR bit set
     }
     let vector: number;
-    if (irq === 2) {
+    if (irq === 2 && !this.master.s.single) {
       const irq2 = this.slave.pending();
       if (irq2 >= 0) {
         this.slave.intack(irq2);

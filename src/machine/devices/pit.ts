@@ -30,6 +30,8 @@ export class Pit {
   private refresh = 0;
   /** Drives IRQ0 (the machine connects it to the PIC). */
   setIrq0: (high: boolean) => void = () => {};
+  /** Called when the guest reprograms channel 0, so the machine can end its current time slice. */
+  onReprogram: () => void = () => {};
 
   constructor(private readonly clock: VirtualClock) {}
 
@@ -49,10 +51,16 @@ export class Pit {
   }
 
   /** Channel 0 programmed as every PC BIOS leaves it: mode 2, count 65536 (18.2 Hz), binary. */
-  biosInit(): void {
+  biosInit(programmedNsAgo = 0): void {
     this.write(3, 0x34);
     this.write(0, 0);
     this.write(0, 0);
+    if (programmedNsAgo !== 0) {
+      // The BIOS programmed the timer a while before the kernel started: shift the phase to match.
+      const c = this.ch[0];
+      c.loadNs = this.clock.nowNs() - programmedNsAgo;
+      this.updateIrq(this.clock.nowNs());
+    }
   }
 
   /** When channel 0's output next changes (virtual ns), or Infinity. */
@@ -97,6 +105,8 @@ export class Pit {
     switch (c.mode) {
       case 2: case 6: {
         const base = Math.floor(d / c.count) * c.count;
+        // QEMU's i8254 arithmetic, kept exactly: with its floor rounding the output rises one PIT tick
+        // after each multiple of the count, which is where QEMU delivers IRQ 0 (checked against it).
         next = d - base === 0 && d !== 0 ? base + c.count : base + c.count + 1;
         break;
       }
@@ -131,7 +141,10 @@ export class Pit {
     const c = this.ch[i];
     c.count = v === 0 ? 0x10000 : v;
     c.loadNs = this.clock.nowNs();
-    if (i === 0) this.updateIrq(c.loadNs);
+    if (i === 0) {
+      this.updateIrq(c.loadNs);
+      this.onReprogram();
+    }
   }
 
   private latchCount(c: PitChannelState): void {

@@ -49,7 +49,7 @@ export class Ps2Controller {
 
   reset(): void {
     this.s = fresh();
-    this.s.status |= ST_SYS;
+    this.s.status |= ST_SYS | ST_CMD; // 0x1C, as QEMU's controller reads after SeaBIOS
     this.setIrq1(false);
   }
 

@@ -9,6 +9,8 @@ export class Project {
   files = $state<SourceFile[]>([]);
   main = $state('');
   active = $state('');
+  /** A request to show a line in the editor (from the disassembly, problems, breakpoints...). */
+  reveal = $state.raw<{ file: string; line: number } | null>(null);
   /** Incremented whenever a file's text is replaced from outside the editor (load, share link). */
   revision = $state(0);
 
@@ -28,6 +30,12 @@ export class Project {
     this.main = p.files.some((f) => f.name === p.main) ? p.main : (p.files[0]?.name ?? '');
     this.active = this.main;
     this.revision++;
+  }
+
+  show(file: string, line: number): void {
+    if (!this.files.some((f) => f.name === file)) return;
+    this.active = file;
+    this.reveal = { file, line };
   }
 
   setText(name: string, text: string): void {

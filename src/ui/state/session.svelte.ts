@@ -2,6 +2,7 @@
 // the one before, for change highlighting), memory regions the views asked for, console text and
 // recent events. All fed by the worker's notices; views never talk to the worker themselves.
 import type { TraceEvent } from '../../trace/schema.ts';
+import { decodeBatch } from '../../trace/binary.ts';
 import type {
   AsmMap, CoreStatus, CpuView, Diagnostic, DisasmLine, MachineConfig, MachineSnapshotView, Notice, Region, RegionBytes,
   SourceFile, SpeedSetting, StopReason,
@@ -52,6 +53,8 @@ export class Session {
   map = $state.raw<AsmMap | null>(null);
   diagnostics = $state.raw<Diagnostic[]>([]);
   instructionsPerSecond = $state(0);
+  /** Set when a saved trace is open: the event log replays it, the machine is not running. */
+  replayName = $state('');
   /** The map of the program that is loaded (the editor's map may be newer, while typing). */
   loadedMap = $state.raw<AsmMap | null>(null);
 
@@ -119,6 +122,13 @@ export class Session {
     this.client.send({ type: 'watch', regions: [...this.watched.values()] });
   }
 
+  /** Opens a saved trace (NDJSON) in the event log, without running anything. */
+  openTrace(name: string, events: TraceEvent[]): void {
+    this.events = events;
+    this.replayName = name;
+    this.message = `replaying ${name}: ${events.length} events`;
+  }
+
   // ---- notices ---------------------------------------------------------------------------------
 
   private onNotice(n: Notice): void {
@@ -154,6 +164,7 @@ export class Session {
         let list = this.events;
         if (n.truncateAfterSeq !== null) list = list.filter((e) => e.seq <= n.truncateAfterSeq!);
         if (n.events) list = list.concat(n.events);
+        if (n.binary) list = list.concat(decodeBatch(n.binary));
         if (list.length > MAX_EVENTS) list = list.slice(list.length - MAX_EVENTS);
         this.events = list;
         return;

@@ -1,0 +1,637 @@
+// The multi-pass assembler: lines are parsed once; each pass walks them, assigning addresses and
+// encoding what depends on symbols, until every label stays put (NASM -Ox); a final pass emits
+// bytes, diagnostics, the listing records and the address map.
+
+import type { DataItem, Instruction, Line, Operand } from './ast.ts';
+import { ExprError, evaluate, symbolsOf, type EvalContext, type EvalResult, type Expr, type Value } from './expr.ts';
+import { LineParser } from './parser.ts';
+import { Preprocessor } from './preproc.ts';
+import { applyAttrs, layout, newSection, type Section } from './sections.ts';
+import type { AsmMap, AssembleOptions, Diagnostic, MapItem, Severity } from './types.ts';
+import { encode, type EncOperand, type EncValue } from '../x86/encode.ts';
+import { rowsForMnemonic } from '../x86/table.ts';
+import { OPERAND_INFO } from '../x86/types.ts';
+
+export interface ListRecord {
+  line: Line;
+  offset: number;
+  bytes: Uint8Array | null;
+  reserve: number;
+  rep: number;
+  messages: { severity: Severity; message: string }[];
+}
+
+interface Sym {
+  value: Value;
+  pass: number;
+  kind: 'label' | 'equ';
+  line: Line;
+}
+
+const MAX_PASSES = 40;
+const MAX_OUTPUT = 256 << 20;
+
+function usesHere(e: Expr): boolean {
+  switch (e.k) {
+    case 'here': case 'base': return true;
+    case 'un': return usesHere(e.a);
+    case 'bin': return usesHere(e.a) || usesHere(e.b);
+    case 'cond': return usesHere(e.c) || usesHere(e.a) || usesHere(e.b);
+  }
+  return false;
+}
+
+const REL_MNEMONICS = new Set<string>();
+function hasRelRows(m: string): boolean {
+  if (REL_MNEMONICS.has(m)) return true;
+  const r = rowsForMnemonic(m).some((row) => row.operands.some((k) => OPERAND_INFO[k].loc === 'rel'));
+  if (r) REL_MNEMONICS.add(m);
+  return r;
+}
+
+class ByteSink {
+  buf = new Uint8Array(256);
+  len = 0;
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+  push(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+  pushAll(a: ArrayLike<number>): void {
+    this.ensure(a.length);
+    for (let i = 0; i < a.length; i++) this.buf[this.len++] = a[i]!;
+  }
+  fill(v: number, n: number): void {
+    this.ensure(n);
+    this.buf.fill(v, this.len, this.len + n);
+    this.len += n;
+  }
+}
+
+export class Assembler {
+  readonly diagnostics: Diagnostic[] = [];
+  private seen = new Set<string>();
+  private lines: Line[] = [];
+  private sections: Section[] = [];
+  private symbols = new Map<string, Sym>();
+  private pass = 0;
+  private final = false;
+  private org = 0;
+  private orgSet = false;
+  private cur!: Section;
+  private absolute: { base: number; offset: number } | null = null;
+  private strucName = '';
+  private savedSection: Section | null = null;
+  private encCache: (number[] | undefined)[] = [];
+  private equNames = new Set<string>();
+  private aborted = false;
+  private incbinCache = new Map<Line, Uint8Array | null>();
+  readonly records: ListRecord[] = [];
+  readonly items: MapItem[] = [];
+  private sinks: ByteSink[] = [];
+  private record: ListRecord | null = null;
+  image = new Uint8Array(0);
+
+  constructor(private opts: AssembleOptions) {}
+
+  report(severity: Severity, file: string, line: number, column: number, message: string): void {
+    const key = `${severity}|${file}|${line}|${column}|${message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.diagnostics.push({ severity, file, line, column, message });
+    if (this.record && this.record.line.src.file === file && this.record.line.src.line === line) this.record.messages.push({ severity, message });
+  }
+
+  private at(line: Line, col: number, message: string, severity: Severity = 'error'): void {
+    const s = line.src;
+    this.report(severity, s.file, s.line, s.exactColumns ? col + 1 : s.callColumn + 1, message);
+  }
+
+  run(source: string): void {
+    const file = this.opts.fileName ?? 'input.asm';
+    const pre = new Preprocessor((sev, f, l, c, m) => this.report(sev, f, l, c, m), this.opts.provider, this.opts.defines);
+    const plines = pre.run(source, file);
+    const parser = new LineParser();
+    const defined = new Map<string, Line>();
+    for (const pl of plines) {
+      const line = parser.parse(pl, (col, msg, sev) => this.at({ src: pl } as Line, col, msg, sev ?? 'error'));
+      this.lines.push(line);
+      if (line.label && line.stmt.k === 'equ') this.equNames.add(line.label.name);
+      if (line.label && !line.bad) {
+        const prev = defined.get(line.label.name);
+        if (prev) {
+          this.at(line, line.label.col, `label '${line.label.name}' is already defined (first at ${prev.src.file}:${prev.src.line})`);
+          line.label = null;
+        } else defined.set(line.label.name, line);
+      }
+    }
+    this.encCache = new Array(this.lines.length);
+    let signature = '';
+    let stable = false;
+    for (this.pass = 1; this.pass <= MAX_PASSES; this.pass++) {
+      this.walk();
+      const sig = this.signature();
+      if ((globalThis as { VIZOR_ASM_DEBUG?: (p: number, s: Map<string, Sym>) => void }).VIZOR_ASM_DEBUG) (globalThis as unknown as { VIZOR_ASM_DEBUG: (p: number, s: Map<string, Sym>) => void }).VIZOR_ASM_DEBUG(this.pass, this.symbols);
+      if (sig === signature && this.pass > 1) {
+        stable = true;
+        break;
+      }
+      signature = sig;
+    }
+    if (!stable) this.report('error', file, 1, 1, `the program did not settle after ${MAX_PASSES} passes (labels keep moving)`);
+    this.final = true;
+    this.walk();
+    this.checkCircularEqu();
+    this.buildImage();
+    this.sortDiagnostics();
+  }
+
+  private signature(): string {
+    let s = '';
+    for (const sec of this.sections) s += `${sec.name}:${sec.size}:${sec.base};`;
+    for (const [k, v] of this.symbols) s += `${k}=${v.value.n},${v.pass === this.pass ? 1 : 0};`;
+    return s;
+  }
+
+  // ---- one pass ---------------------------------------------------------------------------
+
+  private sectionNamed(name: string, attrs: Record<string, string>): Section {
+    let s = this.sections.find((x) => x.name === name);
+    if (!s) {
+      s = newSection(name, this.sections.length, attrs);
+      this.sections.push(s);
+    } else applyAttrs(s, attrs);
+    return s;
+  }
+
+  private walk(): void {
+    if (this.sections.length === 0) this.sections.push(newSection('.text', 0, {}));
+    const offsets = this.sections.map(() => 0);
+    for (const s of this.sections) s.alignRaised = 0;
+    this.cur = this.sections[0]!;
+    this.absolute = null;
+    this.sinks = this.final ? this.sections.map(() => new ByteSink()) : [];
+    let bits: 16 | 32 = 16;
+    const ctx = this.context(offsets);
+    this.aborted = false;
+    for (let li = 0; li < this.lines.length && !this.aborted; li++) {
+      const line = this.lines[li]!;
+      if (this.final) {
+        this.record = { line, offset: this.here(offsets), bytes: null, reserve: 0, rep: 0, messages: [] };
+        this.records.push(this.record);
+      }
+      if (line.bad) continue;
+      const st = line.stmt;
+      if (line.label && st.k !== 'equ') this.define(line.label.name, { n: BigInt(this.addr(offsets)), seg: this.segIndex() }, 'label', line);
+      switch (st.k) {
+        case 'nothing':
+          continue;
+        case 'equ': {
+          const r = this.eval(st.e, ctx, line, false);
+          if (!r.unknown) this.define(line.label!.name, { n: r.n, seg: r.seg }, 'equ', line);
+          continue;
+        }
+        case 'bits':
+          bits = st.bits as 16 | 32;
+          continue;
+        case 'org': {
+          const r = this.eval(st.e, ctx, line, true);
+          if (this.orgSet && this.pass === 1 && Number(r.n) !== this.org) this.at(line, st.col, 'org is already set: a flat binary has one origin');
+          if (!this.orgSet || this.pass > 1) this.org = Number(BigInt.asUintN(32, r.n));
+          this.orgSet = true;
+          // place the sections at the origin now, so pass 1 already sees final-looking addresses
+          if (this.pass === 1) layout(this.sections, this.org);
+          continue;
+        }
+        case 'section': {
+          this.absolute = null;
+          this.sections[this.cur.index] && (offsets[this.cur.index] = offsets[this.cur.index]!);
+          const isNew = !this.sections.some((x) => x.name === st.name);
+          const s = this.sectionNamed(st.name, st.attrs);
+          if (isNew) offsets.push(0);
+          if (this.final) {
+            while (this.sinks.length < this.sections.length) this.sinks.push(new ByteSink());
+            const err = applyAttrs({ ...s }, st.attrs);
+            if (err) this.at(line, st.col, err);
+          }
+          this.cur = s;
+          if (line.label) this.define(line.label.name, { n: BigInt(this.addr(offsets)), seg: this.segIndex() }, 'label', line);
+          continue;
+        }
+        case 'absolute': {
+          const r = this.eval(st.e, ctx, line, true);
+          this.absolute = { base: Number(r.n), offset: 0 };
+          continue;
+        }
+        case 'struc':
+          this.savedSection = this.cur;
+          this.strucName = st.name;
+          this.define(st.name, { n: 0n, seg: -1 }, 'equ', line);
+          this.absolute = { base: 0, offset: 0 };
+          continue;
+        case 'endstruc':
+          if (!this.absolute || !this.strucName) {
+            this.at(line, st.col, 'endstruc without a matching struc');
+            continue;
+          }
+          this.define(this.strucName + '_size', { n: BigInt(this.absolute.offset), seg: -1 }, 'equ', line);
+          this.absolute = null;
+          this.strucName = '';
+          if (this.savedSection) this.cur = this.savedSection;
+          continue;
+      }
+      let count = 1;
+      if (line.times) {
+        const r = this.eval(line.times, ctx, line, true);
+        count = Number(r.n);
+        if (r.unknown) count = 0;
+        else if (count < 0) {
+          if (this.final) this.at(line, line.timesCol, `times count ${count} is negative (is the code before it already longer than you expected?)`);
+          count = 0;
+        } else if (count > 100_000_000) {
+          if (this.final) this.at(line, line.timesCol, `times count ${count} is too large`);
+          count = 0;
+        }
+        if (this.record) this.record.rep = count;
+      }
+      if (count > 16 && this.repeatable(line)) {
+        this.repeatFast(line, li, offsets, ctx, bits, count);
+      } else {
+        for (let k = 0; k < count; k++) {
+          const size = this.statement(line, li, offsets, ctx, bits, k === 0);
+          if (size < 0) break;
+        }
+      }
+      if (this.here(offsets) > MAX_OUTPUT) {
+        this.at(line, line.timesCol, `the program grows beyond ${MAX_OUTPUT / (1 << 20)} MiB here; vizor stops assembling`);
+        this.aborted = true;
+        break;
+      }
+    }
+    for (const s of this.sections) s.size = offsets[s.index]!;
+    const org = this.org;
+    layout(this.sections, org);
+  }
+
+  private segIndex(): number {
+    return this.absolute ? -1 : this.cur.index;
+  }
+  private here(offsets: number[]): number {
+    return this.absolute ? this.absolute.offset : offsets[this.cur.index]!;
+  }
+  private addr(offsets: number[]): number {
+    return this.absolute ? this.absolute.base + this.absolute.offset : this.cur.base + offsets[this.cur.index]!;
+  }
+  private advance(offsets: number[], n: number): void {
+    if (this.absolute) this.absolute.offset += n;
+    else offsets[this.cur.index]! += n;
+  }
+
+  private context(offsets: number[]): EvalContext {
+    return {
+      lookup: (name) => {
+        const s = this.symbols.get(name);
+        return s ? s.value : undefined;
+      },
+      here: () => ({ n: BigInt(this.addr(offsets)), seg: this.segIndex() }),
+      base: () => (this.absolute ? { n: BigInt(this.absolute.base), seg: -1 } : { n: BigInt(this.cur.base), seg: this.cur.index }),
+    };
+  }
+
+  private define(name: string, value: Value, kind: 'label' | 'equ', line: Line): void {
+    const s = this.symbols.get(name);
+    if (s) {
+      s.value = value;
+      s.pass = this.pass;
+      s.kind = kind;
+    } else this.symbols.set(name, { value, pass: this.pass, kind, line });
+  }
+
+  /** Evaluates; in the final pass an unresolved symbol is an error at its column. */
+  private eval(e: Expr, ctx: EvalContext, line: Line, critical: boolean): EvalResult {
+    try {
+      const r = evaluate(e, ctx);
+      if (r.unknown && this.final && r.missing) {
+        const sym = this.symbols.get(r.missing.name);
+        // an equ that never resolved is reported at its own line (circular or undefined inside)
+        if (!sym && !this.equNames.has(r.missing.name)) this.at(line, r.missing.col, `undefined symbol '${r.missing.name}'`);
+        else if (critical) this.at(line, r.missing.col, `'${r.missing.name}' must be defined before it is used here`);
+      }
+      return r;
+    } catch (err) {
+      if (this.final) this.at(line, err instanceof ExprError ? err.col : 0, err instanceof Error ? err.message : 'cannot evaluate this expression');
+      return { n: 0n, seg: -1, unknown: true };
+    }
+  }
+
+  private emit(bytes: ArrayLike<number>, offsets: number[], kind: MapItem['kind'], first: boolean, line: Line): void {
+    if (this.final && bytes.length > 0) this.collectOutput(bytes, offsets, kind, first, line);
+    this.advance(offsets, bytes.length);
+  }
+
+  private collectOutput(bytes: ArrayLike<number>, offsets: number[], kind: MapItem['kind'], first: boolean, line: Line): void {
+    const stmtCol = 'col' in line.stmt ? (line.stmt as { col: number }).col : 0;
+    this.items.push({
+      address: this.addr(offsets), length: bytes.length, file: line.src.file, line: line.src.line,
+      column: line.src.exactColumns ? stmtCol + 1 : line.src.callColumn + 1, kind, section: this.absolute ? '' : this.cur.name,
+    });
+    if (this.absolute) return;
+    if (this.cur.nobits) {
+      if (kind !== 'reserve') this.at(line, stmtCol, `section ${this.cur.name} holds no data (nobits): use resb/resw/resd here, not code or db`);
+      return;
+    }
+    this.sinks[this.cur.index]!.pushAll(bytes);
+    if (first && this.record) {
+      if (this.record.bytes === null) this.record.bytes = Uint8Array.from(bytes);
+      else if (this.record.rep === 0) {
+        const b = new Uint8Array(this.record.bytes.length + bytes.length);
+        b.set(this.record.bytes);
+        b.set(Array.from(bytes), this.record.bytes.length);
+        this.record.bytes = b;
+      }
+    }
+  }
+
+  private reserve(n: number, offsets: number[], line: Line, first: boolean): void {
+    if (n <= 0) return;
+    if (this.final) {
+      const stmtCol = 'col' in line.stmt ? (line.stmt as { col: number }).col : 0;
+      this.items.push({ address: this.addr(offsets), length: n, file: line.src.file, line: line.src.line, column: line.src.exactColumns ? stmtCol + 1 : line.src.callColumn + 1, kind: 'reserve', section: this.absolute ? '' : this.cur.name });
+      if (!this.absolute && !this.cur.nobits) {
+        this.at(line, stmtCol, `uninitialized space declared in ${this.cur.name} (a progbits section): it is filled with zeros`, 'warning');
+        this.sinks[this.cur.index]!.fill(0, n);
+      }
+      if (this.record && first) this.record.reserve += n;
+    }
+    this.advance(offsets, n);
+  }
+
+  /** Assembles one statement (one repetition of `times`). Returns its size, -1 to stop repeating. */
+  private statement(line: Line, li: number, offsets: number[], ctx: EvalContext, bits: 16 | 32, first: boolean): number {
+    const st = line.stmt;
+    switch (st.k) {
+      case 'insn':
+        return this.instruction(line, st, li, offsets, ctx, bits, first);
+      case 'data':
+        return this.data(line, st.width, st.items, offsets, ctx, first);
+      case 'res': {
+        const r = this.eval(st.count, ctx, line, true);
+        let n = Number(r.n) * st.width;
+        if (n < 0) {
+          if (this.final) this.at(line, st.col, `cannot reserve a negative amount of space (${n} bytes)`);
+          n = 0;
+        }
+        if (n > 1 << 30) n = 0;
+        this.reserve(n, offsets, line, first);
+        return n;
+      }
+      case 'align': {
+        const r = this.eval(st.e, ctx, line, true);
+        const a = Number(r.n);
+        if (r.unknown) return 0;
+        if (!(a > 0 && (a & (a - 1)) === 0)) {
+          if (this.final) this.at(line, st.col, `alignment ${a} is not a power of two`);
+          return -1;
+        }
+        if (!this.absolute && a > this.cur.alignRaised) this.cur.alignRaised = a;
+        const n = (a - (this.here(offsets) % a)) % a;
+        if (st.reserve) {
+          this.reserve(n, offsets, line, first);
+          if (this.final && this.record) this.record.reserve = n;
+          return n;
+        }
+        let fill = 0x90;
+        if (st.fill) fill = Number(BigInt.asUintN(8, this.eval((st.fill as Extract<DataItem, { t: 'expr' }>).e, ctx, line, true).n));
+        const bytes = new Array<number>(n).fill(fill);
+        if (this.final && this.record && n > 0) this.record.rep = n;
+        this.emitMany(bytes, offsets, line);
+        return n;
+      }
+      case 'incbin': {
+        let data = this.incbinCache.get(line);
+        if (data === undefined) {
+          const found = Preprocessor.resolve(this.opts.provider, st.file, line.src.file);
+          data = found ? (typeof found.data === 'string' ? Uint8Array.from(found.data, (c) => c.charCodeAt(0) & 255) : found.data) : null;
+          this.incbinCache.set(line, data);
+        }
+        if (data === null) {
+          if (this.final) this.at(line, st.col, `cannot open incbin file '${st.file}'`);
+          return 0;
+        }
+        const off = st.offset ? Number(this.eval(st.offset, ctx, line, true).n) : 0;
+        const len = st.length ? Number(this.eval(st.length, ctx, line, true).n) : data.length - off;
+        const slice = data.subarray(Math.max(0, off), Math.max(0, Math.min(data.length, off + Math.max(0, len))));
+        this.emit(slice, offsets, 'data', first, line);
+        return slice.length;
+      }
+    }
+    return 0;
+  }
+
+  private emitMany(bytes: number[], offsets: number[], line: Line): void {
+    if (this.final && bytes.length > 0) {
+      const rec = this.record;
+      this.collectOutput(bytes, offsets, 'data', false, line);
+      if (rec && rec.bytes === null) rec.bytes = Uint8Array.from(bytes.slice(0, 1));
+    }
+    this.advance(offsets, bytes.length);
+  }
+
+  private data(line: Line, width: number, items: DataItem[], offsets: number[], ctx: EvalContext, first: boolean): number {
+    const out: number[] = [];
+    for (const it of items) {
+      if (it.t === 'str') {
+        for (let i = 0; i < it.s.length; i++) out.push(it.s.charCodeAt(i) & 255);
+        const pad = (width - (it.s.length % width)) % width;
+        for (let i = 0; i < pad; i++) out.push(0);
+      } else if (it.t === 'float') {
+        out.push(...floatBytes(it.text, width, () => this.final && this.at(line, it.col, `floating-point values need dd, dq or dt, not a ${width}-byte data directive`)));
+      } else {
+        const r = this.eval(it.e, ctx, line, false);
+        if (this.final && !r.unknown && r.seg < 0) {
+          const lim = 2n ** BigInt(8 * Math.min(width, 8));
+          if (width < 8 && (r.n < -lim / 2n || r.n >= lim)) this.at(line, it.col, `value ${r.n} does not fit in ${width === 1 ? 'a byte' : `${width * 8} bits`}: it is truncated`, 'warning');
+        }
+        let v = BigInt.asUintN(64, r.n);
+        for (let i = 0; i < width; i++) {
+          out.push(i < 8 ? Number(v & 255n) : 0);
+          v >>= 8n;
+        }
+      }
+    }
+    this.emit(out, offsets, 'data', first, line);
+    return out.length;
+  }
+
+  private operandValue(e: Expr, ctx: EvalContext, line: Line): EncValue {
+    const r = this.eval(e, ctx, line, false);
+    const n = BigInt.asIntN(64, r.n);
+    const value = n > 0xffffffffn || n < -0x80000000n ? Number(BigInt.asIntN(32, n)) : Number(n);
+    return { value, known: !r.unknown, simple: r.seg < 0, section: r.seg };
+  }
+
+  private instruction(line: Line, st: Instruction, li: number, offsets: number[], ctx: EvalContext, bits: 16 | 32, first: boolean): number {
+    const cached = this.encCache[li];
+    if (cached && !this.final) {
+      this.advance(offsets, cached.length);
+      return cached.length;
+    }
+    if (st.mnemonic === '' && st.operands.length === 0) {
+      const bytes = st.prefixes.map((p) => PREFIX_BYTES[p.name]!(bits)).filter((b) => b >= 0);
+      this.emit(bytes, offsets, 'code', first, line);
+      return bytes.length;
+    }
+    let constant = !hasRelRows(st.mnemonic);
+    const ops: EncOperand[] = st.operands.map((o) => this.resolveOperand(o, ctx, line, () => (constant = false)));
+    const res = encode({ mnemonic: st.mnemonic, prefixes: st.prefixes.map((p) => p.name), operands: ops, bits, address: this.addr(offsets), section: this.segIndex() });
+    if (this.final) {
+      if (res.error) this.at(line, res.operand !== undefined && res.operand >= 0 ? st.operands[res.operand]!.col : st.col, res.error);
+      for (const w of res.warnings) this.at(line, st.col, w, 'warning');
+    }
+    if (constant && !res.error && line.times === null) this.encCache[li] = res.bytes;
+    this.emit(res.bytes, offsets, 'code', first, line);
+    return res.bytes.length;
+  }
+
+  private resolveOperand(o: Operand, ctx: EvalContext, line: Line, dynamic: () => void): EncOperand {
+    const val = (e: Expr): EncValue => {
+      if (e.k !== 'num') dynamic();
+      return this.operandValue(e, ctx, line);
+    };
+    if (o.t === 'reg') return { t: 'reg', reg: o.reg, size: o.size };
+    if (o.t === 'mem') return { t: 'mem', size: o.size, seg: o.seg, base: o.base, index: o.index, scale: o.scale, disp: o.disp ? val(o.disp) : null, dispSize: o.dispSize, far: o.far };
+    return { t: 'imm', v: val(o.e), size: o.size, strict: o.strict, jump: o.jump, seg: o.segPart ? val(o.segPart) : undefined };
+  }
+
+  /** Every repetition of this `times` line gives the same bytes (no `$`, no relative branch). */
+  private repeatable(line: Line): boolean {
+    const st = line.stmt;
+    if (st.k === 'data') return st.items.every((it) => it.t !== 'expr' || !usesHere(it.e));
+    if (st.k === 'res') return !usesHere(st.count);
+    if (st.k === 'insn') return !hasRelRows(st.mnemonic) && st.operands.every((o) => (o.t === 'reg' ? true : o.t === 'mem' ? !o.disp || !usesHere(o.disp) : !usesHere(o.e)));
+    return false;
+  }
+
+  /** `times N` of a repeatable statement: assemble once, then copy (keeps big `times` fast). */
+  private repeatFast(line: Line, li: number, offsets: number[], ctx: EvalContext, bits: 16 | 32, count: number): void {
+    const sink = this.final && !this.absolute ? this.sinks[this.cur.index] : undefined;
+    const startLen = sink ? sink.len : 0;
+    const itemsBefore = this.items.length;
+    const size = this.statement(line, li, offsets, ctx, bits, true);
+    if (size <= 0) return;
+    const rest = count - 1;
+    if (this.final) {
+      const first = this.items[itemsBefore];
+      if (first) this.items.push({ ...first, address: first.address + size, length: size * rest });
+      if (sink && sink.len === startLen + size) {
+        sink.ensure(size * rest);
+        for (let k = 0; k < rest; k++) sink.buf.copyWithin(sink.len + k * size, startLen, startLen + size);
+        sink.len += size * rest;
+      }
+      if (this.record && line.stmt.k === 'res') this.record.reserve = size * count;
+    }
+    this.advance(offsets, size * rest);
+  }
+
+  // ---- end -------------------------------------------------------------------------------
+
+  private checkCircularEqu(): void {
+    const reported = new Set<string>();
+    for (const line of this.lines) {
+      if (line.stmt.k !== 'equ' || !line.label || this.symbols.has(line.label.name) || reported.has(line.label.name)) continue;
+      const path = this.cycleFrom(line.label.name, [line.label.name]);
+      if (path) {
+        for (const n of path) reported.add(n);
+        this.at(line, line.label.col, `circular definition: ${path.join(' → ')} (an equ cannot depend on itself)`);
+      } else {
+        // not circular: it depends on a symbol that is never defined
+        const ctx = { lookup: (n: string) => this.symbols.get(n)?.value, here: () => ({ n: 0n, seg: -1 }), base: () => ({ n: 0n, seg: -1 }) };
+        const r = evaluate(line.stmt.e, ctx);
+        if (r.missing && !this.equNames.has(r.missing.name)) this.at(line, r.missing.col, `undefined symbol '${r.missing.name}'`);
+      }
+    }
+  }
+
+  private cycleFrom(name: string, path: string[]): string[] | undefined {
+    const def = this.lines.find((l) => l.label?.name === name && l.stmt.k === 'equ');
+    if (!def || def.stmt.k !== 'equ') return undefined;
+    for (const s of symbolsOf(def.stmt.e)) {
+      if (s === path[0]) return [...path, s];
+      if (path.includes(s) || path.length > 50) continue;
+      const p = this.cycleFrom(s, [...path, s]);
+      if (p) return p;
+    }
+    return undefined;
+  }
+
+  private buildImage(): void {
+    const ext = layout(this.sections, this.org);
+    const size = Math.max(0, ext.imageEnd - ext.imageStart);
+    if (size > 256 * 1024 * 1024) {
+      this.report('error', this.opts.fileName ?? 'input.asm', 1, 1, `the output would be ${size} bytes: too large`);
+      return;
+    }
+    const img = new Uint8Array(size);
+    for (const s of this.sections) {
+      if (s.nobits) continue;
+      const sink = this.sinks[s.index];
+      if (!sink || sink.len === 0) continue;
+      const off = s.loadAddr - ext.imageStart;
+      if (off < 0) {
+        this.report('error', this.opts.fileName ?? 'input.asm', 1, 1, `section ${s.name} starts before the origin`);
+        continue;
+      }
+      img.set(sink.buf.subarray(0, Math.min(sink.len, size - off)), off);
+    }
+    this.image = img;
+    this.items.sort((a, b) => a.address - b.address);
+  }
+
+  /** All diagnostics in source order: files in order of first mention, then line and column. */
+  private sortDiagnostics(): void {
+    const fileOrder = new Map<string, number>();
+    for (const d of this.diagnostics) if (!fileOrder.has(d.file)) fileOrder.set(d.file, fileOrder.size);
+    this.diagnostics.sort((a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line || a.column - b.column);
+  }
+
+  map(): AsmMap {
+    const secName = (i: number) => this.sections[i]?.name ?? '';
+    return {
+      symbols: [...this.symbols.entries()]
+        .filter(([n]) => !n.startsWith('..@'))
+        .map(([name, s]) => ({ name, address: Number(BigInt.asUintN(32, s.value.n)), section: s.value.seg >= 0 ? secName(s.value.seg) : '', kind: s.kind })),
+      sections: this.sections
+        .filter((s) => s.size > 0 || s.index === 0)
+        .map((s) => ({ name: s.name, start: s.base, fileOffset: s.fileOffset, length: s.size, nobits: s.nobits })),
+      items: this.items,
+    };
+  }
+}
+
+const PREFIX_BYTES: Record<string, (bits: number) => number> = {
+  wait: () => 0x9b, lock: () => 0xf0, rep: () => 0xf3, repe: () => 0xf3, repz: () => 0xf3, repne: () => 0xf2, repnz: () => 0xf2,
+  es: () => 0x26, cs: () => 0x2e, ss: () => 0x36, ds: () => 0x3e, fs: () => 0x64, gs: () => 0x65,
+  o16: (b) => (b === 32 ? 0x66 : -1), o32: (b) => (b === 16 ? 0x66 : -1), a16: (b) => (b === 32 ? 0x67 : -1), a32: (b) => (b === 16 ? 0x67 : -1),
+};
+
+function floatBytes(text: string, width: number, wrong: () => void): number[] {
+  const v = Number(text.replace(/_/g, ''));
+  const dv = new DataView(new ArrayBuffer(8));
+  if (width === 4) {
+    dv.setFloat32(0, v, true);
+    return Array.from(new Uint8Array(dv.buffer, 0, 4));
+  }
+  if (width === 8) {
+    dv.setFloat64(0, v, true);
+    return Array.from(new Uint8Array(dv.buffer, 0, 8));
+  }
+  wrong();
+  return new Array<number>(width).fill(0);
+}

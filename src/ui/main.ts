@@ -1,0 +1,6 @@
+// The app's entry point: mounts App into the page.
+import { mount } from 'svelte';
+import App from './App.svelte';
+import './app.css';
+
+mount(App, { target: document.getElementById('app')! });

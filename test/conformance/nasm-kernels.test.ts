@@ -1,0 +1,68 @@
+// Every fixture kernel, benchmark kernel and lesson kernel in the repo, assembled by vizor, must
+// equal NASM's output byte for byte. Iterates whatever .asm files exist (with their %includes).
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { assemble } from '../../src/asm/index.ts';
+
+const root = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+const out = mkdtempSync(join(tmpdir(), 'vizor-kernels-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+function asmFiles(dir: string, recursive: boolean): string[] {
+  if (!existsSync(dir)) return [];
+  const names = readdirSync(dir, { recursive }) as string[];
+  return names.filter((n) => n.endsWith('.asm')).map((n) => join(dir, n)).filter((p) => statSync(p).isFile());
+}
+
+const kernels = [
+  ...asmFiles(join(root, 'fixtures', 'kernels'), false),
+  ...asmFiles(join(root, 'fixtures', 'bench'), false),
+  ...asmFiles(join(root, 'lessons'), true),
+];
+
+// Kernels elsewhere share fixtures/kernels/lib: both assemblers get it as an include path (nasm -i).
+const includeDir = join(root, 'fixtures', 'kernels');
+
+function vizor(path: string): { bytes: Uint8Array; errors: string[] } {
+  const dir = dirname(path);
+  const provider = {
+    read: (p: string) => {
+      for (const q of p.startsWith('/') ? [p] : [join(dir, p), join(includeDir, p)]) {
+        if (existsSync(q) && statSync(q).isFile()) return new Uint8Array(readFileSync(q));
+      }
+      return undefined;
+    },
+  };
+  const r = assemble(readFileSync(path, 'utf8'), { fileName: relative(dir, path), provider });
+  return { bytes: r.bytes, errors: r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`) };
+}
+
+function nasm(path: string): Uint8Array {
+  const bin = join(out, relative(root, path).replace(/[/\\]/g, '_') + '.bin');
+  execFileSync('nasm', ['-f', 'bin', '-i', includeDir + '/', '-o', bin, path], { cwd: dirname(path), stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Uint8Array(readFileSync(bin));
+}
+
+describe.concurrent('fixture and lesson kernels: vizor asm = nasm', () => {
+  it('finds kernels to check', () => {
+    expect(kernels.length).toBeGreaterThan(5);
+  });
+  for (const path of kernels) {
+    it(relative(root, path), () => {
+      const theirs = nasm(path);
+      const ours = vizor(path);
+      expect(ours.errors).toEqual([]);
+      let first = -1;
+      for (let i = 0; i < Math.max(theirs.length, ours.bytes.length); i++) {
+        if (theirs[i] !== ours.bytes[i]) {
+          first = i;
+          break;
+        }
+      }
+      expect({ length: ours.bytes.length, firstDifference: first }).toEqual({ length: theirs.length, firstDifference: -1 });
+    });
+  }
+});

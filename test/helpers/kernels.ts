@@ -1,0 +1,78 @@
+// The fixture kernels: how each is built and booted, and what QEMU's exit status is.
+import { join } from 'node:path';
+import { BENCH_DIR, KERNELS_DIR, assembleFile, linkElf } from './nasm.ts';
+
+export type BootKind = 'multiboot' | 'boot-sector';
+
+export interface KernelSpec {
+  name: string;
+  /** 'bin': nasm -f bin (a.out-kludge Multiboot image or boot sector); 'elf': nasm -f elf32 + ld. */
+  build: 'bin' | 'elf';
+  boot: BootKind;
+  /** QEMU's exit status: (v << 1) | 1 for a debug-exit byte v; 0 after a triple fault with -no-reboot. */
+  qemuStatus: number | 'timeout';
+  /** vizor's status where it differs from QEMU's by design (triple fault 6, instruction limit 8). */
+  vizorStatus?: number;
+  /** Timer-driven: run QEMU with -icount shift=5,sleep=off (vizor's virtual time matches it). */
+  icount?: boolean;
+}
+
+const exitByte = (v: number): number => (v << 1) | 1;
+
+export const KERNELS: KernelSpec[] = [
+  { name: 'alu-flags', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x11) },
+  { name: 'muldiv-shifts', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x12) },
+  { name: 'strings-stack', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x13) },
+  { name: 'exceptions', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x14) },
+  { name: 'paging', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x15) },
+  { name: 'usermode-syscalls', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x16) },
+  { name: 'pit-timer', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x17), icount: true },
+  { name: 'segments-descriptors', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x18) },
+  { name: 'bitops-misc', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x19) },
+  { name: 'multiboot-elf', build: 'elf', boot: 'multiboot', qemuStatus: exitByte(0x1a) },
+  { name: 'bootsector', build: 'bin', boot: 'boot-sector', qemuStatus: exitByte(0x1b) },
+  { name: 'triple-fault', build: 'bin', boot: 'multiboot', qemuStatus: 0, vizorStatus: 6 },
+  { name: 'runaway', build: 'bin', boot: 'multiboot', qemuStatus: 'timeout', vizorStatus: 8 },
+];
+
+export function kernelSpec(name: string): KernelSpec {
+  const spec = KERNELS.find((k) => k.name === name);
+  if (!spec) throw new Error(`no fixture kernel named ${name}`);
+  return spec;
+}
+
+export interface BuiltKernel {
+  spec: KernelSpec;
+  image: string;
+  /** nasm's listing (flat images only). */
+  listing?: string;
+}
+
+const builds = new Map<string, Promise<BuiltKernel>>();
+
+/** Builds fixtures/kernels/NAME.asm once per process. */
+export function buildKernel(name: string): Promise<BuiltKernel> {
+  let p = builds.get(name);
+  if (!p) {
+    p = doBuild(kernelSpec(name), join(KERNELS_DIR, `${name}.asm`));
+    builds.set(name, p);
+  }
+  return p;
+}
+
+/** Builds fixtures/bench/NAME.asm (flat Multiboot images). */
+export async function buildBench(name: string): Promise<string> {
+  const { out } = await assembleFile(join(BENCH_DIR, `${name}.asm`), { outName: `bench-${name}.bin` });
+  return out;
+}
+
+async function doBuild(spec: KernelSpec, source: string): Promise<BuiltKernel> {
+  if (spec.build === 'elf') {
+    const { out } = await assembleFile(source, { format: 'elf32' });
+    const image = out.replace(/\.o$/, '.elf');
+    await linkElf(out, image);
+    return { spec, image };
+  }
+  const { out, listing } = await assembleFile(source, { listing: true });
+  return { spec, image: out, listing };
+}
