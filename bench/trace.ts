@@ -78,8 +78,12 @@ function benchEmitter(): void {
   console.log('(a) emitter cost: a tight loop of ~1.5 ns steps with one potential event per step (producers');
   console.log('    check only where an event can happen, far less often than once per instruction)');
   console.log(`    no check at all:             ${fmt((bare * 1e6) / n)} ns/iteration`);
-  console.log(`    check, nobody listening:     ${fmt((checked * 1e6) / n)} ns/iteration  -> ratio ${fmt(bare / checked, 3)} (1.000 = free), ${fmt(((checked - bare) * 1e6) / n)} ns per check`);
-  console.log(`    every iteration into a ring: ${fmt((streamed * 1e6) / m)} ns/event (${fmt(m / streamed / 1e3, 2)} M events/s)`);
+  console.log(
+    `    check, nobody listening:     ${fmt((checked * 1e6) / n)} ns/iteration  -> ratio ${fmt(bare / checked, 3)} (1.000 = free), ${fmt(((checked - bare) * 1e6) / n)} ns per check`,
+  );
+  console.log(
+    `    every iteration into a ring: ${fmt((streamed * 1e6) / m)} ns/event (${fmt(m / streamed / 1e3, 2)} M events/s)`,
+  );
   if (sink === 42) console.log('');
 }
 
@@ -188,7 +192,11 @@ async function benchMachine(): Promise<void> {
   const { Machine } = (await import(path.href)) as { Machine: MachineClass };
   const cases = [
     { name: 'compute loop + 1 kHz PIT + dots', image: assemble('loop', LOOP_KERNEL), repeat: 1 },
-    { name: 'fixtures/kernels/paging.asm (event-dense)', image: assemble('paging', null), repeat: quick ? 20 : 50 },
+    {
+      name: 'fixtures/kernels/paging.asm (event-dense)',
+      image: assemble('paging', null),
+      repeat: quick ? 20 : 50,
+    },
   ];
   const noPerInstruction = PER_INSTRUCTION_KINDS.reduce((m, k) => m & ~KIND_BIT[k], ALL_KINDS_MASK);
   const run = (image: Uint8Array, repeat: number, mask: number) => {
@@ -210,7 +218,9 @@ async function benchMachine(): Promise<void> {
     return { mips: instructions / t / 1e3, events, instructions };
   };
   const rounds = quick ? 3 : 5;
-  console.log(`(b) machine speed, no listener vs the event stream into a ring buffer (best of ${rounds} interleaved rounds)`);
+  console.log(
+    `(b) machine speed, no listener vs the event stream into a ring buffer (best of ${rounds} interleaved rounds)`,
+  );
   for (const c of cases) {
     // Interleaved (off, most, all, off, ...) so that a busy machine slows every variant alike.
     const masks = [0, noPerInstruction, ALL_KINDS_MASK];
@@ -221,12 +231,17 @@ async function benchMachine(): Promise<void> {
         if (res.mips > best[i]!.mips) best[i] = res;
       });
     }
-    const [off, most, all] = best as [typeof best[0], typeof best[0], typeof best[0]];
-    const per = (r: { events: number; instructions: number }) => `${(r.events / (r.instructions / 1e6)).toFixed(0)} events per M instructions`;
+    const [off, most, all] = best as [(typeof best)[0], (typeof best)[0], (typeof best)[0]];
+    const per = (r: { events: number; instructions: number }) =>
+      `${(r.events / (r.instructions / 1e6)).toFixed(0)} events per M instructions`;
     console.log(`    ${c.name}: ${(off.instructions / 1e6).toFixed(1)} M instructions per run`);
     console.log(`      no listener:                          ${fmt(off.mips)} MIPS`);
-    console.log(`      all kinds but per-instruction (${PER_INSTRUCTION_KINDS.join('/')}): ${fmt(most.mips)} MIPS, ratio ${fmt(most.mips / off.mips, 3)} (target >= 0.90; ${per(most)})`);
-    console.log(`      all kinds:                            ${fmt(all.mips)} MIPS, ratio ${fmt(all.mips / off.mips, 3)} (${per(all)})`);
+    console.log(
+      `      all kinds but per-instruction (${PER_INSTRUCTION_KINDS.join('/')}): ${fmt(most.mips)} MIPS, ratio ${fmt(most.mips / off.mips, 3)} (target >= 0.90; ${per(most)})`,
+    );
+    console.log(
+      `      all kinds:                            ${fmt(all.mips)} MIPS, ratio ${fmt(all.mips / off.mips, 3)} (${per(all)})`,
+    );
   }
 }
 
@@ -251,9 +266,15 @@ function benchMemory(): void {
   const after = process.memoryUsage();
   const buffers = after.arrayBuffers - before.arrayBuffers;
   const heap = after.heapUsed - before.heapUsed;
-  console.log(`(c) ring buffer holding ${ring.size.toLocaleString('en-US')} events (capacity ${ring.capacity.toLocaleString('en-US')}, dropped ${ring.dropped})`);
-  console.log(`    ring.byteLength:             ${fmt(ring.byteLength / 1e6, 1)} MB (${fmt(ring.byteLength / ring.capacity, 1)} bytes/event)`);
-  console.log(`    measured growth (gc'd):      ${fmt((buffers + Math.max(0, heap)) / 1e6, 1)} MB (array buffers ${fmt(buffers / 1e6, 1)} MB, JS heap change ${fmt(heap / 1e6, 1)} MB)${gc ? '' : ' (run with --expose-gc for a clean figure)'}`);
+  console.log(
+    `(c) ring buffer holding ${ring.size.toLocaleString('en-US')} events (capacity ${ring.capacity.toLocaleString('en-US')}, dropped ${ring.dropped})`,
+  );
+  console.log(
+    `    ring.byteLength:             ${fmt(ring.byteLength / 1e6, 1)} MB (${fmt(ring.byteLength / ring.capacity, 1)} bytes/event)`,
+  );
+  console.log(
+    `    measured growth (gc'd):      ${fmt((buffers + Math.max(0, heap)) / 1e6, 1)} MB (array buffers ${fmt(buffers / 1e6, 1)} MB, JS heap change ${fmt(heap / 1e6, 1)} MB)${gc ? '' : ' (run with --expose-gc for a clean figure)'}`,
+  );
   console.log(`    target:                      <= 400 MB for 10,000,000 events`);
   console.log(`    push rate:                   ${fmt(n / pushMs / 1e3, 2)} M events/s`);
   const t1 = process.hrtime.bigint();
@@ -262,7 +283,9 @@ function benchMemory(): void {
 }
 
 const load = (await import('node:os')).loadavg()[0]!;
-console.log(`vizor bench/trace${quick ? ' (quick)' : ''}  (load average ${load.toFixed(1)}: figures are noisy on a busy machine)`);
+console.log(
+  `vizor bench/trace${quick ? ' (quick)' : ''}  (load average ${load.toFixed(1)}: figures are noisy on a busy machine)`,
+);
 benchEmitter();
 await benchMachine();
 benchMemory();

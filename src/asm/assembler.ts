@@ -195,7 +195,7 @@ export class Assembler {
           continue;
         case 'equ': {
           const r = this.eval(st.e, ctx, line, false);
-          if (!r.unknown) this.define(line.label!.name, { n: r.n, seg: r.seg }, 'equ', line);
+          if (!r.unknown && line.label) this.define(line.label.name, { n: r.n, seg: r.seg }, 'equ', line);
           continue;
         }
         case 'bits':

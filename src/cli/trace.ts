@@ -28,7 +28,8 @@ interface Options {
 
 function parseArgs(args: string[]): Options | { error: string } {
   const [sub, ...rest] = args;
-  if (sub !== 'summary' && sub !== 'perfetto') return { error: sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'` };
+  if (sub !== 'summary' && sub !== 'perfetto')
+    return { error: sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'` };
   const o: Partial<Options> & { sub: Options['sub']; top: number } = { sub, top: 10 };
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
@@ -42,7 +43,8 @@ function parseArgs(args: string[]): Options | { error: string } {
       if (o.out === undefined) return { error: `${a} needs a file name` };
     } else if (a === '--trace-kinds' && sub === 'perfetto') {
       const parsed = parseKindList(value() ?? '');
-      if ('unknown' in parsed) return { error: `--trace-kinds: unknown event kind(s) ${parsed.unknown.join(', ')}` };
+      if ('unknown' in parsed)
+        return { error: `--trace-kinds: unknown event kind(s) ${parsed.unknown.join(', ')}` };
       o.kinds = parsed.kinds;
     } else if (a.startsWith('-')) {
       return { error: `unknown option '${a}'` };
@@ -101,7 +103,9 @@ async function summary(o: Options): Promise<number> {
   const builder = new SummaryBuilder();
   const reader = await readTrace(o.file, (ev) => builder.add(ev));
   if (typeof reader === 'number') return reader;
-  process.stdout.write(formatSummary(builder.result(), { file: o.file, params: reader.header?.params, top: o.top }));
+  process.stdout.write(
+    formatSummary(builder.result(), { file: o.file, params: reader.header?.params, top: o.top }),
+  );
   return 0;
 }
 
@@ -115,7 +119,9 @@ async function perfetto(o: Options): Promise<number> {
   try {
     fd = openSync(o.out!, 'w');
   } catch (err) {
-    process.stderr.write(`vizor trace: cannot write ${o.out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    process.stderr.write(
+      `vizor trace: cannot write ${o.out}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`,
+    );
     return EXIT_BAD_FILE;
   }
   try {

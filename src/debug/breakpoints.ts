@@ -58,6 +58,8 @@ export interface LineMapEntry {
   address: number;
   file: string;
   line: number;
+  /** The assembler's item kind; only 'code' items (or entries without a kind) take breakpoints. */
+  kind?: string;
 }
 
 /** Parses a hit condition; throws ExprError with a column on bad input. */
@@ -79,7 +81,7 @@ export function resolveLine(map: readonly LineMapEntry[], file: string, line: nu
   let bestLine = Infinity;
   let bestAddr: number | undefined;
   for (const e of map) {
-    if (!sameFile(e.file) || e.line < line) continue;
+    if (!sameFile(e.file) || e.line < line || (e.kind !== undefined && e.kind !== 'code')) continue;
     if (e.line < bestLine || (e.line === bestLine && e.address < bestAddr!)) {
       bestLine = e.line;
       bestAddr = e.address;

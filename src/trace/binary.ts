@@ -12,7 +12,15 @@
 import { KIND_CODE, SCHEMA_VERSION, type TraceEvent } from './schema.ts';
 import { ALL_KINDS_MASK } from './schema.ts';
 import type { Listener } from './emitter.ts';
-import { PLANS, SMALL_COLUMNS, StringTable, WIDE_COLUMNS, newPayload, packPayload, unpackEvent } from './layout.ts';
+import {
+  PLANS,
+  SMALL_COLUMNS,
+  StringTable,
+  WIDE_COLUMNS,
+  newPayload,
+  packPayload,
+  unpackEvent,
+} from './layout.ts';
 
 export const BINARY_VERSION = 1;
 const MAGIC = [0x56, 0x5a, 0x54, 0x42]; // 'VZTB'
@@ -101,11 +109,14 @@ export function encodeBatch(events: readonly TraceEvent[]): ArrayBuffer {
 export function decodeBatch(buf: ArrayBuffer): TraceEvent[] {
   if (buf.byteLength < 16) throw new BatchError(`trace batch too short (${buf.byteLength} bytes)`);
   const dv = new DataView(buf);
-  if (!MAGIC.every((b, i) => dv.getUint8(i) === b)) throw new BatchError('not a vizor trace batch (bad magic)');
+  if (!MAGIC.every((b, i) => dv.getUint8(i) === b))
+    throw new BatchError('not a vizor trace batch (bad magic)');
   const format = dv.getUint16(4, true);
   const schema = dv.getUint16(6, true);
   if (format !== BINARY_VERSION || schema !== SCHEMA_VERSION) {
-    throw new BatchError(`trace batch format ${format}/schema ${schema}; this vizor reads ${BINARY_VERSION}/${SCHEMA_VERSION}`);
+    throw new BatchError(
+      `trace batch format ${format}/schema ${schema}; this vizor reads ${BINARY_VERSION}/${SCHEMA_VERSION}`,
+    );
   }
   const n = dv.getUint32(8, true);
   const count = dv.getUint32(12, true);
@@ -120,7 +131,8 @@ export function decodeBatch(buf: ArrayBuffer): TraceEvent[] {
     at += 4 + len;
   }
   const start = align8(at);
-  if (start + COLUMN_BYTES * n !== buf.byteLength) throw new BatchError('trace batch has the wrong length for its count');
+  if (start + COLUMN_BYTES * n !== buf.byteLength)
+    throw new BatchError('trace batch has the wrong length for its count');
   const strings = StringTable.from(list);
   const v = columnViews(buf, start, n);
   const p = newPayload();

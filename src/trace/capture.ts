@@ -9,7 +9,11 @@ import { parseTrace } from './reader.ts';
 import { validateEvent } from './validate.ts';
 
 /** Every event `emitter` sends (of the kinds in `mask`) while `run` executes. */
-export function captureEvents(emitter: Emitter, run: () => void, mask: number = ALL_KINDS_MASK): TraceEvent[] {
+export function captureEvents(
+  emitter: Emitter,
+  run: () => void,
+  mask: number = ALL_KINDS_MASK,
+): TraceEvent[] {
   const events: TraceEvent[] = [];
   const stop = emitter.listen({ mask, onEvent: (ev) => events.push(ev) });
   try {
@@ -25,7 +29,8 @@ function sameEvents(label: string, want: readonly TraceEvent[], got: readonly Tr
   for (let i = 0; i < want.length; i++) {
     const a = want[i]!;
     const b = got[i]!;
-    const keys = (e: TraceEvent) => Object.keys(e).filter((k) => (e as unknown as Record<string, unknown>)[k] !== undefined).length;
+    const keys = (e: TraceEvent) =>
+      Object.keys(e).filter((k) => (e as unknown as Record<string, unknown>)[k] !== undefined).length;
     if (eventLine(a) !== eventLine(b) || keys(a) !== keys(b)) {
       return `${label}: event ${i} differs: sent ${eventLine(a)}, got ${eventLine(b)}`;
     }
@@ -44,7 +49,10 @@ export function checkRoundTrips(events: readonly TraceEvent[]): string | null {
   }
   const parsed = parseTrace(encodeNdjson(events));
   if (!parsed.ok) return `NDJSON: line ${parsed.error.line}: ${parsed.error.message}`;
-  return sameEvents('NDJSON', events, parsed.events) ?? sameEvents('binary', events, decodeBatch(encodeBatch(events)));
+  return (
+    sameEvents('NDJSON', events, parsed.events) ??
+    sameEvents('binary', events, decodeBatch(encodeBatch(events)))
+  );
 }
 
 export interface GoldenTrace {
@@ -61,7 +69,12 @@ export interface GoldenTrace {
  *   expect(g.roundTripError).toBeNull();
  *   await expect(g.text).toMatchFileSnapshot('../../fixtures/traces/hello.ndjson');
  */
-export function goldenTrace(emitter: Emitter, params: TraceParams, run: () => void, mask: number = ALL_KINDS_MASK): GoldenTrace {
+export function goldenTrace(
+  emitter: Emitter,
+  params: TraceParams,
+  run: () => void,
+  mask: number = ALL_KINDS_MASK,
+): GoldenTrace {
   const events = captureEvents(emitter, run, mask);
   return { text: encodeNdjson(events, params), events, roundTripError: checkRoundTrips(events) };
 }

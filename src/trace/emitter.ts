@@ -2,7 +2,15 @@
 // nobody listens to costs one AND per potential event and allocates nothing (bench/trace.ts
 // measures it). Listeners filter by kind (mask) and by VM; the emitter keeps one listener list
 // per kind so that emitting never looks at listeners that do not want the kind.
-import { EVENT_KINDS, KIND_BIT, KIND_CODE, maskOf, type EventFields, type EventKind, type TraceEvent } from './schema.ts';
+import {
+  EVENT_KINDS,
+  KIND_BIT,
+  KIND_CODE,
+  maskOf,
+  type EventFields,
+  type EventKind,
+  type TraceEvent,
+} from './schema.ts';
 
 export interface Listener {
   /** Kinds this listener wants (an OR of KIND_BIT values; see maskOf). */
@@ -64,7 +72,9 @@ export class Emitter {
 
   /** Shorthand: listen to some kinds (all VMs, or one) with a plain callback. */
   on(kinds: readonly EventKind[], onEvent: (ev: TraceEvent) => void, vm?: number): () => void {
-    return this.listen(vm === undefined ? { mask: maskOf(kinds), onEvent } : { mask: maskOf(kinds), vm, onEvent });
+    return this.listen(
+      vm === undefined ? { mask: maskOf(kinds), onEvent } : { mask: maskOf(kinds), vm, onEvent },
+    );
   }
 
   get listenerCount(): number {

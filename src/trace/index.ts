@@ -4,10 +4,32 @@ export { Emitter, type Listener } from './emitter.ts';
 export { validateEvent, checkField, type Validation } from './validate.ts';
 export { RingBuffer, type RingOptions } from './ring.ts';
 export { BYTES_PER_EVENT } from './layout.ts';
-export { headerLine, eventLine, encodeNdjson, ChunkedWriter, HEADER_KEY, type TraceParams } from './ndjson.ts';
+export {
+  headerLine,
+  eventLine,
+  encodeNdjson,
+  ChunkedWriter,
+  HEADER_KEY,
+  type TraceParams,
+} from './ndjson.ts';
 export { encodeBatch, decodeBatch, createBatcher, BatchError, BINARY_VERSION } from './binary.ts';
-export { PerfettoConverter, toPerfetto, perfettoEnvelope, pidOf, tidOf, HYPERVISOR_PID, type ChromeEvent } from './perfetto.ts';
-export { TraceReader, parseTrace, type TraceHeader, type TraceError, type LineResult, type ParseResult } from './reader.ts';
+export {
+  PerfettoConverter,
+  toPerfetto,
+  perfettoEnvelope,
+  pidOf,
+  tidOf,
+  HYPERVISOR_PID,
+  type ChromeEvent,
+} from './perfetto.ts';
+export {
+  TraceReader,
+  parseTrace,
+  type TraceHeader,
+  type TraceError,
+  type LineResult,
+  type ParseResult,
+} from './reader.ts';
 export { createTraceSink, type TraceSink, type TraceSinkOptions, type TraceFormat } from './sink.ts';
 export { SummaryBuilder, summarize, formatSummary, type TraceSummary } from './summary.ts';
 export { captureEvents, checkRoundTrips, goldenTrace, type GoldenTrace } from './capture.ts';

@@ -45,7 +45,15 @@ function planFor(kind: EventKind, code: number): KindPlan {
     const column = isSmall(spec) && small < SMALL_COLUMNS ? small++ : SMALL_COLUMNS + wide++;
     const presenceBit = spec.optional ? 1 << optional++ : 0;
     const interned = spec.type === 'string' || spec.type === 'numbers' || spec.type === 'bytes';
-    fields.push({ name, spec, column, presenceBit, interned, encode: encoderFor(spec), decode: decoderFor(spec) });
+    fields.push({
+      name,
+      spec,
+      column,
+      presenceBit,
+      interned,
+      encode: encoderFor(spec),
+      decode: decoderFor(spec),
+    });
   }
   // A schema change that needs more columns must widen the layout (and bump the binary version).
   if (wide > WIDE_COLUMNS || optional > 8) throw new Error(`trace layout: kind '${kind}' needs more columns`);

@@ -15,7 +15,13 @@ export function headerLine(params: TraceParams = {}): string {
 /** One event as a line of JSON (without the newline), in canonical field order. */
 export function eventLine(ev: TraceEvent): string {
   const rec = ev as unknown as Record<string, unknown>;
-  const ordered: Record<string, unknown> = { seq: ev.seq, tick: ev.tick, vm: ev.vm, vcpu: ev.vcpu, kind: ev.kind };
+  const ordered: Record<string, unknown> = {
+    seq: ev.seq,
+    tick: ev.tick,
+    vm: ev.vm,
+    vcpu: ev.vcpu,
+    kind: ev.kind,
+  };
   for (const name of Object.keys(FIELD_SPECS[ev.kind])) {
     const v = rec[name];
     if (v !== undefined) ordered[name] = v;

@@ -81,18 +81,33 @@ export class PerfettoConverter {
       this.handling = ev;
       this.openExits.set(key, ev);
     } else if (ev.kind === 'entry') {
-      if (this.handling && this.handling.vm === ev.vm && this.handling.vcpu === ev.vcpu) this.closeHandler(out, ev.tick);
+      if (this.handling && this.handling.vm === ev.vm && this.handling.vcpu === ev.vcpu)
+        this.closeHandler(out, ev.tick);
       const pending = this.openExits.get(key);
       if (pending) {
         this.openExits.delete(key);
-        this.closeExit(out, pending, ev.tick, ev.injectedVector === undefined ? {} : { injectedVector: ev.injectedVector });
+        this.closeExit(
+          out,
+          pending,
+          ev.tick,
+          ev.injectedVector === undefined ? {} : { injectedVector: ev.injectedVector },
+        );
       }
     } else if (ev.kind === 'sched') {
       this.nameThread(out, HYPERVISOR_PID, SCHEDULER_TID, 'scheduler');
       if (this.running) this.closeSched(out, this.running, ev.tick);
       this.running = ev;
     } else {
-      out.push({ name: instantName(ev), cat: ev.kind, ph: 'i', s: 't', ts: ev.tick, pid, tid, args: ownFields(ev) });
+      out.push({
+        name: instantName(ev),
+        cat: ev.kind,
+        ph: 'i',
+        s: 't',
+        ts: ev.tick,
+        pid,
+        tid,
+        args: ownFields(ev),
+      });
     }
     return out;
   }
@@ -101,17 +116,31 @@ export class PerfettoConverter {
   finish(): ChromeEvent[] {
     const out: ChromeEvent[] = [];
     this.closeHandler(out, Infinity);
-    for (const exit of this.openExits.values()) this.closeExit(out, exit, exit.tick + exit.cycles, { unfinished: true });
+    for (const exit of this.openExits.values())
+      this.closeExit(out, exit, exit.tick + exit.cycles, { unfinished: true });
     this.openExits.clear();
     if (this.running) this.closeSched(out, this.running, this.lastTick);
     this.running = null;
     return out;
   }
 
-  private closeExit(out: ChromeEvent[], exit: EventOf<'exit'>, end: number, extra: Record<string, unknown>): void {
+  private closeExit(
+    out: ChromeEvent[],
+    exit: EventOf<'exit'>,
+    end: number,
+    extra: Record<string, unknown>,
+  ): void {
     const pid = pidOf(exit.vm);
     const args = { ...ownFields(exit), ...extra };
-    this.slice(out, { name: `exit ${exit.reason}`, cat: 'exit', pid, tid: tidOf(exit.vcpu), ts: exit.tick, dur: end - exit.tick, args });
+    this.slice(out, {
+      name: `exit ${exit.reason}`,
+      cat: 'exit',
+      pid,
+      tid: tidOf(exit.vcpu),
+      ts: exit.tick,
+      dur: end - exit.tick,
+      args,
+    });
   }
 
   /** Writes the pending handler slice: `cycles` long, but over by `limit` (the next exit or the entry). */
@@ -122,12 +151,28 @@ export class PerfettoConverter {
     this.nameThread(out, HYPERVISOR_PID, HANDLER_TID, 'exit handlers');
     const dur = Math.max(0, Math.min(exit.cycles, limit - exit.tick));
     const name = `handle ${exit.reason} (VM ${exit.vm})`;
-    this.slice(out, { name, cat: 'handler', pid: HYPERVISOR_PID, tid: HANDLER_TID, ts: exit.tick, dur, args: ownFields(exit) });
+    this.slice(out, {
+      name,
+      cat: 'handler',
+      pid: HYPERVISOR_PID,
+      tid: HANDLER_TID,
+      ts: exit.tick,
+      dur,
+      args: ownFields(exit),
+    });
   }
 
   private closeSched(out: ChromeEvent[], s: EventOf<'sched'>, end: number): void {
     const name = s.to < 0 ? 'idle' : `VM ${s.to}`;
-    this.slice(out, { name, cat: 'sched', pid: HYPERVISOR_PID, tid: SCHEDULER_TID, ts: s.tick, dur: Math.max(0, end - s.tick), args: ownFields(s) });
+    this.slice(out, {
+      name,
+      cat: 'sched',
+      pid: HYPERVISOR_PID,
+      tid: SCHEDULER_TID,
+      ts: s.tick,
+      dur: Math.max(0, end - s.tick),
+      args: ownFields(s),
+    });
   }
 
   /** Adds an 'X' slice, trimmed so that it never half-overlaps the thread's previous slice. */
@@ -155,8 +200,18 @@ export class PerfettoConverter {
 }
 
 /** The top-level object minus traceEvents. */
-export function perfettoEnvelope(params: TraceParams): { displayTimeUnit: 'ns'; otherData: Record<string, unknown> } {
-  return { displayTimeUnit: 'ns', otherData: { 'vizor-trace': SCHEMA_VERSION, timeUnit: 'tick (virtual time); the viewer shows 1 tick as 1 us', params } };
+export function perfettoEnvelope(params: TraceParams): {
+  displayTimeUnit: 'ns';
+  otherData: Record<string, unknown>;
+} {
+  return {
+    displayTimeUnit: 'ns',
+    otherData: {
+      'vizor-trace': SCHEMA_VERSION,
+      timeUnit: 'tick (virtual time); the viewer shows 1 tick as 1 us',
+      params,
+    },
+  };
 }
 
 /** A whole trace as a Chrome trace-event JSON object. */

@@ -23,8 +23,7 @@ export type LineResult =
   | { type: 'error'; error: TraceError };
 
 export type ParseResult =
-  | { ok: true; header: TraceHeader; events: TraceEvent[] }
-  | { ok: false; error: TraceError };
+  { ok: true; header: TraceHeader; events: TraceEvent[] } | { ok: false; error: TraceError };
 
 function parseJson(text: string): { value: unknown } | { error: string } {
   try {
@@ -61,7 +60,9 @@ export class TraceReader {
 
   /** Call after the last line: reports an empty file. */
   finish(): TraceError | null {
-    return this.header === null ? { line: 1, message: 'empty file: a vizor trace starts with a header line' } : null;
+    return this.header === null
+      ? { line: 1, message: 'empty file: a vizor trace starts with a header line' }
+      : null;
   }
 
   private fail(message: string): LineResult {
@@ -69,7 +70,8 @@ export class TraceReader {
   }
 
   private read(text: string, endsFile: boolean): LineResult {
-    if (text.trim() === '') return this.fail(this.lineNo === 1 ? 'empty first line: expected the trace header' : 'empty line');
+    if (text.trim() === '')
+      return this.fail(this.lineNo === 1 ? 'empty first line: expected the trace header' : 'empty line');
     const parsed = parseJson(text);
     if ('error' in parsed) {
       if (endsFile) return this.fail('truncated line: the file ends in the middle of an event');
@@ -95,7 +97,9 @@ export class TraceReader {
     }
     const version = value[HEADER_KEY];
     if (typeof version !== 'number' || !Number.isInteger(version)) {
-      return this.fail(`bad header: "${HEADER_KEY}" must be the schema version number, got ${JSON.stringify(version)}`);
+      return this.fail(
+        `bad header: "${HEADER_KEY}" must be the schema version number, got ${JSON.stringify(version)}`,
+      );
     }
     if (version !== SCHEMA_VERSION) {
       return this.fail(`trace schema version ${version}, but this vizor reads version ${SCHEMA_VERSION}`);

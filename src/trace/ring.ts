@@ -13,7 +13,15 @@
 // carries a different string, the oldest blocks are dropped too, so the budget holds.
 import { ALL_KINDS_MASK, KIND_CODE, type TraceEvent } from './schema.ts';
 import type { Listener } from './emitter.ts';
-import { BYTES_PER_EVENT, PLANS, SMALL_COLUMNS, StringTable, WIDE_COLUMNS, newPayload, unpackEvent } from './layout.ts';
+import {
+  BYTES_PER_EVENT,
+  PLANS,
+  SMALL_COLUMNS,
+  StringTable,
+  WIDE_COLUMNS,
+  newPayload,
+  unpackEvent,
+} from './layout.ts';
 
 const PAD = 0xff;
 const MAX_DELTA = 0xffffffff;
@@ -225,7 +233,11 @@ export class RingBuffer {
    * Visits events with lo <= tick < hi without decoding them (for drawing millions of marks on a
    * timeline): kind code (index in EVENT_KINDS), tick, vm, vcpu, seq.
    */
-  scanTicks(lo: number, hi: number, visit: (kindCode: number, tick: number, vm: number, vcpu: number, seq: number) => void): void {
+  scanTicks(
+    lo: number,
+    hi: number,
+    visit: (kindCode: number, tick: number, vm: number, vcpu: number, seq: number) => void,
+  ): void {
     for (let abs = this.lowerBoundTick(lo); abs < this.head; abs++) {
       const tick = this.tickAt(abs);
       if (tick >= hi) break;
@@ -274,7 +286,15 @@ export class RingBuffer {
     for (let c = 0; c < SMALL_COLUMNS; c++) p.small[c] = this.small[c]![phys]!;
     for (let c = 0; c < WIDE_COLUMNS; c++) p.wide[c] = this.wide[c]![phys]!;
     const plan = PLANS[this.kindCol[phys]!]!;
-    return unpackEvent(this.seqAt(abs), this.tickAt(abs), this.vmCol[phys]!, this.vcpuCol[phys]!, plan, p, this.strings);
+    return unpackEvent(
+      this.seqAt(abs),
+      this.tickAt(abs),
+      this.vmCol[phys]!,
+      this.vcpuCol[phys]!,
+      plan,
+      p,
+      this.strings,
+    );
   }
 
   /** Makes the block at `head` the newest: drops the oldest block when the ring is full. */

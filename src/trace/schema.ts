@@ -115,7 +115,12 @@ export interface EventFields {
   };
   tlb: { op: 'fill' | 'flush' | 'invlpg'; linear: number; physical?: number };
   /** The scheduler switched the physical CPU from VM `from` to VM `to` (-1 = idle / none). */
-  sched: { from: number; to: number; reason: SchedReason; /** Credits of every VM after the decision (credit scheduler). */ credits?: number[] };
+  sched: {
+    from: number;
+    to: number;
+    reason: SchedReason;
+    /** Credits of every VM after the decision (credit scheduler). */ credits?: number[];
+  };
   /** A port access; `value` is what was read or written. */
   io: { port: number; size: 1 | 2 | 4; value: number; dir: 'in' | 'out' };
   /** The CPU mode changed (CR0.PE / CR0.PG written). */
@@ -182,7 +187,10 @@ export function maskOf(kinds: readonly EventKind[]): number {
 
 /** Parses "exit,pagefault" (the CLI's --trace-kinds); returns the unknown names when there are any. */
 export function parseKindList(text: string): { kinds: EventKind[] } | { unknown: string[] } {
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = names.filter((n) => !isEventKind(n));
   return unknown.length > 0 ? { unknown } : { kinds: names as EventKind[] };
 }
@@ -209,7 +217,9 @@ export type FieldType =
 export type FieldSpec = FieldType & { optional?: boolean };
 
 type SpecsOf<T> = {
-  [F in keyof T]-?: undefined extends T[F] ? FieldType & { optional: true } : FieldType & { optional?: false };
+  [F in keyof T]-?: undefined extends T[F]
+    ? FieldType & { optional: true }
+    : FieldType & { optional?: false };
 };
 
 const u8 = { type: 'u8' } as const;
@@ -217,12 +227,31 @@ const u16 = { type: 'u16' } as const;
 const u32 = { type: 'u32' } as const;
 const i32 = { type: 'i32' } as const;
 const opt = <T extends FieldType>(t: T): T & { optional: true } => ({ ...t, optional: true });
-const oneOf = <const V extends readonly (string | number)[]>(...values: V) => ({ type: 'enum' as const, values });
+const oneOf = <const V extends readonly (string | number)[]>(...values: V) => ({
+  type: 'enum' as const,
+  values,
+});
 
 export const EXIT_REASONS: readonly ExitReason[] = [
-  'EXCEPTION_NMI', 'EXTERNAL_INTERRUPT', 'TRIPLE_FAULT', 'INTERRUPT_WINDOW', 'HLT', 'INVLPG',
-  'CR_ACCESS', 'IO_INSTRUCTION', 'CPUID', 'RDMSR', 'WRMSR', 'RDTSC', 'GDTR_IDTR_ACCESS',
-  'LDTR_TR_ACCESS', 'DR_ACCESS', 'WBINVD', 'INVD', 'EPT_VIOLATION', 'PREEMPTION_TIMER',
+  'EXCEPTION_NMI',
+  'EXTERNAL_INTERRUPT',
+  'TRIPLE_FAULT',
+  'INTERRUPT_WINDOW',
+  'HLT',
+  'INVLPG',
+  'CR_ACCESS',
+  'IO_INSTRUCTION',
+  'CPUID',
+  'RDMSR',
+  'WRMSR',
+  'RDTSC',
+  'GDTR_IDTR_ACCESS',
+  'LDTR_TR_ACCESS',
+  'DR_ACCESS',
+  'WBINVD',
+  'INVD',
+  'EPT_VIOLATION',
+  'PREEMPTION_TIMER',
   'SENSITIVE_INSTRUCTION',
 ];
 
@@ -254,9 +283,21 @@ export const FIELD_SPECS: { readonly [K in EventKind]: SpecsOf<EventFields[K]> }
     shadowPte: u32,
     guestTable: opt(u32),
   },
-  walk: { linear: u32, step: u8, level: u8, dimension: oneOf('guest', 'nested', 'host'), address: u32, value: u32 },
+  walk: {
+    linear: u32,
+    step: u8,
+    level: u8,
+    dimension: oneOf('guest', 'nested', 'host'),
+    address: u32,
+    value: u32,
+  },
   tlb: { op: oneOf('fill', 'flush', 'invlpg'), linear: u32, physical: opt(u32) },
-  sched: { from: i32, to: i32, reason: oneOf('quantum', 'halt', 'wake', 'yield', 'exit', 'start'), credits: opt({ type: 'numbers' }) },
+  sched: {
+    from: i32,
+    to: i32,
+    reason: oneOf('quantum', 'halt', 'wake', 'yield', 'exit', 'start'),
+    credits: opt({ type: 'numbers' }),
+  },
   io: { port: u16, size: oneOf(1, 2, 4), value: u32, dir: oneOf('in', 'out') },
   mode: { mode: oneOf('real', 'protected'), paging: { type: 'bool' }, cr0: u32 },
   console: { device: oneOf('serial', 'vga', 'debugcon'), text: { type: 'string' } },

@@ -49,7 +49,9 @@ export function createTraceSink(opts: TraceSinkOptions): TraceSink {
   } else {
     const conv = new PerfettoConverter();
     const { displayTimeUnit, otherData } = perfettoEnvelope(params);
-    out.add(`{"displayTimeUnit":${JSON.stringify(displayTimeUnit)},"otherData":${JSON.stringify(otherData)},"traceEvents":[`);
+    out.add(
+      `{"displayTimeUnit":${JSON.stringify(displayTimeUnit)},"otherData":${JSON.stringify(otherData)},"traceEvents":[`,
+    );
     let first = true;
     const emit = (list: ChromeEvent[]): void => {
       for (const e of list) {

@@ -49,7 +49,8 @@ export class SummaryBuilder {
     s.events++;
     bump(s.byKind, ev.kind);
     bump(s.byVm, ev.vm);
-    if (this.running !== undefined && ev.tick > s.lastTick) bump(s.timeByVm, this.running, ev.tick - s.lastTick);
+    if (this.running !== undefined && ev.tick > s.lastTick)
+      bump(s.timeByVm, this.running, ev.tick - s.lastTick);
     s.lastTick = Math.max(s.lastTick, ev.tick);
     if (ev.kind === 'exit') {
       const r = s.byExitReason.get(ev.reason) ?? { count: 0, cycles: 0 };
@@ -62,7 +63,11 @@ export class SummaryBuilder {
     } else {
       this.running ??= ev.vm;
       if (ev.kind === 'pagefault') {
-        const f = s.faults.get(ev.linear) ?? { linear: ev.linear, count: 0, outcomes: { bare: 0, hidden: 0, injected: 0, 'ept-violation': 0 } };
+        const f = s.faults.get(ev.linear) ?? {
+          linear: ev.linear,
+          count: 0,
+          outcomes: { bare: 0, hidden: 0, injected: 0, 'ept-violation': 0 },
+        };
         f.count++;
         f.outcomes[ev.outcome]++;
         s.faults.set(ev.linear, f);
@@ -85,7 +90,8 @@ export function summarize(events: Iterable<TraceEvent>): TraceSummary {
 function table(title: string, head: string[], rows: string[][]): string {
   const all = [head, ...rows];
   const widths = head.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  const line = (r: string[]) => '  ' + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  const line = (r: string[]) =>
+    '  ' + r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
   return [title, line(head), ...(rows.length > 0 ? rows.map(line) : ['  (none)'])].join('\n');
 }
 
@@ -94,31 +100,80 @@ const num = (n: number): string => n.toLocaleString('en-US');
 const vmName = (vm: number): string => (vm < 0 ? 'hypervisor' : `VM ${vm}`);
 const hex8 = (n: number): string => '0x' + n.toString(16).padStart(8, '0');
 
-export function formatSummary(s: TraceSummary, opts: { file?: string; params?: TraceParams; top?: number } = {}): string {
+export function formatSummary(
+  s: TraceSummary,
+  opts: { file?: string; params?: TraceParams; top?: number } = {},
+): string {
   const out: string[] = [];
   const span = s.lastTick - s.firstTick;
   out.push(`trace ${opts.file ?? ''}`.trimEnd());
   out.push(`  ${num(s.events)} events, ticks ${num(s.firstTick)}..${num(s.lastTick)} (${num(span)} ticks)`);
   const params = Object.entries(opts.params ?? {});
-  if (params.length > 0) out.push(`  params: ${params.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}`);
+  if (params.length > 0)
+    out.push(
+      `  params: ${params.map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ')}`,
+    );
 
-  const kinds = EVENT_KINDS.filter((k) => s.byKind.has(k)).sort((a, b) => s.byKind.get(b)! - s.byKind.get(a)!);
-  out.push('', table('Events by kind', ['kind', 'events', '%'], kinds.map((k) => [k, num(s.byKind.get(k)!), pct(s.byKind.get(k)!, s.events)])));
+  const kinds = EVENT_KINDS.filter((k) => s.byKind.has(k)).sort(
+    (a, b) => s.byKind.get(b)! - s.byKind.get(a)!,
+  );
+  out.push(
+    '',
+    table(
+      'Events by kind',
+      ['kind', 'events', '%'],
+      kinds.map((k) => [k, num(s.byKind.get(k)!), pct(s.byKind.get(k)!, s.events)]),
+    ),
+  );
 
   const exits = [...s.byExitReason].sort((a, b) => b[1].count - a[1].count);
   const totalExits = exits.reduce((n, [, r]) => n + r.count, 0);
-  out.push('', table('Exits by reason', ['reason', 'exits', '%', 'cycles', 'avg cycles'],
-    exits.map(([reason, r]) => [reason, num(r.count), pct(r.count, totalExits), num(r.cycles), num(Math.round(r.cycles / r.count))])));
+  out.push(
+    '',
+    table(
+      'Exits by reason',
+      ['reason', 'exits', '%', 'cycles', 'avg cycles'],
+      exits.map(([reason, r]) => [
+        reason,
+        num(r.count),
+        pct(r.count, totalExits),
+        num(r.cycles),
+        num(Math.round(r.cycles / r.count)),
+      ]),
+    ),
+  );
 
   const vms = [...s.byVm.keys()].sort((a, b) => a - b);
-  out.push('', table('Events by VM', ['vm', 'events', '%'], vms.map((vm) => [vmName(vm), num(s.byVm.get(vm)!), pct(s.byVm.get(vm)!, s.events)])));
+  out.push(
+    '',
+    table(
+      'Events by VM',
+      ['vm', 'events', '%'],
+      vms.map((vm) => [vmName(vm), num(s.byVm.get(vm)!), pct(s.byVm.get(vm)!, s.events)]),
+    ),
+  );
 
   const timed = [...s.timeByVm.keys()].sort((a, b) => a - b);
-  out.push('', table('Time (virtual ticks)', ['where', 'ticks', '%'], timed.map((vm) => [vmName(vm), num(s.timeByVm.get(vm)!), pct(s.timeByVm.get(vm)!, span)])));
+  out.push(
+    '',
+    table(
+      'Time (virtual ticks)',
+      ['where', 'ticks', '%'],
+      timed.map((vm) => [vmName(vm), num(s.timeByVm.get(vm)!), pct(s.timeByVm.get(vm)!, span)]),
+    ),
+  );
 
-  const top = [...s.faults.values()].sort((a, b) => b.count - a.count || a.linear - b.linear).slice(0, opts.top ?? 10);
+  const top = [...s.faults.values()]
+    .sort((a, b) => b.count - a.count || a.linear - b.linear)
+    .slice(0, opts.top ?? 10);
   const used = OUTCOMES.filter((o) => top.some((f) => f.outcomes[o] > 0));
-  out.push('', table(`Top faulting addresses (of ${num(s.faults.size)})`, ['linear', 'faults', ...used],
-    top.map((f) => [hex8(f.linear), num(f.count), ...used.map((o) => num(f.outcomes[o]))])));
+  out.push(
+    '',
+    table(
+      `Top faulting addresses (of ${num(s.faults.size)})`,
+      ['linear', 'faults', ...used],
+      top.map((f) => [hex8(f.linear), num(f.count), ...used.map((o) => num(f.outcomes[o]))]),
+    ),
+  );
   return out.join('\n') + '\n';
 }

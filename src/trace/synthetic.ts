@@ -1,7 +1,14 @@
 // A generated, varied event stream for tests, benchmarks and UI demos: every kind, every enum
 // value, optional fields present and absent, several VMs and vCPUs, exit/entry pairs and
 // scheduling in a plausible order. Deterministic (a seeded xorshift), so tests can compare runs.
-import { EXIT_REASONS, FIELD_SPECS, type EventFields, type EventKind, type FieldSpec, type TraceEvent } from './schema.ts';
+import {
+  EXIT_REASONS,
+  FIELD_SPECS,
+  type EventFields,
+  type EventKind,
+  type FieldSpec,
+  type TraceEvent,
+} from './schema.ts';
 
 export interface SyntheticOptions {
   count: number;
@@ -60,8 +67,25 @@ export function randomFields<K extends EventKind>(kind: K, next: () => number): 
 }
 
 const KINDS_BY_WEIGHT: EventKind[] = [
-  'walk', 'walk', 'walk', 'tlb', 'tlb', 'io', 'io', 'pagefault', 'pagefault', 'shadow', 'shadow',
-  'exception', 'interrupt', 'console', 'mode', 'halt', 'reset', 'shutdown', 'warning',
+  'walk',
+  'walk',
+  'walk',
+  'tlb',
+  'tlb',
+  'io',
+  'io',
+  'pagefault',
+  'pagefault',
+  'shadow',
+  'shadow',
+  'exception',
+  'interrupt',
+  'console',
+  'mode',
+  'halt',
+  'reset',
+  'shutdown',
+  'warning',
 ];
 
 /**

@@ -12,7 +12,8 @@ export type Validation = { ok: true; event: TraceEvent } | { ok: false; error: s
 function describe(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v)}`;
+  if (typeof v === 'string')
+    return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v)}`;
   if (typeof v === 'number') return `the number ${v}`;
   return `a ${typeof v}`;
 }
@@ -35,11 +36,15 @@ export function checkField(spec: FieldSpec, v: unknown): string | null {
     case 'bool':
       return typeof v === 'boolean' ? null : 'true or false';
     case 'enum':
-      return spec.values.includes(v as string | number) ? null : `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`;
+      return spec.values.includes(v as string | number)
+        ? null
+        : `one of ${spec.values.map((x) => JSON.stringify(x)).join(', ')}`;
     case 'string':
       return typeof v === 'string' ? null : 'a string';
     case 'numbers':
-      return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? null : 'an array of numbers';
+      return Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x))
+        ? null
+        : 'an array of numbers';
     case 'bytes':
       return Array.isArray(v) && v.every((x) => intIn(x, 0, 0xff)) ? null : 'an array of bytes 0..255';
   }
@@ -54,7 +59,8 @@ function checkBase(o: Record<string, unknown>): string | null {
   ];
   for (const [name, lo, hi] of checks) {
     if (!(name in o)) return `missing field '${name}'`;
-    if (!intIn(o[name], lo, hi)) return `field '${name}' must be an integer ${lo}..${hi === Number.MAX_SAFE_INTEGER ? '2^53' : hi}, got ${describe(o[name])}`;
+    if (!intIn(o[name], lo, hi))
+      return `field '${name}' must be an integer ${lo}..${hi === Number.MAX_SAFE_INTEGER ? '2^53' : hi}, got ${describe(o[name])}`;
   }
   return null;
 }
@@ -66,7 +72,8 @@ export function validateEvent(value: unknown): Validation {
   }
   const o = value as Record<string, unknown>;
   if (!('kind' in o)) return { ok: false, error: `missing field 'kind'` };
-  if (typeof o.kind !== 'string') return { ok: false, error: `field 'kind' must be a string, got ${describe(o.kind)}` };
+  if (typeof o.kind !== 'string')
+    return { ok: false, error: `field 'kind' must be a string, got ${describe(o.kind)}` };
   if (!isEventKind(o.kind)) return { ok: false, error: `unknown event kind ${JSON.stringify(o.kind)}` };
   const baseError = checkBase(o);
   if (baseError) return { ok: false, error: `${o.kind} event: ${baseError}` };
@@ -84,7 +91,8 @@ export function validateEvent(value: unknown): Validation {
       return { ok: false, error: `${o.kind} event: missing field '${name}'` };
     }
     const expected = checkField(spec, v);
-    if (expected) return { ok: false, error: `${o.kind} event: field '${name}' must be ${expected}, got ${describe(v)}` };
+    if (expected)
+      return { ok: false, error: `${o.kind} event: field '${name}' must be ${expected}, got ${describe(v)}` };
   }
   return { ok: true, event: value as TraceEvent };
 }

@@ -178,3 +178,18 @@ export async function runQemuTrace(image: string, opts: TraceOptions = {}): Prom
   store(key, gzipSync(JSON.stringify(records)));
   return records;
 }
+
+/**
+ * Runs a kernel in QEMU uncached and measures the wall-clock time (for benchmarks that
+ * compare vizor's speed with QEMU's; QEMU's start-up, about 0.1 s, is included).
+ */
+export async function timeQemu(image: string, opts: QemuOptions = {}): Promise<QemuRun & { wallMs: number }> {
+  const serial = tempPath('serial');
+  const args = [...machineArgs(image, opts), '-serial', `file:${serial}`];
+  const start = process.hrtime.bigint();
+  const r = await spawnQemu(args, opts.timeoutMs ?? 120_000);
+  const wallMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const stdout = existsSync(serial) ? readFileSync(serial, 'latin1') : '';
+  rmSync(serial, { force: true });
+  return { stdout, status: r.status, timedOut: r.timedOut, wallMs };
+}

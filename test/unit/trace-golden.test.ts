@@ -38,9 +38,14 @@ function record(name: string, image: Uint8Array, mask: number) {
   machine.load(image, { kind: 'multiboot', cmdline: name });
   let result: ReturnType<Machine['run']> | undefined;
   const kinds = mask === ALL_KINDS_MASK ? 'all' : 'all but io';
-  const golden = goldenTrace(machine.emitter, { kernel: `${KERNELS}/${name}.asm`, mode: 'multiboot', kinds }, () => {
-    result = machine.run(50_000_000);
-  }, mask);
+  const golden = goldenTrace(
+    machine.emitter,
+    { kernel: `${KERNELS}/${name}.asm`, mode: 'multiboot', kinds },
+    () => {
+      result = machine.run(50_000_000);
+    },
+    mask,
+  );
   return { golden, result, serial };
 }
 
@@ -63,7 +68,9 @@ describe.concurrent('golden traces of fixture kernels', () => {
       expect(ring.toArray()).toStrictEqual(first.golden.events);
 
       // The console events spell the serial output.
-      const consoleText = first.golden.events.map((e) => (e.kind === 'console' && e.device === 'serial' ? e.text : '')).join('');
+      const consoleText = first.golden.events
+        .map((e) => (e.kind === 'console' && e.device === 'serial' ? e.text : ''))
+        .join('');
       expect(consoleText).toBe(first.serial);
 
       expect(toPerfetto(first.golden.events).traceEvents.length).toBeGreaterThan(first.golden.events.length);

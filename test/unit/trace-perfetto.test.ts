@@ -22,7 +22,10 @@ function checkWellNested(slices: ChromeEvent[]): void {
     for (const s of list) {
       while (stack.length > 0 && stack[stack.length - 1]! <= s.ts!) stack.pop();
       const end = s.ts! + s.dur!;
-      if (stack.length > 0) expect(end, `slice at ${s.ts} on ${thread} overlaps its parent`).toBeLessThanOrEqual(stack[stack.length - 1]!);
+      if (stack.length > 0)
+        expect(end, `slice at ${s.ts} on ${thread} overlaps its parent`).toBeLessThanOrEqual(
+          stack[stack.length - 1]!,
+        );
       stack.push(end);
     }
   }
@@ -45,13 +48,21 @@ describe('Perfetto JSON for a multi-VM run', () => {
       if (e.ph !== 'M') expect(Number.isFinite(e.ts) && e.ts! >= 0).toBe(true);
       if (e.ph === 'X') expect(Number.isFinite(e.dur) && e.dur! >= 0).toBe(true);
       if (e.ph === 'i') expect(e.s).toBe('t');
-      if (e.ph === 'M') expect(typeof (e.args as { name?: unknown; sort_index?: unknown }).name === 'string' || e.name === 'process_sort_index').toBe(true);
+      if (e.ph === 'M')
+        expect(
+          typeof (e.args as { name?: unknown; sort_index?: unknown }).name === 'string' ||
+            e.name === 'process_sort_index',
+        ).toBe(true);
     }
   });
 
   it('names every process and thread it uses: VMs, vCPUs and the hypervisor', () => {
-    const processNames = new Map(te.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args!.name]));
-    const threadNames = new Map(te.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args!.name]));
+    const processNames = new Map(
+      te.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args!.name]),
+    );
+    const threadNames = new Map(
+      te.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args!.name]),
+    );
     expect(processNames.get(HYPERVISOR_PID)).toBe('hypervisor');
     for (const vm of [0, 1, 2]) expect(processNames.get(pidOf(vm))).toBe(`VM ${vm}`);
     for (const e of te.filter((x) => x.ph !== 'M')) {
@@ -69,10 +80,19 @@ describe('Perfetto JSON for a multi-VM run', () => {
     for (const s of exitSlices) expect(s.ph).toBe('X');
     const first = events.findIndex((e) => e.kind === 'exit');
     const exit = events[first]!;
-    const entry = events.slice(first).find((e) => e.kind === 'entry' && e.vm === exit.vm && e.vcpu === exit.vcpu)!;
+    const entry = events
+      .slice(first)
+      .find((e) => e.kind === 'entry' && e.vm === exit.vm && e.vcpu === exit.vcpu)!;
     const slice = exitSlices.find((s) => s.args!.seq === exit.seq)!;
-    expect(slice).toMatchObject({ ts: exit.tick, dur: entry.tick - exit.tick, pid: pidOf(exit.vm), tid: tidOf(exit.vcpu) });
-    expect(te.filter((e) => e.cat === 'pagefault').length).toBe(events.filter((e) => e.kind === 'pagefault').length);
+    expect(slice).toMatchObject({
+      ts: exit.tick,
+      dur: entry.tick - exit.tick,
+      pid: pidOf(exit.vm),
+      tid: tidOf(exit.vcpu),
+    });
+    expect(te.filter((e) => e.cat === 'pagefault').length).toBe(
+      events.filter((e) => e.kind === 'pagefault').length,
+    );
     for (const e of te.filter((x) => x.cat === 'pagefault' || x.cat === 'shadow')) expect(e.ph).toBe('i');
     expect(te.filter((e) => e.cat === 'sched').length).toBe(events.filter((e) => e.kind === 'sched').length);
   });
@@ -83,9 +103,18 @@ describe('Perfetto JSON for a multi-VM run', () => {
 });
 
 describe('trace sinks', () => {
-  function record(format: 'ndjson' | 'perfetto', kinds?: TraceEvent['kind'][]): { text: string; chunks: number } {
+  function record(
+    format: 'ndjson' | 'perfetto',
+    kinds?: TraceEvent['kind'][],
+  ): { text: string; chunks: number } {
     const chunks: string[] = [];
-    const sink = createTraceSink({ format, kinds, params: { kernel: 'k' }, write: (c) => chunks.push(c), chunkBytes: 4096 });
+    const sink = createTraceSink({
+      format,
+      kinds,
+      params: { kernel: 'k' },
+      write: (c) => chunks.push(c),
+      chunkBytes: 4096,
+    });
     const emitter = new Emitter();
     let tick = 0;
     emitter.now = () => tick;
@@ -116,7 +145,10 @@ describe('trace sinks', () => {
     const { text } = record('perfetto');
     const streamed = JSON.parse(text) as { traceEvents: ChromeEvent[] };
     // The emitter numbers events itself (seq 0, 1, ...); everything else is as recorded.
-    const reference = toPerfetto(events.map((e, i) => ({ ...e, seq: i })), { kernel: 'k' });
+    const reference = toPerfetto(
+      events.map((e, i) => ({ ...e, seq: i })),
+      { kernel: 'k' },
+    );
     expect(streamed).toEqual(JSON.parse(JSON.stringify(reference)));
   });
 });

@@ -39,7 +39,12 @@ describe('parseTrace rejects, with the line and the reason', () => {
     ['an empty file', '', 1, /empty file/],
     ['a missing header', lines(IO, HALT), 1, /missing header/],
     ['a file that is not a trace', lines('{"hello":1}'), 1, /not a vizor trace/],
-    ['another schema version', lines('{"vizor-trace":2,"params":{}}', IO), 1, /version 2, but this vizor reads version 1/],
+    [
+      'another schema version',
+      lines('{"vizor-trace":2,"params":{}}', IO),
+      1,
+      /version 2, but this vizor reads version 1/,
+    ],
     ['a non-numeric version', lines('{"vizor-trace":"1"}'), 1, /must be the schema version number/],
     ['bad params', lines('{"vizor-trace":1,"params":[1]}'), 1, /"params" must be an object/],
     ['a truncated last line', `${HEADER}\n${IO}\n${HALT.slice(0, 30)}`, 3, /truncated line/],
@@ -50,14 +55,44 @@ describe('parseTrace rejects, with the line and the reason', () => {
     ['a string seq', lines(HEADER, IO.replace('"seq":1', '"seq":"1"')), 2, /'seq' must be an integer/],
     ['a fractional vm', lines(HEADER, IO.replace('"vm":0', '"vm":1.5')), 2, /'vm' must be an integer/],
     ['a negative tick', lines(HEADER, IO.replace('"tick":5', '"tick":-5')), 2, /'tick'/],
-    ['a port size of 3', lines(HEADER, IO.replace('"size":1', '"size":3')), 2, /io event: field 'size' must be one of 1, 2, 4, got the number 3/],
-    ['a bad enum', lines(HEADER, IO.replace('"out"', '"sideways"')), 2, /field 'dir' must be one of "in", "out"/],
-    ['a value over 32 bits', lines(HEADER, HALT.replace('4096', '4294967296')), 2, /field 'eip' must be an integer 0..0xFFFFFFFF/],
+    [
+      'a port size of 3',
+      lines(HEADER, IO.replace('"size":1', '"size":3')),
+      2,
+      /io event: field 'size' must be one of 1, 2, 4, got the number 3/,
+    ],
+    [
+      'a bad enum',
+      lines(HEADER, IO.replace('"out"', '"sideways"')),
+      2,
+      /field 'dir' must be one of "in", "out"/,
+    ],
+    [
+      'a value over 32 bits',
+      lines(HEADER, HALT.replace('4096', '4294967296')),
+      2,
+      /field 'eip' must be an integer 0..0xFFFFFFFF/,
+    ],
     ['a missing field', lines(HEADER, IO.replace(',"value":65', '')), 2, /io event: missing field 'value'/],
-    ['an unknown field', lines(HEADER, HALT.replace('}', ',"colour":"red"}')), 2, /halt event: unknown field 'colour'/],
-    ['null for an optional field', lines(HEADER, HALT.replace('"kind":"halt","eip":4096', '"kind":"entry","eip":1,"injectedVector":null')), 2, /'injectedVector' must be an integer 0..255, got null/],
+    [
+      'an unknown field',
+      lines(HEADER, HALT.replace('}', ',"colour":"red"}')),
+      2,
+      /halt event: unknown field 'colour'/,
+    ],
+    [
+      'null for an optional field',
+      lines(HEADER, HALT.replace('"kind":"halt","eip":4096', '"kind":"entry","eip":1,"injectedVector":null')),
+      2,
+      /'injectedVector' must be an integer 0..255, got null/,
+    ],
     ['an array where an object belongs', lines(HEADER, '[1,2,3]'), 2, /must be a JSON object, got an array/],
-    ['seq going backwards', lines(HEADER, HALT, IO), 3, /seq 1 is not greater than the previous event's seq 2/],
+    [
+      'seq going backwards',
+      lines(HEADER, HALT, IO),
+      3,
+      /seq 1 is not greater than the previous event's seq 2/,
+    ],
     ['a repeated seq', lines(HEADER, IO, IO), 3, /seq 1 is not greater/],
   ];
   for (const [what, text, line, message] of cases) {
@@ -83,7 +118,8 @@ describe('parseTrace on damaged real traces', () => {
       const cut = rand(text.length);
       const r = parseTrace(text.slice(0, cut));
       if (cut === 0) expect(errorOf(r).message).toMatch(/empty file/);
-      else if (!r.ok) expect(r.error.message).toMatch(/truncated line|empty file|JSON|must be|missing|unknown|not a vizor/);
+      else if (!r.ok)
+        expect(r.error.message).toMatch(/truncated line|empty file|JSON|must be|missing|unknown|not a vizor/);
     }
   });
 
@@ -104,7 +140,13 @@ describe('parseTrace on damaged real traces', () => {
 describe('summary', () => {
   const ev = (seq: number, tick: number, vm: number, kind: string, fields: object = {}): TraceEvent =>
     ({ seq, tick, vm, vcpu: 0, kind, ...fields }) as TraceEvent;
-  const exit = (reason: string, cycles: number) => ({ reason, qualification: 0, instructionLength: 1, eip: 0, cycles });
+  const exit = (reason: string, cycles: number) => ({
+    reason,
+    qualification: 0,
+    instructionLength: 1,
+    eip: 0,
+    cycles,
+  });
   const pf = (linear: number, outcome: string) => ({ outcome, linear, errorCode: 2, eip: 0 });
   const stream = [
     ev(0, 0, -1, 'sched', { from: -1, to: 0, reason: 'start' }),
@@ -179,7 +221,10 @@ describe('summary', () => {
       writeFileSync(file, encodeNdjson(stream, { kernel: 'two-vms' }));
       capture();
       expect(await command(['perfetto', file, '-o', jsonFile, '--trace-kinds', 'exit,entry,sched'])).toBe(0);
-      const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as { otherData: { params: object }; traceEvents: { cat?: string }[] };
+      const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as {
+        otherData: { params: object };
+        traceEvents: { cat?: string }[];
+      };
       expect(json.otherData.params).toEqual({ kernel: 'two-vms', source: file });
       expect(json.traceEvents.filter((e) => e.cat === 'exit').length).toBe(3);
       expect(json.traceEvents.filter((e) => e.cat === 'sched').length).toBe(2);

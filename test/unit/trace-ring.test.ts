@@ -42,7 +42,11 @@ describe('RingBuffer', () => {
     const budget = 4 * 1024 * 1024;
     const ring = new RingBuffer({ budgetBytes: budget });
     expect(ring.capacity).toBeGreaterThan((budget * 0.9) / BYTES_PER_EVENT);
-    for (let round = 0; round < 40; round++) filled(ring, events.map((e) => ({ ...e, seq: e.seq + round * 1e6 })));
+    for (let round = 0; round < 40; round++)
+      filled(
+        ring,
+        events.map((e) => ({ ...e, seq: e.seq + round * 1e6 })),
+      );
     expect(ring.byteLength).toBeLessThanOrEqual(budget);
     expect(ring.size + ring.dropped).toBe(40 * events.length);
   });
@@ -59,7 +63,9 @@ describe('RingBuffer', () => {
     const scanned: [number, number, number, number, number][] = [];
     ring.scanTicks(t0, t1, (code, tick, vm, vcpu, seq) => scanned.push([code, tick, vm, vcpu, seq]));
     expect(scanned).toEqual(
-      events.filter((e) => e.tick >= t0 && e.tick < t1).map((e) => [KIND_CODE[e.kind], e.tick, e.vm, e.vcpu, e.seq]),
+      events
+        .filter((e) => e.tick >= t0 && e.tick < t1)
+        .map((e) => [KIND_CODE[e.kind], e.tick, e.vm, e.vcpu, e.seq]),
     );
   });
 
@@ -97,7 +103,15 @@ describe('RingBuffer', () => {
     expect(live.length).toBe(ring.size);
     const first = live[0]!;
     expect(first.kind === 'console' && first.text).toBe(`line ${first.seq}\n`);
-    expect(live[live.length - 1]).toStrictEqual({ seq: 199_999, tick: 199_999, vm: 0, vcpu: 0, kind: 'console', device: 'serial', text: 'line 199999\n' });
+    expect(live[live.length - 1]).toStrictEqual({
+      seq: 199_999,
+      tick: 199_999,
+      vm: 0,
+      vcpu: 0,
+      kind: 'console',
+      device: 'serial',
+      text: 'line 199999\n',
+    });
   });
 
   it('is fed by an emitter listener, filtered by kind and VM', () => {
@@ -108,12 +122,29 @@ describe('RingBuffer', () => {
     emitter.listen(vm1Exits.listener(maskOf(['exit']), 1));
     for (const vm of [0, 1, 2]) {
       emitter.vm = vm;
-      emitter.emit('exit', { reason: 'HLT', qualification: 0, instructionLength: 1, eip: 0x1000 + vm, cycles: 100 });
+      emitter.emit('exit', {
+        reason: 'HLT',
+        qualification: 0,
+        instructionLength: 1,
+        eip: 0x1000 + vm,
+        cycles: 100,
+      });
       emitter.emit('halt', { eip: 0x1000 + vm });
     }
     expect(all.size).toBe(6);
     expect(vm1Exits.toArray()).toStrictEqual([
-      { seq: 2, tick: 0, vm: 1, vcpu: 0, kind: 'exit', reason: 'HLT', qualification: 0, instructionLength: 1, eip: 0x1001, cycles: 100 },
+      {
+        seq: 2,
+        tick: 0,
+        vm: 1,
+        vcpu: 0,
+        kind: 'exit',
+        reason: 'HLT',
+        qualification: 0,
+        instructionLength: 1,
+        eip: 0x1001,
+        cycles: 100,
+      },
     ]);
     expect(emitter.mask).toBe(all.listener().mask | KIND_BIT.exit);
   });

@@ -22,8 +22,14 @@ describe('the synthetic stream', () => {
           for (const value of spec.values) expect(seen.has(value), `${kind}.${name}=${value}`).toBe(true);
         }
         if (spec.optional) {
-          expect(ofKind.some((e) => e[name] === undefined), `${kind}.${name} absent`).toBe(true);
-          expect(ofKind.some((e) => e[name] !== undefined), `${kind}.${name} present`).toBe(true);
+          expect(
+            ofKind.some((e) => e[name] === undefined),
+            `${kind}.${name} absent`,
+          ).toBe(true);
+          expect(
+            ofKind.some((e) => e[name] !== undefined),
+            `${kind}.${name} present`,
+          ).toBe(true);
         }
       }
     }
@@ -45,10 +51,32 @@ describe('NDJSON', () => {
   });
 
   it('writes fields in canonical order whatever order the producer used', () => {
-    const a = { seq: 1, tick: 2, vm: 0, vcpu: 0, kind: 'io', port: 0x3f8, size: 1, value: 65, dir: 'out' } as TraceEvent;
-    const b = { dir: 'out', value: 65, size: 1, port: 0x3f8, kind: 'io', vcpu: 0, vm: 0, tick: 2, seq: 1 } as TraceEvent;
+    const a = {
+      seq: 1,
+      tick: 2,
+      vm: 0,
+      vcpu: 0,
+      kind: 'io',
+      port: 0x3f8,
+      size: 1,
+      value: 65,
+      dir: 'out',
+    } as TraceEvent;
+    const b = {
+      dir: 'out',
+      value: 65,
+      size: 1,
+      port: 0x3f8,
+      kind: 'io',
+      vcpu: 0,
+      vm: 0,
+      tick: 2,
+      seq: 1,
+    } as TraceEvent;
     expect(eventLine(b)).toBe(eventLine(a));
-    expect(eventLine(a)).toBe('{"seq":1,"tick":2,"vm":0,"vcpu":0,"kind":"io","port":1016,"size":1,"value":65,"dir":"out"}');
+    expect(eventLine(a)).toBe(
+      '{"seq":1,"tick":2,"vm":0,"vcpu":0,"kind":"io","port":1016,"size":1,"value":65,"dir":"out"}',
+    );
   });
 });
 
@@ -84,7 +112,13 @@ describe('binary batches', () => {
 describe('createBatcher (worker side)', () => {
   it('cuts the stream into transferable batches that decode to the same events', () => {
     const buffers: ArrayBuffer[] = [];
-    const batcher = createBatcher({ maxEvents: 1000, onBatch: (buf, count) => { buffers.push(buf); expect(count).toBeLessThanOrEqual(1000); } });
+    const batcher = createBatcher({
+      maxEvents: 1000,
+      onBatch: (buf, count) => {
+        buffers.push(buf);
+        expect(count).toBeLessThanOrEqual(1000);
+      },
+    });
     const sent = events.slice(0, 2500);
     for (const ev of sent) batcher.listener.onEvent(ev);
     batcher.flush();

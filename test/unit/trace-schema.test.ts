@@ -1,7 +1,17 @@
 // The schema as data agrees with itself, and the emitter's filters: by kind, by VM, unsubscribe,
 // and no work at all (not even reading the clock) when nobody listens.
 import { describe, expect, it } from 'vitest';
-import { ALL_KINDS_MASK, EVENT_KINDS, FIELD_SPECS, KIND_BIT, KIND_CODE, maskOf, parseKindList, type FieldSpec, type TraceEvent } from '../../src/trace/schema.ts';
+import {
+  ALL_KINDS_MASK,
+  EVENT_KINDS,
+  FIELD_SPECS,
+  KIND_BIT,
+  KIND_CODE,
+  maskOf,
+  parseKindList,
+  type FieldSpec,
+  type TraceEvent,
+} from '../../src/trace/schema.ts';
 import { PLANS, SMALL_COLUMNS, WIDE_COLUMNS } from '../../src/trace/layout.ts';
 import { Emitter } from '../../src/trace/emitter.ts';
 
@@ -15,12 +25,37 @@ describe('schema', () => {
   });
 
   it('has the kinds and shadow operations the design names', () => {
-    for (const k of ['exit', 'entry', 'exception', 'interrupt', 'pagefault', 'shadow', 'walk', 'tlb', 'sched', 'io', 'mode', 'console', 'halt', 'reset', 'warning']) {
+    for (const k of [
+      'exit',
+      'entry',
+      'exception',
+      'interrupt',
+      'pagefault',
+      'shadow',
+      'walk',
+      'tlb',
+      'sched',
+      'io',
+      'mode',
+      'console',
+      'halt',
+      'reset',
+      'warning',
+    ]) {
       expect(EVENT_KINDS).toContain(k);
     }
     const values = (spec: FieldSpec) => (spec.type === 'enum' ? spec.values : []);
-    expect(values(FIELD_SPECS.shadow.op)).toEqual(['fill', 'invalidate', 'write-protect', 'unprotect', 'flush', 'resync']);
-    expect(values(FIELD_SPECS.pagefault.outcome)).toEqual(expect.arrayContaining(['hidden', 'injected', 'ept-violation']));
+    expect(values(FIELD_SPECS.shadow.op)).toEqual([
+      'fill',
+      'invalidate',
+      'write-protect',
+      'unprotect',
+      'flush',
+      'resync',
+    ]);
+    expect(values(FIELD_SPECS.pagefault.outcome)).toEqual(
+      expect.arrayContaining(['hidden', 'injected', 'ept-violation']),
+    );
   });
 
   it('fits every kind into the ring/batch columns', () => {
@@ -39,7 +74,13 @@ describe('schema', () => {
 });
 
 describe('Emitter', () => {
-  const exitFields = { reason: 'HLT', qualification: 0, instructionLength: 1, eip: 0x100, cycles: 10 } as const;
+  const exitFields = {
+    reason: 'HLT',
+    qualification: 0,
+    instructionLength: 1,
+    eip: 0x100,
+    cycles: 10,
+  } as const;
 
   it('does nothing, not even read the clock, when nobody listens to a kind', () => {
     const em = new Emitter();
