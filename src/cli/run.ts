@@ -120,7 +120,25 @@ class FdWriter {
     const text = this.parts.join('');
     this.parts = [];
     this.bytes = 0;
-    writeSync(this.fd, Buffer.from(text, 'latin1'));
+    if (!this.closed) this.writeAll(Buffer.from(text, 'latin1'));
+  }
+  /** A reader that went away (`vizor run … | head`) is not an error; a full pipe (EAGAIN) is waited out. */
+  private closed = false;
+  private writeAll(buf: Buffer): void {
+    let off = 0;
+    while (off < buf.length) {
+      try {
+        off += writeSync(this.fd, buf, off);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue;
+        if (code === 'EPIPE') {
+          this.closed = true;
+          return;
+        }
+        throw err;
+      }
+    }
   }
 }
 

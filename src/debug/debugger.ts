@@ -87,6 +87,12 @@ export class Debugger {
   readonly history: History;
   /** Text each console device wrote so far (truncated when going back in time). */
   console = '';
+  /**
+   * Console text the guest writes for the first time (replays after going back do not repeat it):
+   * hosts that print serial output (the CLI with --gdb) print through this.
+   */
+  onOutput: ((text: string) => void) | undefined;
+  private printed = 0;
   /** Called after the machine was moved back in time: consumers drop events with seq >= nextSeq. */
   onRewind: (nextSeq: number) => void = () => {};
   lineMap: readonly LineMapEntry[];
@@ -310,37 +316,43 @@ export class Debugger {
   /** Runs until `control` says stop, an exit/halt/triple fault, or `budget` instructions. */
   execute(control: RunControl, budget: number): StopInfo {
     const cpu = this.machine.cpu;
-    const limit = cpu.instructions + budget;
     this.control = control;
+    this.pendingWatch = undefined;
+    this.pendingEvent = undefined;
     // The first boundary of this run continues the numbering of the state we are in.
     this.boundaryN = this.hereSub > 0 ? cpu.instructions : -1;
     this.boundarySub = this.hereSub - 1;
-    this.pendingWatch = undefined;
-    this.pendingEvent = undefined;
     if (control.mode === 'out') this.relisten();
     this.watchpoints.resync(this.machine.memory, this.cpuState());
+    let stop: Omit<StopInfo, 'eip' | 'instructions'>;
     try {
-      for (;;) {
-        if (!control.record) this.maybeSnapshot();
-        const next = this.nextSnapshotAt();
-        const chunk = Math.max(1, Math.min(limit - cpu.instructions, next - cpu.instructions));
-        const r = this.needsHooks(control) ? this.runHooked(chunk, control) : this.machine.run(chunk);
-        if (control.stop) return this.stopInfo(control.stop);
-        if (this.pendingEvent && !control.record) return this.stopInfo(this.eventStop());
-        if (this.pauseRequested) {
-          this.pauseRequested = false;
-          return this.stopInfo({ reason: 'pause' });
-        }
-        if (r.reason === 'debug-exit') return this.stopInfo({ reason: 'exited', exitCode: r.code });
-        if (r.reason === 'triple-fault') return this.stopInfo({ reason: 'triple-fault' });
-        if (r.reason === 'halted') return this.stopInfo({ reason: 'halted' });
-        if (cpu.instructions >= limit) return this.stopInfo({ reason: 'budget' });
-      }
+      stop = this.runLoop(control, cpu.instructions + budget);
     } finally {
       cpu.hooks = null;
       this.control = undefined;
       if (control.mode === 'out') this.relisten();
       this.hereSub = control.stop && this.boundaryN === cpu.instructions ? this.boundarySub : 0;
+    }
+    return this.stopInfo(stop);
+  }
+
+  private runLoop(control: RunControl, limit: number): Omit<StopInfo, 'eip' | 'instructions'> {
+    const cpu = this.machine.cpu;
+    for (;;) {
+      if (!control.record) this.maybeSnapshot();
+      const next = this.nextSnapshotAt();
+      const chunk = Math.max(1, Math.min(limit - cpu.instructions, next - cpu.instructions));
+      const r = this.needsHooks(control) ? this.runHooked(chunk, control) : this.machine.run(chunk);
+      if (control.stop) return control.stop;
+      if (this.pendingEvent && !control.record) return this.eventStop();
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        return { reason: 'pause' };
+      }
+      if (r.reason === 'debug-exit') return { reason: 'exited', exitCode: r.code };
+      if (r.reason === 'triple-fault') return { reason: 'triple-fault' };
+      if (r.reason === 'halted') return { reason: 'halted' };
+      if (cpu.instructions >= limit) return { reason: 'budget' };
     }
   }
 
@@ -530,7 +542,13 @@ export class Debugger {
   }
 
   private onEvent(ev: TraceEvent): void {
-    if (ev.kind === 'console') this.console += ev.text;
+    if (ev.kind === 'console') {
+      this.console += ev.text;
+      if (this.console.length > this.printed) {
+        this.onOutput?.(this.console.slice(this.printed));
+        this.printed = this.console.length;
+      }
+    }
     else if (ev.kind === 'exception') this.exceptions++;
     const c = this.control;
     if (!c) return;

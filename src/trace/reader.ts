@@ -51,7 +51,9 @@ export class TraceReader {
   line(text: string, endsFile = false): LineResult {
     this.lineNo++;
     try {
-      return this.read(text.endsWith('\r') ? text.slice(0, -1) : text, endsFile);
+      let line = text.endsWith('\r') ? text.slice(0, -1) : text;
+      if (this.lineNo === 1 && line.startsWith('\uFEFF')) line = line.slice(1); // a BOM from an editor
+      return this.read(line, endsFile);
     } catch (err) {
       // Not expected; still a value, never an exception, for the caller.
       return this.fail(`cannot read this line (${err instanceof Error ? err.message : String(err)})`);

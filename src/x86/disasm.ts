@@ -2,6 +2,7 @@
 // `db 0x..` one byte at a time (ndisasm does the same), so the listing resynchronises.
 import { Decoded, decodeBytes } from './decode.ts';
 import { formatInstruction } from './format.ts';
+import { x87Form } from './x87.ts';
 import { DecodeError, type OpcodeRow, RowFlag } from './types.ts';
 
 export interface DisasmLine {
@@ -56,11 +57,11 @@ export function disassembleOne(bytes: Uint8Array, offset: number, bits: 16 | 32,
 
 /**
  * Encodings the CPU executes but ndisasm's templates reject (it then prints the first byte alone):
- * undocumented aliases, x87 escapes (no FPU modelled), SETcc with a non-zero ModRM reg field,
+ * undocumented aliases, x87 encodings ndisasm has no name for, SETcc with a non-zero ModRM reg field,
  * MOV CRn/DRn with a memory-form ModRM (the 486 ignores mod), BSWAP with a 16-bit operand size.
  */
 function ndisasmRejects(d: Decoded, row: OpcodeRow): boolean {
-  if (row.flags & RowFlag.ESC) return true;
+  if (row.flags & RowFlag.ESC) return x87Form(d.opcode, d.mod, d.reg, d.rm) === null;
   if (row.flags & RowFlag.UNDOCUMENTED) return row.mnemonic !== 'int1';
   if (row.op === 'setcc') return d.reg !== 0;
   if (row.map === 1 && row.opcode >= 0x20 && row.opcode <= 0x23) return d.mod !== 3;

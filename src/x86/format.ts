@@ -3,6 +3,7 @@
 // that name the operand size only when it differs from the mode's, size keywords only where the
 // operands do not imply the size, hex numbers as `0x1f`, signed `byte +0x5` for sign-extended imm8.
 import type { Decoded } from './decode.ts';
+import { WAIT_FORMS, type X87Form, x87Form } from './x87.ts';
 import { OPERAND_INFO, type OpcodeRow, type OperandKind, Rep, RowFlag, REG16_NAMES, REG32_NAMES, REG8_NAMES, SEG_NAMES } from './types.ts';
 
 const hex = (n: number): string => '0x' + n.toString(16);
@@ -18,11 +19,18 @@ const DEFAULT_SIZE_NAME: Record<string, string> = {
  * instructions take xacquire/xrelease, MOV to memory takes xrelease.
  */
 function hlePrefix(row: OpcodeRow, d: Decoded): string {
-  if (!d.isMemory || d.rep === Rep.NONE) return '';
+  if (d.rep === Rep.NONE) return '';
   const name = d.rep === Rep.REPNE ? 'xacquire' : 'xrelease';
-  if (row.op === 'xchg' && row.operands[0] !== 'eAX') return name;
-  if (d.lock && row.flags & RowFlag.LOCK) return name;
-  if (row.op === 'mov' && d.rep === Rep.REPE && row.map === 0 && (row.opcode === 0x88 || row.opcode === 0x89 || row.opcode === 0xc6 || row.opcode === 0xc7)) return name;
+  // ndisasm's choice follows its templates: MOV r/m,imm takes F3 as xrelease for any destination,
+  // MOV r/m,r and XCHG only with memory (their reg,reg templates come first), LOCKed ops always
+  // except in register-to-register form.
+  if (row.op === 'mov' && d.rep === Rep.REPE && row.map === 0) {
+    if (row.opcode === 0xc6 || row.opcode === 0xc7) return name;
+    if ((row.opcode === 0x88 || row.opcode === 0x89) && d.isMemory) return name;
+    return '';
+  }
+  if (row.op === 'xchg' && row.operands[0] !== 'eAX' && d.isMemory) return name;
+  if (d.lock && row.flags & RowFlag.LOCK && (d.isMemory || !row.operands.some((k) => OPERAND_INFO[k].loc === 'reg'))) return name;
   return '';
 }
 
@@ -181,14 +189,30 @@ function operandText(row: OpcodeRow, i: number, d: Decoded, nextAddress: number,
  * is the rule observed over random bytes): in 32-bit code only on instructions without written
  * operands; in 16-bit code also when every operand is a register named by ModRM or the opcode.
  */
-function adsizeShown(row: OpcodeRow, d: Decoded, bits: number): boolean {
+function adsizeShown(row: OpcodeRow, d: Decoded, bits: number, x87: X87Form | null): boolean {
   if (nopAsXchg(row, d)) return false;
+  if (x87) return x87.operand === 'none' || (bits === 16 && x87.operand === 'st');
   if (row.operands.length === 0) return true;
   if (bits === 32) return false;
   return row.operands.every((k) => {
     const loc = OPERAND_INFO[k].loc;
     return loc === 'rm' || loc === 'reg' || loc === 'creg' || loc === 'dreg' || loc === 'sreg' || loc === 'opreg';
   });
+}
+
+function x87Text(f: X87Form, d: Decoded, bits: number): string {
+  switch (f.operand) {
+    case 'mem':
+      return `${f.mnemonic} ${memoryText(d, f.size ? f.size + ' ' : '', bits, false)}`;
+    case 'st':
+      return `${f.mnemonic} st${d.rm}`;
+    case 'to-st':
+      return `${f.mnemonic} to st${d.rm}`;
+    case 'ax':
+      return `${f.mnemonic} ax`;
+    default:
+      return f.mnemonic;
+  }
 }
 
 /** 90 with a 66 or 67 prefix: ndisasm prefers the `xchg eax,eax` template (no prefix word to show). */
@@ -217,9 +241,14 @@ function hasMemoryOperand(row: OpcodeRow, d: Decoded): boolean {
  */
 export function formatInstruction(d: Decoded, address: number, bits: 16 | 32, row: OpcodeRow | null = d.row, wait = false): string {
   if (row === null) return '';
+  let x87 = row.flags & RowFlag.ESC ? x87Form(d.opcode, d.mod, d.reg, d.rm) : null;
+  if (x87 && wait && WAIT_FORMS[x87.mnemonic]) {
+    x87 = { ...x87, mnemonic: WAIT_FORMS[x87.mnemonic]! }; // 9B DB E3 = finit
+    wait = false;
+  }
   // Prefix words in ndisasm's order: segment, wait, rep, lock, o16/o32, a16/a32.
   const prefixes: string[] = [];
-  const memory = hasMemoryOperand(row, d);
+  const memory = hasMemoryOperand(row, d) || (x87 !== null && d.mod !== 3);
   if (d.segOverride >= 0 && !memory) prefixes.push(SEG_NAMES[d.segOverride]!);
   if (wait) prefixes.push('wait');
   if (d.rep !== Rep.NONE && row.prefix === 0) {
@@ -233,7 +262,8 @@ export function formatInstruction(d: Decoded, address: number, bits: 16 | 32, ro
   if (d.lock && !(row.map === 1 && (row.opcode === 0x20 || row.opcode === 0x22))) prefixes.push('lock');
   if (d.opsizePrefix && !opsizeShown(row)) prefixes.push(bits === 16 ? 'o32' : 'o16');
   const adsizeUsed = memory || row.asize !== 0 || row.op === 'loop' || row.op === 'loope' || row.op === 'loopne';
-  if (d.adsizePrefix && !adsizeUsed && adsizeShown(row, d, bits)) prefixes.push(bits === 16 ? 'a32' : 'a16');
+  if (d.adsizePrefix && !adsizeUsed && adsizeShown(row, d, bits, x87)) prefixes.push(bits === 16 ? 'a32' : 'a16');
+  if (x87) return [...prefixes, x87Text(x87, d, bits)].join(' ');
 
   const next = address + d.length;
   const ops: string[] = [];

@@ -4,7 +4,8 @@
 //   row('add Ev,Ibs', '83 /0', 'add', LOCK, { pref: 0 })
 // encoding: optional '0F', the opcode byte (hex), then '+r' (register in the low bits), '/r'
 // (ModRM, reg = register operand) or '/0'..'/7' (ModRM, reg = opcode extension).
-import { RowFlag as F, Eflag, type CpuLevel, type OpcodeRow, type OperandKind, OPERAND_INFO } from './types.ts';
+import { FLAGS_BY_OP } from './flags.ts';
+import { RowFlag as F, type CpuLevel, type OpcodeRow, type OperandKind, OPERAND_INFO } from './types.ts';
 
 interface RowOptions {
   osize?: 16 | 32;
@@ -19,33 +20,6 @@ interface RowOptions {
   /** Override the ModRM mod restriction derived from the operands (MOV CRn ignores mod). */
   mod?: 'any' | 'mem' | 'reg';
 }
-
-const { CF, PF, AF, ZF, SF, OF, DF, IF } = Eflag;
-const OSZAPC = OF | SF | ZF | AF | PF | CF;
-const ALL_FLAGS = 0x3f7fd5;
-
-/** [defined, undefined] EFLAGS per semantic op key; ops not listed leave the flags alone. */
-const FLAGS_BY_OP: Record<string, [number, number]> = {
-  add: [OSZAPC, 0], adc: [OSZAPC, 0], sub: [OSZAPC, 0], sbb: [OSZAPC, 0], cmp: [OSZAPC, 0], neg: [OSZAPC, 0],
-  and: [OF | SF | ZF | PF | CF, AF], or: [OF | SF | ZF | PF | CF, AF], xor: [OF | SF | ZF | PF | CF, AF],
-  test: [OF | SF | ZF | PF | CF, AF],
-  inc: [OF | SF | ZF | AF | PF, 0], dec: [OF | SF | ZF | AF | PF, 0],
-  rol: [CF | OF, OF], ror: [CF | OF, OF], rcl: [CF | OF, OF], rcr: [CF | OF, OF],
-  shl: [OSZAPC, AF | OF], shr: [OSZAPC, AF | OF], sar: [OSZAPC, AF | OF], sal: [OSZAPC, AF | OF],
-  shld: [OSZAPC, AF | OF], shrd: [OSZAPC, AF | OF],
-  mul: [OF | CF, SF | ZF | AF | PF], imul1: [OF | CF, SF | ZF | AF | PF],
-  imul2: [OF | CF, SF | ZF | AF | PF], imul3: [OF | CF, SF | ZF | AF | PF],
-  div: [0, OSZAPC], idiv: [0, OSZAPC],
-  daa: [SF | ZF | AF | PF | CF, OF], das: [SF | ZF | AF | PF | CF, OF],
-  aaa: [AF | CF, OF | SF | ZF | PF], aas: [AF | CF, OF | SF | ZF | PF],
-  aam: [SF | ZF | PF, OF | AF | CF], aad: [SF | ZF | PF, OF | AF | CF],
-  bt: [CF, OF | SF | AF | PF], bts: [CF, OF | SF | AF | PF], btr: [CF, OF | SF | AF | PF], btc: [CF, OF | SF | AF | PF],
-  bsf: [ZF, OF | SF | AF | PF | CF], bsr: [ZF, OF | SF | AF | PF | CF],
-  cmpxchg: [OSZAPC, 0], xadd: [OSZAPC, 0], cmps: [OSZAPC, 0], scas: [OSZAPC, 0],
-  lar: [ZF, 0], lsl: [ZF, 0], verr: [ZF, 0], verw: [ZF, 0], arpl: [ZF, 0],
-  sahf: [SF | ZF | AF | PF | CF, 0], popf: [ALL_FLAGS, 0], iret: [ALL_FLAGS, 0], salc: [0, 0],
-  clc: [CF, 0], stc: [CF, 0], cmc: [CF, 0], cld: [DF, 0], std: [DF, 0], cli: [IF, 0], sti: [IF, 0],
-};
 
 const rows: OpcodeRow[] = [];
 const opNames: string[] = [];

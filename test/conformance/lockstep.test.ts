@@ -15,7 +15,7 @@ import { readVizorTrace, runVizor } from '../helpers/vizor.ts';
 const COMPARE = 100_000;
 /** Raw records to collect: more than COMPARE, since REP iterations collapse into one. */
 const COLLECT = 130_000;
-const LOCKSTEP_KERNELS = ['alu-flags', 'muldiv-shifts', 'strings-stack', 'exceptions', 'paging'];
+const LOCKSTEP_KERNELS = ['alu-flags', 'muldiv-shifts', 'strings-stack', 'exceptions', 'paging', 'usermode-syscalls', 'segments-descriptors'];
 
 describe.concurrent('lockstep register traces: vizor vs QEMU', () => {
   for (const name of LOCKSTEP_KERNELS) {

@@ -33,15 +33,16 @@ const MEM32 = [
   '[0x12345678]', '[0x0]', '[0xffffffff]', '[eax+ebx]', '[ecx+edx*2]', '[esi+edi*4+0x10]', '[esp+ebp*8-0x80]',
   '[ebp+esi*2]', '[ebx*4]', '[eax*8+0x12345678]', '[ecx*2-0x4]', '[ebp+eax*4+0x1000]', '[esp+eax]', '[edx+ebp]',
   '[es:eax]', '[cs:ebx+0x10]', '[ss:esp]', '[ds:ebp]', '[fs:0x10]', '[gs:esi+edi*2]', '[ss:eax]',
+  '[eax*2]', '[esi*1+0x10]', '[nosplit eax*2]', '[ebp*2+0x4]', '[esp*1]', '[ebx+ebp]',
 ];
 /** A few of the other address size (a 67 prefix) for each mode. */
 const MEM16_IN_32 = ['[bx+si]', '[bp]', '[word 0x1234]', '[bx+di+0x7f]', '[es:bp+si-0x1234]'];
 const MEM32_IN_16 = ['[eax]', '[ebp+0x10]', '[dword 0x12345678]', '[esp+ecx*4]', '[fs:ebx*8+0x10]', '[edx+0x80]'];
 
 const IMM: Record<'b' | 'w' | 'd' | 'bs', string[]> = {
-  b: ['0x0', '0x7f', '0x80', '0xff', '0x1'],
-  w: ['0x0', '0x7fff', '0x8000', '0xffff', '0x1234', '0x80'],
-  d: ['0x0', '0x7fffffff', '0x80000000', '0xffffffff', '0x12345678', '0x80', '0xff80'],
+  b: ['0x0', '0x7f', '0x80', '0xff', '0x1', '-0x1', '0x3'],
+  w: ['0x0', '0x7fff', '0x8000', '0xffff', '0x1234', '0x80', '-0x1', '-0x81'],
+  d: ['0x0', '0x7fffffff', '0x80000000', '0xffffffff', '0x12345678', '0x80', '0xff80', '-0x1', '-0x81'],
   bs: ['-0x80', '-0x1', '0x0', '0x7f', '0x1'],
 };
 const SIZE_WORD: Record<number, string> = { 8: 'byte', 16: 'word', 32: 'dword' };
@@ -174,6 +175,10 @@ function linesForRow(row: OpcodeRow, bits: 16 | 32): string[] {
 /** Extra prefix lines: rep/lock/segment/address-size prefixes on the instructions that take them. */
 function prefixLines(row: OpcodeRow, bits: 16 | 32): string[] {
   const out: string[] = [];
+  const other = bits === 16 ? 32 : 16;
+  // LOOPcc with the other address size's counter: `loop $+0x10, ecx` in 16-bit code.
+  if (row.op === 'loop' || row.op === 'loope' || row.op === 'loopne') out.push(`${row.mnemonic} $+0x10, ${other === 32 ? 'ecx' : 'cx'}`, `${row.mnemonic} $-0x10, ${bits === 32 ? 'ecx' : 'cx'}`);
+  if (row.op === 'xlat' && row.mnemonic === 'xlatb') out.push('es xlatb', `a${other} xlatb`);
   if (row.operands.length === 0 && row.flags & (RowFlag.REP | RowFlag.REPE)) {
     const reps = row.flags & RowFlag.REP ? ['rep'] : ['repe', 'repne', 'repz', 'repnz'];
     for (const r of reps) out.push(`${r} ${row.mnemonic}`);

@@ -1,13 +1,11 @@
 // The fixture kernels: how each is built and booted, and what QEMU's exit status is.
 import { join } from 'node:path';
-import { BENCH_DIR, KERNELS_DIR, assembleFile, linkElf } from './nasm.ts';
+import { BENCH_DIR, KERNELS_DIR, assembleFile } from './nasm.ts';
 
 export type BootKind = 'multiboot' | 'boot-sector';
 
 export interface KernelSpec {
   name: string;
-  /** 'bin': nasm -f bin (a.out-kludge Multiboot image or boot sector); 'elf': nasm -f elf32 + ld. */
-  build: 'bin' | 'elf';
   boot: BootKind;
   /** QEMU's exit status: (v << 1) | 1 for a debug-exit byte v; 0 after a triple fault with -no-reboot. */
   qemuStatus: number | 'timeout';
@@ -20,19 +18,19 @@ export interface KernelSpec {
 const exitByte = (v: number): number => (v << 1) | 1;
 
 export const KERNELS: KernelSpec[] = [
-  { name: 'alu-flags', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x11) },
-  { name: 'muldiv-shifts', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x12) },
-  { name: 'strings-stack', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x13) },
-  { name: 'exceptions', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x14) },
-  { name: 'paging', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x15) },
-  { name: 'usermode-syscalls', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x16) },
-  { name: 'pit-timer', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x17), icount: true },
-  { name: 'segments-descriptors', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x18) },
-  { name: 'bitops-misc', build: 'bin', boot: 'multiboot', qemuStatus: exitByte(0x19) },
-  { name: 'multiboot-elf', build: 'elf', boot: 'multiboot', qemuStatus: exitByte(0x1a) },
-  { name: 'bootsector', build: 'bin', boot: 'boot-sector', qemuStatus: exitByte(0x1b) },
-  { name: 'triple-fault', build: 'bin', boot: 'multiboot', qemuStatus: 0, vizorStatus: 6 },
-  { name: 'runaway', build: 'bin', boot: 'multiboot', qemuStatus: 'timeout', vizorStatus: 8 },
+  { name: 'alu-flags', boot: 'multiboot', qemuStatus: exitByte(0x11) },
+  { name: 'muldiv-shifts', boot: 'multiboot', qemuStatus: exitByte(0x12) },
+  { name: 'strings-stack', boot: 'multiboot', qemuStatus: exitByte(0x13) },
+  { name: 'exceptions', boot: 'multiboot', qemuStatus: exitByte(0x14) },
+  { name: 'paging', boot: 'multiboot', qemuStatus: exitByte(0x15) },
+  { name: 'usermode-syscalls', boot: 'multiboot', qemuStatus: exitByte(0x16) },
+  { name: 'pit-timer', boot: 'multiboot', qemuStatus: exitByte(0x17), icount: true },
+  { name: 'segments-descriptors', boot: 'multiboot', qemuStatus: exitByte(0x18) },
+  { name: 'bitops-misc', boot: 'multiboot', qemuStatus: exitByte(0x19) },
+  { name: 'multiboot-elf', boot: 'multiboot', qemuStatus: exitByte(0x1a) },
+  { name: 'bootsector', boot: 'boot-sector', qemuStatus: exitByte(0x1b) },
+  { name: 'triple-fault', boot: 'multiboot', qemuStatus: 0, vizorStatus: 6 },
+  { name: 'runaway', boot: 'multiboot', qemuStatus: 'timeout', vizorStatus: 8 },
 ];
 
 export function kernelSpec(name: string): KernelSpec {
@@ -44,8 +42,6 @@ export function kernelSpec(name: string): KernelSpec {
 export interface BuiltKernel {
   spec: KernelSpec;
   image: string;
-  /** nasm's listing (flat images only). */
-  listing?: string;
 }
 
 const builds = new Map<string, Promise<BuiltKernel>>();
@@ -66,13 +62,8 @@ export async function buildBench(name: string): Promise<string> {
   return out;
 }
 
+/** Every kernel is one `nasm -f bin`: a.out-kludge Multiboot image, hand-made ELF or floppy image. */
 async function doBuild(spec: KernelSpec, source: string): Promise<BuiltKernel> {
-  if (spec.build === 'elf') {
-    const { out } = await assembleFile(source, { format: 'elf32' });
-    const image = out.replace(/\.o$/, '.elf');
-    await linkElf(out, image);
-    return { spec, image };
-  }
-  const { out, listing } = await assembleFile(source, { listing: true });
-  return { spec, image: out, listing };
+  const { out } = await assembleFile(source);
+  return { spec, image: out };
 }

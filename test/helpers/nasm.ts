@@ -23,7 +23,7 @@ function run(cmd: string, args: string[], what: string): Promise<void> {
       if (!err) return resolvePromise();
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        reject(new Error(`${cmd} is not installed: it is a test oracle (Debian package: ${cmd === 'ld' ? 'binutils' : 'nasm'})`));
+        reject(new Error(`${cmd} is not installed: it is a test oracle (Debian package nasm)`));
       } else {
         reject(new Error(`${what} failed:\n${stderr.trim() || err.message}`));
       }
@@ -64,9 +64,4 @@ export async function assembleSource(text: string, name = 'snippet', opts: Assem
   writeFileSync(src, text);
   const { out } = await assembleFile(src, opts);
   return new Uint8Array(readFileSync(out));
-}
-
-/** Links a 32-bit object into a Multiboot ELF kernel at 1 MiB with one loadable segment. */
-export async function linkElf(object: string, out: string): Promise<void> {
-  await run('ld', ['-m', 'elf_i386', '-N', '--no-warn-rwx-segments', '-Ttext', '0x100000', '-e', '_start', '-o', out, object], `ld ${basename(object)}`);
 }

@@ -73,13 +73,16 @@ function mutate(r: () => number, src: string): string {
   return s;
 }
 
+const splitCache = new Map<string, string[]>();
+
 /** Source number `i` of the stream for `seed`: a mutation of a seed program, or random tokens. */
 export function fuzzCase(seed: number, i: number, seeds: string[]): string {
   const r = prng(seed * 1_000_003 + i);
   if (seeds.length > 0 && r() < 0.7) {
     const base = pick(r, seeds);
     // work on a window of a long program, so each case stays small and fast
-    const lines = base.split('\n');
+    let lines = splitCache.get(base);
+    if (!lines) splitCache.set(base, (lines = base.split('\n')));
     const start = Math.floor(r() * Math.max(1, lines.length - 60));
     return mutate(r, lines.slice(start, start + 20 + Math.floor(r() * 60)).join('\n'));
   }

@@ -87,3 +87,30 @@ export function run32(src: string, max = 100000, setup?: (cpu: Cpu, memory: Memo
   const reason = h.cpu.run(max);
   return { ...h, reason, state: h.cpu.getState() };
 }
+
+/**
+ * NASM prelude for protected-mode tests: an IDT at 0x1000 (LIDT done), `GATE vec, handler, type`
+ * to fill an entry (type 0x8E interrupt gate DPL 0, 0xEE DPL 3, 0x8F trap gate), and a TSS at
+ * 0x900 (selector 0x28, loaded) with SS0:ESP0 = 0x10:0x70000.
+ */
+export const PM_PRELUDE = `
+%macro GATE 3
+    mov eax, %2
+    mov word [0x1000 + (%1) * 8], ax
+    mov word [0x1000 + (%1) * 8 + 2], 0x08
+    mov byte [0x1000 + (%1) * 8 + 4], 0
+    mov byte [0x1000 + (%1) * 8 + 5], %3
+    shr eax, 16
+    mov word [0x1000 + (%1) * 8 + 6], ax
+%endmacro
+    jmp prelude_start
+idtr: dw 0x7ff
+      dd 0x1000
+prelude_start:
+    lidt [idtr]
+    mov dword [0x904], 0x70000
+    mov dword [0x908], 0x10
+    mov word [0x966], 0x68
+    mov ax, 0x28
+    ltr ax
+`;

@@ -29,6 +29,10 @@ describe('parseTrace accepts', () => {
     expect(r.ok && r.events.map((e) => e.kind)).toEqual(['io', 'halt']);
   });
 
+  it('a byte-order mark before the header', () => {
+    expect(parseTrace(`\uFEFF${HEADER}\n${IO}\n`).ok).toBe(true);
+  });
+
   it('a complete last line without its newline', () => {
     expect(parseTrace(`${HEADER}\n${IO}`).ok).toBe(true);
   });

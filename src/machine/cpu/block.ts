@@ -5,7 +5,8 @@ import { Decoded, decode } from '../../x86/decode.ts';
 import { DecodeError, RowFlag } from '../../x86/types.ts';
 import { PAGE_RAM } from '../memory.ts';
 import type { Cpu } from './cpu.ts';
-import { compile, endsBlock, setsEip, type Exec } from './compile.ts';
+import { compile, endsBlock, setsEip, startsBlock, type Exec } from './compile.ts';
+import { buildJit, snippet, type JitFn, type Snippet } from './jit.ts';
 
 export interface BlockCache {
   cacheBlock(page: number, key: number, b: Block, startOff: number, endOff: number): void;
@@ -24,6 +25,19 @@ export class Block {
   next2: Block | null = null;
   /** The last instruction sets cpu.eip itself (branch, REP, HLT ...). */
   lastSetsEip = false;
+  /** Executions so far (the block is compiled to one function when it gets hot). */
+  heat = 0;
+  jit: JitFn | null = null;
+  /** Inline source per instruction for the JIT (null entries call the closure); null once compiled. */
+  snips: (Snippet | null)[] | null = null;
+
+  compileJit(): void {
+    const snips = this.snips;
+    this.snips = null;
+    if (snips === null || snips.every((s) => s === null)) return;
+    this.jit = buildJit(snips, this.eip, (this.eip + this.offs[this.n]!) & this.ipMask, this.lastSetsEip);
+  }
+
   constructor(
     /** EIP of the first instruction: closures bake next-instruction addresses from it. */
     readonly eip: number,
@@ -62,6 +76,7 @@ export function buildBlock(cpu: Cpu, lin: number, phys: number): Block {
   const ram = mem.ram;
   const bits = cpu.code32 ? 32 : 16;
   const fns: Exec[] = [];
+  const snips: (Snippet | null)[] = [];
   const offs: number[] = [0];
   let off = 0;
   let crossed = false;
@@ -77,6 +92,7 @@ export function buildBlock(cpu: Cpu, lin: number, phys: number): Block {
   for (;;) {
     decode(dec, fetch, bits);
     if (dec.error === DecodeError.TRUNCATED && fns.length > 0) break;
+    if (fns.length > 0 && startsBlock(dec)) break;
     const bytes: number[] = [];
     if (dec.row === null) {
       for (let k = 0; k < Math.max(1, Math.min(dec.length, 15)); k++) {
@@ -86,7 +102,9 @@ export function buildBlock(cpu: Cpu, lin: number, phys: number): Block {
       }
     }
     const len = Math.max(dec.length, 1);
-    fns.push(compile(cpu, dec, bytes, (cpu.eip + off + len) & ipMask));
+    const next = (cpu.eip + off + len) & ipMask;
+    fns.push(compile(cpu, dec, bytes, next));
+    snips.push(cpu.code32 ? snippet(dec, next) : null);
     off += len;
     offs.push(off);
     lastSetsEip = setsEip(dec);
@@ -95,6 +113,7 @@ export function buildBlock(cpu: Cpu, lin: number, phys: number): Block {
   }
   const b = new Block(cpu.eip, fns, Int32Array.from(offs), fns.length, ipMask);
   b.lastSetsEip = lastSetsEip;
+  if (!crossed && inRam) b.snips = snips;
   if (crossed || !inRam) b.chainable = false;
   else cpu.cacheBlock(page, startOff | (cpu.code32 ? 0x1000 : 0), b, startOff, Math.min(4096, startOff + off));
   return b;

@@ -75,6 +75,16 @@ export function endsBlock(d: Decoded): boolean {
   return row.op === 'popf' || row.op === 'wait' || row.op === 'ud' || row.op === 'bound';
 }
 
+/**
+ * True when the instruction must start its block: it reads the retired-instruction count (RDTSC,
+ * RDMSR, and port I/O, whose devices read virtual time), which is exact only at block starts.
+ */
+export function startsBlock(d: Decoded): boolean {
+  const row = d.row;
+  if (row === null) return false;
+  return (row.flags & RowFlag.IO) !== 0 || row.op === 'rdtsc' || row.op === 'rdmsr';
+}
+
 export function compile(cpu: Cpu, d: Decoded, bytes: number[], next: number): Exec {
   const fn = compileInner(cpu, d, bytes);
   if (!setsEip(d)) return fn;

@@ -19,6 +19,9 @@ export interface CpuHooks {
   beforeInstruction?(cpu: Cpu): boolean;
 }
 
+/** Executions after which a block is compiled to one JavaScript function. */
+const JIT_THRESHOLD = 16;
+
 function contributory(v: number): boolean {
   return v === 0 || (v >= 10 && v <= 13);
 }
@@ -27,6 +30,8 @@ export class Cpu extends CpuMmu implements BlockCache {
   hooks: CpuHooks | null = null;
   /** Set once a triple fault shut the CPU down; cleared by reset(). */
   shutdown = false;
+  /** Index in its block of the compiled-block instruction running now (for faults inside a JIT function). */
+  bi = 0;
   /** Iterations the REP instruction ending the current block may run before the budget ends. */
   repLimit = 1;
   /** Decoded blocks per physical RAM page: key = offset | (code32 ? 0x1000 : 0). */
@@ -149,6 +154,7 @@ export class Cpu extends CpuMmu implements BlockCache {
     let prev: Block | null = null;
     let i = 0;
     let blockEip = 0;
+    let inJit = false;
     try {
       for (;;) {
         blockEip = this.eip;
@@ -169,10 +175,18 @@ export class Cpu extends CpuMmu implements BlockCache {
         if (inh !== 0) n = 1;
         if (n > left) n = left;
         this.repLimit = left - n + 1;
-        const fns = b.fns;
-        for (i = 0; i < n; i++) fns[i]!(this);
-        this.instructions += i;
-        if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + b.offs[i]!) & b.ipMask;
+        const jf = b.jit;
+        if (jf !== null && n === b.n) {
+          inJit = true;
+          jf(this, this.regs, b.fns, left);
+          inJit = false;
+        } else {
+          if (b.snips !== null && ++b.heat === JIT_THRESHOLD) b.compileJit();
+          const fns = b.fns;
+          for (i = 0; i < n; i++) fns[i]!(this);
+          this.instructions += i;
+          if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + b.offs[i]!) & b.ipMask;
+        }
         if (inh !== 0) this.inhibit = 0;
         if (this.stopBlock !== 0) {
           this.stopBlock = 0;
@@ -184,6 +198,7 @@ export class Cpu extends CpuMmu implements BlockCache {
     } catch (e) {
       if (e !== FAULT) throw e;
       this.stopBlock = 0;
+      if (inJit) i = this.bi;
       if (i >= 0 && b !== null) {
         this.instructions += i;
         this.eip = (blockEip + b.offs[i]!) & b.ipMask;
@@ -295,6 +310,7 @@ export class Cpu extends CpuMmu implements BlockCache {
         }
         first = vector;
         if ((contributory(first) && contributory(second)) || (first === 14 && (second === 14 || contributory(second)))) {
+          this.emitException(second, this.excHasCode, this.excCode);
           vector = 8;
           hasCode = true;
           code = 0;
