@@ -10,7 +10,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Debugger, type DebuggerOptions } from '../src/debug/debugger.ts';
-import type { DebugMachine } from '../src/debug/types.ts';
 import { Machine } from '../src/machine/machine.ts';
 
 const quick = process.argv.includes('--quick');
@@ -29,7 +28,7 @@ function build(name: string): Uint8Array {
 function boot(image: Uint8Array, opts: DebuggerOptions = {}): { m: Machine; d: Debugger } {
   const m = new Machine({ memoryBytes: 64 << 20 });
   m.load(image, { kind: 'multiboot' });
-  return { m, d: new Debugger(m as unknown as DebugMachine, opts) };
+  return { m, d: new Debugger(m, opts) };
 }
 
 /** Runs forward to instruction `n` in engine-sized chunks; returns wall ms. */

@@ -29,6 +29,7 @@ interface Sym {
 }
 
 const MAX_PASSES = 40;
+const DEBUG_SIZES = (globalThis as { VIZOR_ASM_SIZES?: (pass: number, line: number, size: number) => void }).VIZOR_ASM_SIZES;
 const MAX_OUTPUT = 256 << 20;
 
 function usesHere(e: Expr): boolean {
@@ -266,6 +267,7 @@ export class Assembler {
       } else {
         for (let k = 0; k < count; k++) {
           const size = this.statement(line, li, offsets, ctx, bits, k === 0);
+          if (DEBUG_SIZES) DEBUG_SIZES(this.pass, li * 1000000 + line.src.line, size);
           if (size < 0) break;
         }
       }

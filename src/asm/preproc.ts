@@ -70,8 +70,9 @@ interface SDef {
   body: string;
 }
 
-const MAX_LINES = 4_000_000;
-const MAX_DEPTH = 500;
+const MAX_LINES = 2_000_000;
+const MAX_DEPTH = 100;
+const MAX_LINE = 16_384;
 
 export function splitLines(source: string, file: string): RawLine[] {
   const phys = source.split(/\r\n|\n|\r/);
@@ -208,6 +209,10 @@ export class Preprocessor {
 
   private processLine(f: Frame, raw: RawLine): void {
     let text = this.substituteParams(raw.text);
+    if (text.length > MAX_LINE) {
+      this.report('error', raw.file, raw.line, 1, `this line is ${text.length} characters long after macro expansion (at most ${MAX_LINE}): a macro that passes its own parameters on and on?`);
+      return;
+    }
     const cut = commentStart(text);
     text = text.slice(0, cut);
     const trimmed = text.trimStart();

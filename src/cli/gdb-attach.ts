@@ -2,7 +2,7 @@
 // debugger engine. Returns the exit status `vizor run` should end with.
 import type { Machine } from '../machine/machine.ts';
 import { Debugger, type DebuggerOptions } from '../debug/debugger.ts';
-import type { DebugMachine, StopInfo } from '../debug/types.ts';
+import type { StopInfo } from '../debug/types.ts';
 import { listenGdb } from '../gdb/server.ts';
 
 export interface ServeGdbOptions extends DebuggerOptions {
@@ -35,7 +35,7 @@ export function exitStatus(stop: StopInfo): number {
 
 export async function serveGdb(machine: Machine, port: number, options: ServeGdbOptions = {}): Promise<number> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-  const dbg = new Debugger(machine as unknown as DebugMachine, options);
+  const dbg = new Debugger(machine, options);
   dbg.onOutput = options.output;
   const trace = options.tracePackets || process.env.VIZOR_GDB_DEBUG === '1';
   let server;

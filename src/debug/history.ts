@@ -164,9 +164,11 @@ export class History {
   }
 
   /**
-   * Over budget: remove the entry whose removal leaves the smallest gap (older first on ties), so
-   * spacing stays even and replay distance grows slowly. The oldest and newest entries stay while
-   * there are three or more; with two left, the oldest goes (history then starts later).
+   * Over budget: thin the history so snapshots stay dense near the present and sparse in the past
+   * (stepping back a little is the common case and stays fast). Each inner entry scores the gap its
+   * removal would leave divided by its age; the lowest score goes, which tends to a geometric
+   * spacing. The oldest and newest entries stay while there are three or more; with two left, the
+   * oldest goes (history then starts later).
    */
   private enforceBudget(): void {
     while (this.bytes > this.options.budgetBytes && this.entries.length > 1) {
@@ -174,12 +176,16 @@ export class History {
         this.removeAt(0);
         continue;
       }
+      const newest = this.entries[this.entries.length - 1]!.instructions;
+      const unit = Math.max(1, this.options.interval);
       let best = 1;
-      let bestGap = Infinity;
+      let bestScore = Infinity;
       for (let i = 1; i < this.entries.length - 1; i++) {
         const gap = this.entries[i + 1]!.instructions - this.entries[i - 1]!.instructions;
-        if (gap < bestGap) {
-          bestGap = gap;
+        const age = newest - this.entries[i]!.instructions + unit;
+        const score = gap / age;
+        if (score < bestScore) {
+          bestScore = score;
           best = i;
         }
       }

@@ -7,15 +7,16 @@
 // boundary before it and the handler's first instruction share a count (sub 0 and 1). Replay runs
 // hook-free to one instruction before the target, then takes the last steps on the hooked path,
 // where boundaries are counted, so the final state is exactly the one a forward stop produced.
-import { before, type Debugger, type Position } from './debugger.ts';
+import { before, newControl, type Position, type StopCore } from './control.ts';
+import type { Engine } from './engine.ts';
 import type { History, HistoryEntry } from './history.ts';
 import type { StopInfo } from './types.ts';
 
-type Hit = { info: Omit<StopInfo, 'eip' | 'instructions'>; at: Position };
+type Hit = { info: StopCore; at: Position };
 
 export class Reverse {
   constructor(
-    private readonly d: Debugger,
+    private readonly d: Engine,
     private readonly h: History,
   ) {}
 
@@ -48,7 +49,7 @@ export class Reverse {
       }
       const here = this.here();
       if (before(here, p)) {
-        const c = this.d.newControl('count');
+        const c = newControl('count');
         c.end = p;
         c.observe = observe;
         this.d.execute(c, p.n - here.n + 1);
@@ -113,7 +114,7 @@ export class Reverse {
   private lastHitIn(e: HistoryEntry, end: Position, now: Position): Hit | undefined {
     this.restore(e);
     let last: Hit | undefined;
-    const c = this.d.newControl('count');
+    const c = newControl('count');
     c.end = end;
     c.record = (info, at) => {
       if (before(at, now)) last = { info, at };

@@ -24,6 +24,8 @@ const TLB_LIST_MAX = 8192;
 
 export class CpuMmu extends CpuRegs {
   readonly tlb = new Int32Array(1 << 20);
+  /** Linear pages instructions were fetched from (INVLPG of one of them invalidates block links). */
+  readonly codeLinPages = new Uint8Array(1 << 20);
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
   private tlbOverflow = false;
@@ -63,7 +65,8 @@ export class CpuMmu extends CpuRegs {
   }
 
   invlpg(lin: number): void {
-    this.epoch++;
+    // Chained block links only go stale when a page code was fetched through is remapped.
+    if (this.codeLinPages[lin >>> 12] !== 0) this.epoch++;
     this.tlb[lin >>> 12] = 0;
     if ((this.emitter.mask & KIND_BIT.tlb) !== 0) this.emitter.emit('tlb', { op: 'invlpg', linear: lin >>> 0 });
   }
@@ -285,7 +288,7 @@ export class CpuMmu extends CpuRegs {
     this.memory.onCodeWrite(p >>> 12);
   }
 
-  private writeRam(p: number, size: number, v: number): void {
+  protected writeRam(p: number, size: number, v: number): void {
     const r = this.ram;
     r[p] = v;
     if (size > 1) r[p + 1] = v >> 8;
@@ -307,24 +310,44 @@ export class CpuMmu extends CpuRegs {
     else this.memory.write32(p, v);
   }
 
-  /** Supervisor-mode (implicit) accesses: descriptor tables, TSS, IDT. */
+  /** Supervisor-mode (implicit) accesses: descriptor tables, TSS, IDT; TLB first, then the walk. */
   sysRead32(lin: number): number {
+    const e = this.tlb[lin >>> 12]!;
+    if ((e & (T_VALID | T_MMIO)) === T_VALID && (lin & 0xfff) <= 0xffc) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      const r = this.ram;
+      return r[p]! | (r[p + 1]! << 8) | (r[p + 2]! << 16) | (r[p + 3]! << 24);
+    }
     return this.readSlow(lin, 4, false);
   }
   sysRead16(lin: number): number {
+    const e = this.tlb[lin >>> 12]!;
+    if ((e & (T_VALID | T_MMIO)) === T_VALID && (lin & 0xfff) <= 0xffe) {
+      const p = (e & ~0xfff) | (lin & 0xfff);
+      return this.ram[p]! | (this.ram[p + 1]! << 8);
+    }
     return this.readSlow(lin, 2, false);
   }
   sysRead8(lin: number): number {
     return this.readSlow(lin, 1, false);
   }
+  private sysWritable(lin: number, size: number): number {
+    const e = this.tlb[lin >>> 12]!;
+    const ok = (e & (T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP)) === (T_VALID | T_DIRTY) && (lin & 0xfff) + size <= 0x1000;
+    return ok ? (e & ~0xfff) | (lin & 0xfff) : -1;
+  }
   sysWrite8(lin: number, v: number): void {
     this.writeSlow(lin, 1, v, false);
   }
   sysWrite16(lin: number, v: number): void {
-    this.writeSlow(lin, 2, v, false);
+    const p = this.sysWritable(lin, 2);
+    if (p >= 0) this.writeRam(p, 2, v);
+    else this.writeSlow(lin, 2, v, false);
   }
   sysWrite32(lin: number, v: number): void {
-    this.writeSlow(lin, 4, v, false);
+    const p = this.sysWritable(lin, 4);
+    if (p >= 0) this.writeRam(p, 4, v);
+    else this.writeSlow(lin, 4, v, false);
   }
 
   // ---- segmented access: limit check, then linear ----------------------------------------------

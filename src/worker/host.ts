@@ -103,6 +103,7 @@ export class MachineHost {
         return;
       case 'watch':
         this.regions = req.regions;
+        if (this.engine && !this.running) this.post({ type: 'regions', regions: this.regions.map((r) => this.read(r)) });
         return;
       case 'read':
         return this.post({ type: 'memory', id: req.id, region: this.read(req.region) });

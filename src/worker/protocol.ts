@@ -172,6 +172,8 @@ export type Notice =
     }
   /** While running: the same views as a stop, sent a few times a second (every tick when animating). */
   | { type: 'frame'; snapshot: MachineSnapshotView; regions: RegionBytes[]; disasm: DisasmLine[]; canStepBack: boolean }
+  /** The watched regions read again now (a view started watching while paused). */
+  | { type: 'regions'; regions: RegionBytes[] }
   | { type: 'progress'; instructions: number; eip: number; instructionsPerSecond: number }
   /** `reset: true` replaces everything the console showed (after a step back or a reload). */
   | { type: 'console'; device: 'serial' | 'vga'; text: string; reset: boolean }

@@ -15,8 +15,9 @@ export const FLAGS_BY_OP: Record<string, [number, number]> = {
   test: [OF | SF | ZF | PF | CF, AF],
   inc: [OF | SF | ZF | AF | PF, 0], dec: [OF | SF | ZF | AF | PF, 0],
   rol: [CF | OF, OF], ror: [CF | OF, OF], rcl: [CF | OF, OF], rcr: [CF | OF, OF],
-  shl: [OSZAPC, AF | OF], shr: [OSZAPC, AF | OF], sar: [OSZAPC, AF | OF], sal: [OSZAPC, AF | OF],
-  shld: [OSZAPC, AF | OF], shrd: [OSZAPC, AF | OF],
+  // Shifts: OF is defined only for a count of 1, AF never.
+  shl: [OF | SF | ZF | PF | CF, AF | OF], shr: [OF | SF | ZF | PF | CF, AF | OF], sar: [OF | SF | ZF | PF | CF, AF | OF],
+  shld: [OF | SF | ZF | PF | CF, AF | OF], shrd: [OF | SF | ZF | PF | CF, AF | OF],
   mul: [OF | CF, SF | ZF | AF | PF], imul1: [OF | CF, SF | ZF | AF | PF],
   imul2: [OF | CF, SF | ZF | AF | PF], imul3: [OF | CF, SF | ZF | AF | PF],
   div: [0, OSZAPC], idiv: [0, OSZAPC],

@@ -265,6 +265,11 @@ row('loopnz Jb', 'E0', 'loopne', BRANCH | CONDITIONAL | ASM_ONLY);
 row('loope Jb', 'E1', 'loope', BRANCH | CONDITIONAL);
 row('loopz Jb', 'E1', 'loope', BRANCH | CONDITIONAL | ASM_ONLY);
 row('loop Jb', 'E2', 'loop', BRANCH | CONDITIONAL);
+// NASM names the counter (and so the address size) after the target: `loop label, ecx`.
+for (const [m, opc, op] of [['loopne', 'E0', 'loopne'], ['loopnz', 'E0', 'loopne'], ['loope', 'E1', 'loope'], ['loopz', 'E1', 'loope'], ['loop', 'E2', 'loop']] as const) {
+  row(`${m} Jb,CX`, opc, op, BRANCH | CONDITIONAL | ASM_ONLY, { asize: 16 });
+  row(`${m} Jb,ECX`, opc, op, BRANCH | CONDITIONAL | ASM_ONLY, { asize: 32, level: 386 });
+}
 row('jcxz Jb', 'E3', 'jcxz', BRANCH | CONDITIONAL, { asize: 16 });
 row('jecxz Jb', 'E3', 'jcxz', BRANCH | CONDITIONAL, { asize: 32, level: 386 });
 row('in AL,Ib', 'E4', 'in', IOPL | IO, { pref: 0 });

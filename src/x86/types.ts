@@ -24,6 +24,7 @@
  *  Ob Ov         moffs: an address-size displacement with no ModRM (A0-A3).
  *  Zb Zv Zd      a register in the low 3 bits of the opcode (B0+r, B8+r, 50+r, BSWAP 0F C8+r).
  *  AL AX eAX CL DX   fixed registers (eAX = AX or EAX by operand size).
+ *  CX ECX        the count register written after a LOOP target (`loop label, ecx`: address size).
  *  ES CS SS DS FS GS fixed segment registers.
  *  1             the constant 1 (shift-by-one forms D0-D3).
  *  Xb Xv         DS:(E)SI string source;  Yb Yv  ES:(E)DI string destination (implicit only).
@@ -38,7 +39,7 @@ export type OperandKind =
   | 'Cd' | 'Dd' | 'Sw'
   | 'Ob' | 'Ov'
   | 'Zb' | 'Zv' | 'Zd'
-  | 'AL' | 'AX' | 'eAX' | 'CL' | 'DX'
+  | 'AL' | 'AX' | 'eAX' | 'CL' | 'DX' | 'CX' | 'ECX'
   | 'ES' | 'CS' | 'SS' | 'DS' | 'FS' | 'GS'
   | '1'
   | 'Xb' | 'Xv' | 'Yb' | 'Yv';
@@ -88,6 +89,7 @@ export const OPERAND_INFO: Readonly<Record<OperandKind, OperandInfo>> = {
   Zb: info('opreg', 8), Zv: info('opreg', 'v'), Zd: info('opreg', 32),
   AL: info('fixed', 8, 'any', 0), AX: info('fixed', 16, 'any', 0), eAX: info('fixed', 'v', 'any', 0),
   CL: info('fixed', 8, 'any', 1), DX: info('fixed', 16, 'any', 2),
+  CX: info('fixed', 16, 'any', 1), ECX: info('fixed', 32, 'any', 1),
   ES: info('fixed', 16, 'any', 0, true), CS: info('fixed', 16, 'any', 1, true), SS: info('fixed', 16, 'any', 2, true),
   DS: info('fixed', 16, 'any', 3, true), FS: info('fixed', 16, 'any', 4, true), GS: info('fixed', 16, 'any', 5, true),
   '1': info('const', 8),
@@ -182,9 +184,9 @@ export interface OpcodeRow {
   /** RowFlag bits. */
   readonly flags: number;
   readonly level: CpuLevel;
-  /** EFLAGS bits this instruction writes with defined values. */
+  /** EFLAGS bits with architecturally defined results (in at least some cases: OF of shifts by 1). */
   readonly flagsDefined: number;
-  /** EFLAGS bits this instruction may leave undefined (mask them when comparing with hardware). */
+  /** EFLAGS bits that may be left undefined (mask them when comparing with hardware or QEMU). */
   readonly flagsUndefined: number;
   /**
    * Assembler preference among rows of the same mnemonic: try ascending, first operand match wins

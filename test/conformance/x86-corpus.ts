@@ -33,7 +33,7 @@ const MEM32 = [
   '[0x12345678]', '[0x0]', '[0xffffffff]', '[eax+ebx]', '[ecx+edx*2]', '[esi+edi*4+0x10]', '[esp+ebp*8-0x80]',
   '[ebp+esi*2]', '[ebx*4]', '[eax*8+0x12345678]', '[ecx*2-0x4]', '[ebp+eax*4+0x1000]', '[esp+eax]', '[edx+ebp]',
   '[es:eax]', '[cs:ebx+0x10]', '[ss:esp]', '[ds:ebp]', '[fs:0x10]', '[gs:esi+edi*2]', '[ss:eax]',
-  '[eax*2]', '[esi*1+0x10]', '[nosplit eax*2]', '[ebp*2+0x4]', '[esp*1]', '[ebx+ebp]',
+  '[eax*2]', '[esi*1+0x10]', '[ebp*2+0x4]', '[esp*1]', '[ebx+ebp]',
 ];
 /** A few of the other address size (a 67 prefix) for each mode. */
 const MEM16_IN_32 = ['[bx+si]', '[bp]', '[word 0x1234]', '[bx+di+0x7f]', '[es:bp+si-0x1234]'];
@@ -198,7 +198,6 @@ export function generateCorpus(bits: 16 | 32): CorpusLine[] {
   const lines: CorpusLine[] = [];
   for (const row of ROWS) {
     if (row.flags & RowFlag.DECODE_ONLY) continue;
-    if (row.op === 'jcxz' && row.asize !== 0 && row.asize !== bits && false) continue;
     for (const source of [...linesForRow(row, bits), ...prefixLines(row, bits)]) lines.push({ source, rowId: row.id });
   }
   return lines;

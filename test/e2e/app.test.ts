@@ -101,6 +101,24 @@ describe('the app in Chromium', () => {
     await screenshot(page, '06-finished-serial');
   });
 
+  it('a conditional breakpoint (Shift+F9) stops only when its condition holds', async () => {
+    const { page } = app;
+    await page.keyboard.press('Shift+F5');
+    await waitStatus(page, 'paused');
+    await gotoLineEnd(page, 57); // putc: out dx, al
+    await page.keyboard.press('Shift+F9');
+    const condition = page.locator('[data-testid="breakpoints"] input.cond').last();
+    await expect.poll(() => condition.evaluate((el) => el === document.activeElement)).toBe(true);
+    await condition.fill('al == 0x36'); // the digit 6
+    await condition.press('Enter');
+    await page.getByRole('tab', { name: 'Serial' }).click();
+    await page.keyboard.press('F5');
+    await expect.poll(() => page.locator('[data-testid="status"]').innerText(), { timeout: 30_000 }).toContain('breakpoint');
+    expect((await register(page, 'eax')).slice(-2)).toBe('36');
+    expect(await page.locator('[data-testid="serial"]').innerText()).toBe('Hello from vizor! ');
+    await screenshot(page, '07-conditional-breakpoint');
+  });
+
   it('a page fault shows CR2 and the faulting walk', async () => {
     const { page } = app;
     await page.locator('[data-testid="examples"]').selectOption('pagefault');
@@ -119,7 +137,7 @@ describe('the app in Chromium', () => {
     const walk = await page.locator('[data-testid="walk"]').innerText();
     expect(walk).toContain('linear 00800000');
     expect(walk).toContain('page fault: page directory entry not present');
-    await screenshot(page, '07-page-fault-walk');
+    await screenshot(page, '08-page-fault-walk');
   });
 });
 
@@ -131,13 +149,13 @@ describe('themes, presenter mode and share links', () => {
       expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(true);
       const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
       expect(bg).toBe('rgb(22, 24, 29)');
-      await screenshot(page, '08-dark');
+      await screenshot(page, '09-dark');
       await page.getByTestId('presenter').click();
       expect(await page.evaluate(() => getComputedStyle(document.body).fontSize)).toBe('20px');
-      await screenshot(page, '09-presenter-dark');
+      await screenshot(page, '10-presenter-dark');
       await page.getByTestId('theme').click();
       expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(false);
-      await screenshot(page, '10-presenter-light');
+      await screenshot(page, '11-presenter-light');
     } finally {
       await app.close();
     }
@@ -162,7 +180,7 @@ describe('themes, presenter mode and share links', () => {
       await second.page.locator('[data-testid="editor"] .view-lines').click();
       await second.page.keyboard.press('Control+Home');
       await expect.poll(() => editorText(second.page)).toContain('; shared from the e2e test');
-      await screenshot(second.page, '11-shared-link');
+      await screenshot(second.page, '12-shared-link');
     } finally {
       await second.close();
     }

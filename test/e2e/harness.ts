@@ -32,6 +32,11 @@ function site(): Promise<{ server: PreviewServer; url: string; outDir: string }>
   return built;
 }
 
+/** Where the built site is (for bundle sizes). */
+export async function siteDir(): Promise<string> {
+  return (await site()).outDir;
+}
+
 export async function stopSite(): Promise<void> {
   if (!built) return;
   const s = await built;
@@ -50,6 +55,9 @@ export async function openApp(opts: { colorScheme?: 'light' | 'dark'; hash?: str
     viewport: { width: opts.width ?? 1280, height: opts.height ?? 720 },
     colorScheme: opts.colorScheme ?? 'light',
   });
+  // Functions passed to page.evaluate() are compiled by tsx/esbuild, which may wrap them in its
+  // __name() helper: give the page a no-op one.
+  await context.addInitScript('globalThis.__name = (f) => f;');
   const page = context.pages()[0] ?? (await context.newPage());
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -255,3 +255,30 @@ describe('identification, time and the missing FPU', () => {
     }
   });
 });
+
+describe('EFLAGS.TF', () => {
+  it('raises a #DB trap after each instruction while TF is set, with DR6.BS', () => {
+    const { memory } = run32(`${PM_PRELUDE}
+      GATE 1, db, 0x8E
+      mov dword [0x40000], 0
+      pushfd
+      or dword [esp], 0x100
+      popfd                 ; TF takes effect after the next instruction
+      nop
+      nop
+      pushfd
+      and dword [esp], ~0x100
+      popfd
+      jmp done
+    db:
+      inc dword [0x40000]
+      iretd
+    done:
+      mov eax, dr6
+      mov [0x40004], eax
+    `);
+    // Traps after: nop, nop, pushfd, and, popfd (TF cleared by it, but it ran with TF set).
+    expect(memory.read32(0x40000)).toBe(5);
+    expect(memory.read32(0x40004) & 0x4000).toBe(0x4000);
+  });
+});

@@ -60,7 +60,7 @@ const L = (name: string) => {
 function boot(opts: { reportAccesses?: boolean; interval?: number } = {}): { m: FakeMachine; d: Debugger } {
   const m = new FakeMachine(prog.bytes, 0x1000, 0x1000, opts.reportAccesses ?? false);
   new DataView(m.memory.ram.buffer).setUint32(IVT_BASE + 4 * 0x30, L('handler'), true);
-  const d = new Debugger(m, { snapshotInterval: opts.interval ?? 4, lineMap: [...prog.labels].map(([, address], i) => ({ address, file: 'k.asm', line: 10 + i })) });
+  const d = new Debugger(m, { snapshotInterval: opts.interval ?? 4, snapshotOverhead: 0, lineMap: [...prog.labels].map(([, address], i) => ({ address, file: 'k.asm', line: 10 + i })) });
   return { m, d };
 }
 
@@ -100,6 +100,14 @@ describe('breakpoints', () => {
     expect(d.cpuState().eax).toBe(1);
     expect(d.listBreakpoints().code[0]!.hits).toBe(2);
     expect(() => d.addBreakpoint({ location: { kind: 'linear', address: 0 }, condition: 'eax ==' })).toThrow(/column 7/);
+  });
+
+  it('pause stops a run at the next boundary; the state knows the source line', () => {
+    const { d } = boot();
+    d.pause();
+    expect(d.continue()).toMatchObject({ reason: 'pause', instructions: 0 });
+    d.runTo({ address: L('func') });
+    expect(d.state().line).toEqual({ file: 'k.asm', line: 10 + [...prog.labels.keys()].indexOf('func') });
   });
 
   it('runs to an address and to completion', () => {

@@ -1,14 +1,15 @@
 // A tiny flat 32-bit x86 subset machine for the debugger's unit tests (the real machine replaces
 // it in the engine tests once it runs). Programs are assembled by NASM, so the bytes are real x86.
-// Instructions: nop, mov r32,imm32, inc/dec r32, push/pop r32, call rel32, ret, int imm8, iret,
+// Instructions: nop, mov r32,imm32, mov al/cl/dl/bl,imm8, inc/dec r32, push/pop r32, call rel32, ret, int imm8, iret,
 // jmp rel8, loop rel8, mov [moffs],eax / mov eax,[moffs], hlt, cli, sti, out imm8,al, rep stosb.
 // INT n: pushes eflags, cs (8), eip and jumps to the dword at IVT_BASE + 4*n; emits 'interrupt'.
-// OUT 0xE9: console event (debugcon); OUT 0xF4: debug exit.
+// OUT 0xE9: console event (debugcon); OUT 0xF4: debug exit; OUT 0xE5: synthetic event number AL.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Emitter } from '../../src/trace/emitter.ts';
+import type { EventKind } from '../../src/trace/schema.ts';
 import type { DebugCpuState, DebugRunResult } from '../../src/debug/types.ts';
 
 export const IVT_BASE = 0x800;
@@ -44,6 +45,8 @@ export class FakeMachine {
   readonly emitter = new Emitter();
   readonly memory: { ram: Uint8Array; size: number; writeBytes(p: number, b: Uint8Array): void };
   private stopRequested = false;
+  /** `out 0xE5, al` emits synthetic[al]. */
+  synthetic: { kind: EventKind; vm: number; fields: object }[] = [];
   private exitCode: number | undefined;
 
   constructor(image: Uint8Array, org: number, entry = org, readonly reportAccesses = false) {
@@ -117,6 +120,7 @@ export class FakeMachine {
     const op = m[c.eip]!;
     const imm32 = () => this.read32(c.eip + 1);
     const rel8 = () => (m[c.eip + 1]! << 24) >> 24;
+    if (op >= 0xb0 && op <= 0xb3) { const r = op - 0xb0; c.regs[r] = (c.regs[r]! & ~0xff) | m[c.eip + 1]!; c.eip += 2; return; }
     if (op >= 0xb8 && op <= 0xbf) { c.regs[op - 0xb8] = imm32(); c.eip += 5; return; }
     if (op >= 0x40 && op <= 0x47) { c.regs[op - 0x40] = (c.regs[op - 0x40]! + 1) | 0; c.eip += 1; this.zf(c.regs[op - 0x40]!); return; }
     if (op >= 0x48 && op <= 0x4f) { c.regs[op - 0x48] = (c.regs[op - 0x48]! - 1) | 0; c.eip += 1; this.zf(c.regs[op - 0x48]!); return; }
@@ -147,6 +151,15 @@ export class FakeMachine {
         c.eip += 2;
         if (port === 0xe9 && this.emitter.wants('console')) this.emitter.emit('console', { device: 'debugcon', text: String.fromCharCode(al) });
         if (port === 0xf4) this.exitCode = al;
+        if (port === 0xe5) {
+          // Synthetic events (the hypervisor's kinds, before the hypervisor exists).
+          const ev = this.synthetic[al];
+          if (ev && this.emitter.wants(ev.kind)) {
+            this.emitter.vm = ev.vm;
+            this.emitter.emit(ev.kind, ev.fields as never);
+            this.emitter.vm = 0;
+          }
+        }
         return;
       }
       case 0xf3: // rep stosb, one iteration per instruction count (as QEMU's icount does)

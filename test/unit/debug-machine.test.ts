@@ -10,7 +10,6 @@ import { assemble } from '../../src/asm/index.ts';
 import { Debugger } from '../../src/debug/debugger.ts';
 import { sourceInfo, type SourceInfo } from '../../src/debug/source.ts';
 import { Machine } from '../../src/machine/machine.ts';
-import type { DebugMachine } from '../../src/debug/types.ts';
 
 const KERNELS = join(import.meta.dirname, '../../fixtures/kernels');
 const SOURCE_FILE = join(import.meta.dirname, 'debug-kernel.asm');
@@ -45,7 +44,7 @@ const lineOf = (text: string): number => source.split('\n').findIndex((l) => l.i
 function boot(img = image, interval = 5000): { m: Machine; d: Debugger } {
   const m = new Machine({ memoryBytes: 16 << 20 });
   m.load(img, { kind: 'multiboot' });
-  const d = new Debugger(m as unknown as DebugMachine, { snapshotInterval: interval, lineMap: info.lineMap, symbols: info.symbols });
+  const d = new Debugger(m, { snapshotInterval: interval, snapshotOverhead: 0, lineMap: info.lineMap, symbols: info.symbols });
   return { m, d };
 }
 

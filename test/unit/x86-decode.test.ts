@@ -1,7 +1,7 @@
 // Decoder unit tests: prefixes, ModRM/SIB forms, 16-bit addressing, immediates, invalid encodings,
 // the 15-byte limit. Expected values are worked out from the Intel SDM encoding rules.
 import { describe, expect, it } from 'vitest';
-import { Decoded, decodeBytes } from '../../src/x86/decode.ts';
+import { Decoded, decode, decodeBytes } from '../../src/x86/decode.ts';
 import { DecodeError, Rep, Seg } from '../../src/x86/types.ts';
 
 function dec(bytes: number[], bits: 16 | 32 = 32): Decoded {
@@ -156,6 +156,24 @@ describe('x86 decoder: invalid encodings', () => {
     expect(dec([0x8b]).error).toBe(DecodeError.TRUNCATED);
     expect(dec([0xb8, 1, 2]).error).toBe(DecodeError.TRUNCATED);
   });
+  it('lets a throwing fetch (a page fault) propagate, and names the row behind a bad LOCK', () => {
+    const fault = new Error('#PF');
+    const fetch = (i: number): number => {
+      if (i >= 2) throw fault;
+      return [0x8b, 0x80][i]!;
+    };
+    expect(() => decode(new Decoded(), fetch, 32)).toThrow(fault);
+    const d = dec([0xf0, 0x8b, 0x00]);
+    expect([d.row, d.candidate?.mnemonic, d.error]).toEqual([null, 'mov', DecodeError.BAD_LOCK]);
+    expect(dec([0x8b, 0x00]).candidate).toBeNull();
+  });
+
+  it('sets the string-source segment for instructions without ModRM memory', () => {
+    expect(dec([0xac]).eaSeg).toBe(Seg.DS); // lodsb
+    expect(dec([0x26, 0xac]).eaSeg).toBe(Seg.ES);
+    expect(dec([0x64, 0xd7]).eaSeg).toBe(Seg.FS); // xlatb
+  });
+
   it('treats MOV CRn operands as registers whatever mod says', () => {
     const d = dec([0x0f, 0x20, 0x00]); // mod 0: still mov eax, cr0
     expect([d.row?.mnemonic, d.length, d.isMemory]).toEqual(['mov', 3, false]);

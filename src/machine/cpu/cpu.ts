@@ -9,7 +9,7 @@ import { KIND_BIT } from '../../trace/schema.ts';
 import { CpuMmu } from '../mmu.ts';
 import { Block, buildBlock, type BlockCache } from './block.ts';
 import { deliver } from './transfer.ts';
-import { CS, F_IF, FAULT, CR0_PE, CR0_PG } from './state.ts';
+import { CS, F_IF, F_TF, FAULT, CR0_PE, CR0_PG } from './state.ts';
 import { getState, setState, saveSnapshot, loadSnapshot, resetState, type CpuState } from './snapshot.ts';
 
 export type { CpuState, SegmentState } from './snapshot.ts';
@@ -114,6 +114,7 @@ export class Cpu extends CpuMmu implements BlockCache {
     const eip = this.eip;
     if ((eip >>> 0) > this.segLimit[CS]!) this.raise(13, 0);
     const lin = (this.segBase[CS]! + eip) | 0;
+    this.codeLinPages[lin >>> 12] = 1;
     const e = this.tlb[lin >>> 12]!;
     const phys = (e & this.rmask) === 1 ? (e & ~0xfff) | (lin & 0xfff) : this.translate(lin, false, this.cpl === 3);
     const page = phys >>> 12;
@@ -125,6 +126,19 @@ export class Cpu extends CpuMmu implements BlockCache {
       }
     }
     return buildBlock(this, lin, phys);
+  }
+
+  /** The block at EIP: through the previous block's successor links when valid, else the cache. */
+  private nextBlock(prev: Block | null, eip: number): Block {
+    let b: Block | null = null;
+    if (prev !== null && prev.epoch === this.epoch) {
+      if (prev.nextEip1 === eip) b = prev.next1;
+      else if (prev.nextEip2 === eip) b = prev.next2;
+      if (b !== null && b.valid) return b;
+    }
+    b = this.lookupBlock();
+    if (prev !== null) prev.link(eip, b, this.epoch);
+    return b;
   }
 
   // ---- the run loops ---------------------------------------------------------------------------
@@ -158,25 +172,17 @@ export class Cpu extends CpuMmu implements BlockCache {
     try {
       for (;;) {
         blockEip = this.eip;
-        b = null;
-        if (prev !== null && prev.epoch === this.epoch) {
-          if (prev.nextEip1 === blockEip) b = prev.next1;
-          else if (prev.nextEip2 === blockEip) b = prev.next2;
-          if (b !== null && !b.valid) b = null;
-        }
-        if (b === null) {
-          i = -1;
-          b = this.lookupBlock();
-          if (prev !== null) prev.link(blockEip, b, this.epoch);
-        }
+        i = -1;
+        b = this.nextBlock(prev, blockEip);
         let n = b.n;
         const left = target - this.instructions;
         const inh = this.inhibit;
-        if (inh !== 0) n = 1;
+        const tf = this.flags & F_TF;
+        if (inh !== 0 || tf !== 0) n = 1;
         if (n > left) n = left;
         this.repLimit = left - n + 1;
         const jf = b.jit;
-        if (jf !== null && n === b.n) {
+        if (jf !== null && n === b.n && tf === 0) {
           inJit = true;
           jf(this, this.regs, b.fns, left);
           inJit = false;
@@ -188,6 +194,10 @@ export class Cpu extends CpuMmu implements BlockCache {
           if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + b.offs[i]!) & b.ipMask;
         }
         if (inh !== 0) this.inhibit = 0;
+        if (tf !== 0) {
+          this.singleStepTrap();
+          return;
+        }
         if (this.stopBlock !== 0) {
           this.stopBlock = 0;
           return;
@@ -212,17 +222,19 @@ export class Cpu extends CpuMmu implements BlockCache {
   private runHooked(target: number): boolean {
     const hooks = this.hooks!;
     let b: Block | null = null;
+    let prev: Block | null = null;
     let i = 0;
     let blockEip = 0;
     try {
       for (;;) {
         blockEip = this.eip;
         i = -1;
-        b = this.lookupBlock();
+        b = this.nextBlock(prev, blockEip);
         let n = b.n;
         const left = target - this.instructions;
         const inh = this.inhibit;
-        if (inh !== 0) n = 1;
+        const tf = this.flags & F_TF;
+        if (inh !== 0 || tf !== 0) n = 1;
         if (n > left) n = left;
         this.repLimit = left - n + 1;
         const fns = b.fns, offs = b.offs, ipMask = b.ipMask;
@@ -238,11 +250,16 @@ export class Cpu extends CpuMmu implements BlockCache {
         this.instructions += i;
         if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + offs[i]!) & ipMask;
         if (inh !== 0) this.inhibit = 0;
+        if (tf !== 0) {
+          this.singleStepTrap();
+          return false;
+        }
         if (this.stopBlock !== 0) {
           this.stopBlock = 0;
           return false;
         }
         if (this.instructions >= target || (this.intrPending && (this.flags & F_IF) !== 0)) return false;
+        prev = b.chainable ? b : null;
       }
     } catch (e) {
       if (e !== FAULT) throw e;
@@ -283,6 +300,13 @@ export class Cpu extends CpuMmu implements BlockCache {
       this.exception(this.excVector, this.excHasCode, this.excCode);
     }
     this.stopBlock = 0;
+  }
+
+  /** EFLAGS.TF was set before the instruction just retired: #DB trap (DR6.BS) after it. */
+  private singleStepTrap(): void {
+    this.stopBlock = 0;
+    this.dr[6] = this.dr[6]! | 0x4000;
+    this.exception(1, false, 0);
   }
 
   /** INT n / INT3 / INTO: called by the instruction with EIP at the next instruction. */

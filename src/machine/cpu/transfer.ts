@@ -31,6 +31,18 @@ function realModeCS(cpu: CpuMmu, sel: number): void {
   cpu.epoch++;
 }
 
+/** Values of an interrupt frame, in push order. */
+const frame = new Int32Array(8);
+
+/** Writes frame[0..count) below `sp` on the stack at `ssBase` without touching ESP; returns the new SP. */
+function pushFrame(cpu: CpuMmu, ssBase: number, sp: number, spMask: number, size: number, count: number, user: boolean): number {
+  for (let k = 0; k < count; k++) {
+    sp = (sp - size) & spMask;
+    stackWrite(cpu, ssBase, sp, size, frame[k]!, user);
+  }
+  return sp;
+}
+
 /** Writes a value onto a stack given by base/offset without touching ESP (used before committing). */
 function stackWrite(cpu: CpuMmu, ssBase: number, sp: number, size: number, v: number, user: boolean): void {
   const lin = (ssBase + sp) | 0;
@@ -101,34 +113,25 @@ export function deliver(cpu: CpuMmu, vector: number, source: number, hasCode: bo
     const ss32 = (stackDesc.access & 0x400) !== 0;
     const ssBase = stackDesc.base;
     const spMask = ss32 ? -1 : 0xffff;
-    let sp = esp;
-    const push = (v: number) => {
-      sp = (sp - size) & spMask;
-      stackWrite(cpu, ssBase, sp, size, v, false);
-    };
-    push(cpu.segSel[SS]!);
-    push(cpu.regs[4]!);
-    push(oldFlags);
-    push(oldCS);
-    push(oldEIP);
-    if (hasCode) push(errCode);
+    let k = 0;
+    frame[k++] = cpu.segSel[SS]!;
+    frame[k++] = cpu.regs[4]!;
+    frame[k++] = oldFlags;
+    frame[k++] = oldCS;
+    frame[k++] = oldEIP;
+    if (hasCode) frame[k++] = errCode;
+    const sp = pushFrame(cpu, ssBase, esp, spMask, size, k, false);
     setAccessed(cpu, ss, stackDesc);
     setSegment(cpu, SS, ss, ssBase, stackDesc.limit, stackDesc.access);
     cpu.regs[4] = ss32 ? sp : (esp & ~0xffff) | sp;
     loadCodeSegment(cpu, sel, code, newCpl);
   } else {
-    let sp = cpu.regs[4]!;
-    const spMask = cpu.stack32 ? -1 : 0xffff;
-    const ssBase = cpu.segBase[SS]!;
-    const user = cpu.cpl === 3;
-    const push = (v: number) => {
-      sp = (sp - size) & spMask;
-      stackWrite(cpu, ssBase, sp, size, v, user);
-    };
-    push(oldFlags);
-    push(oldCS);
-    push(oldEIP);
-    if (hasCode) push(errCode);
+    let k = 0;
+    frame[k++] = oldFlags;
+    frame[k++] = oldCS;
+    frame[k++] = oldEIP;
+    if (hasCode) frame[k++] = errCode;
+    const sp = pushFrame(cpu, cpu.segBase[SS]!, cpu.regs[4]!, cpu.stack32 ? -1 : 0xffff, size, k, cpu.cpl === 3);
     cpu.regs[4] = cpu.stack32 ? sp : (cpu.regs[4]! & ~0xffff) | (sp & 0xffff);
     loadCodeSegment(cpu, sel, code, cpu.cpl);
   }
@@ -379,7 +382,7 @@ export function iret(cpu: CpuMmu, size: number): void {
     setEflags(cpu, fl, size === 2 ? 0x7fd5 | 0x7000 : 0x257fd5);
     return;
   }
-  if ((cpu.getEflags() & F_NT) !== 0) cpu.raise(13, 0); // nested task return: not modelled
+  if ((cpu.getEflags() & F_NT) !== 0) nestedTaskReturn(cpu);
   const ip = readStack(cpu, 0, size);
   const sel = readStack(cpu, size, size) & 0xffff;
   const fl = readStack(cpu, 2 * size, size);
@@ -398,3 +401,17 @@ export function iret(cpu: CpuMmu, size: number): void {
 }
 
 export { loadDataSegment, DS };
+
+/**
+ * IRET with NT set returns to the task in the TSS back link. The checks run as on a 486 (and
+ * QEMU): the link must name a busy TSS in the GDT, else #TS(link). The task switch itself is
+ * not modelled: a valid link ends in #GP(0).
+ */
+function nestedTaskReturn(cpu: CpuMmu): never {
+  const link = cpu.sysRead16(cpu.segBase[TR]!);
+  if ((link & 4) !== 0) cpu.raise(10, link & 0xfffc);
+  readDescriptor(cpu, link, gate, 10);
+  const type = gate.hi >>> 8 & 0x1f;
+  if (type !== 0x0b && type !== 0x03) cpu.raise(10, link & 0xfffc);
+  return cpu.raise(13, 0);
+}

@@ -129,6 +129,12 @@ export class Session {
     this.message = `replaying ${name}: ${events.length} events`;
   }
 
+  closeTrace(): void {
+    this.replayName = '';
+    this.events = [];
+    this.message = 'closed the saved trace (new events of the live machine appear from the next step)';
+  }
+
   // ---- notices ---------------------------------------------------------------------------------
 
   private onNotice(n: Notice): void {
@@ -148,11 +154,16 @@ export class Session {
         this.stopReason = n.reason;
         this.state = finished ? 'finished' : 'paused';
         this.message = n.detail || n.reason;
+        // For bench/ui: the moment the app first became usable.
+        if (n.reason === 'loaded' && globalThis.performance?.getEntriesByName('vizor-interactive').length === 0) performance.mark('vizor-interactive');
         return;
       }
       case 'frame':
         this.previous = this.snapshot;
         this.applyFrame(n);
+        return;
+      case 'regions':
+        this.regions = { ...this.regions, ...Object.fromEntries(n.regions.map((r) => [r.key, r])) };
         return;
       case 'progress':
         this.instructionsPerSecond = n.instructionsPerSecond;
@@ -161,6 +172,7 @@ export class Session {
         if (n.device === 'serial') this.serial = n.reset ? n.text : this.serial + n.text;
         return;
       case 'events': {
+        if (this.replayName) return; // a saved trace is open: the live machine's events wait
         let list = this.events;
         if (n.truncateAfterSeq !== null) list = list.filter((e) => e.seq <= n.truncateAfterSeq!);
         if (n.events) list = list.concat(n.events);

@@ -1,0 +1,166 @@
+// `vizor lesson list | show NAME [--answers] | check NAME|--all`: the lessons under lessons/.
+// check exits 0 when every run matches, 1 when one does not (with "expected … but got …"),
+// 3 when the lesson needs the hypervisor and that is not available yet (its bare runs matched).
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  NEEDS_HV,
+  checkLesson,
+  formatReport,
+  listLessons,
+  loadLesson,
+  LessonFormatError,
+  type HvRunner,
+  type LessonFiles,
+  type Status,
+} from '../lessons/index.ts';
+
+const USAGE = `usage: vizor lesson list
+       vizor lesson show NAME [--answers]
+       vizor lesson check NAME | --all
+  NAME is a lesson folder (03-paging), its number (3) or its slug (paging).
+  list     the lessons in order, with whether their check can run yet
+  show     the lesson's text; answers to its questions stay folded unless --answers
+  check    runs the lesson's kernel(s) and compares with its check.json
+Options: --dir DIR  the lessons folder (default: the lessons/ of this vizor)
+Exit status of check: 0 matches, 1 does not match, 3 not checkable yet (needs the hypervisor),
+2 usage, 4 a lesson's files are wrong (the message names file and field).
+`;
+
+const STATUS_EXIT: Record<Status, number> = { pass: 0, fail: 1, 'needs-hv': 3 };
+
+export function diskFiles(root: string): LessonFiles {
+  return {
+    read(path) {
+      const full = join(root, path);
+      try {
+        return readFileSync(full, 'utf8');
+      } catch {
+        return undefined;
+      }
+    },
+    list(dir) {
+      try {
+        return readdirSync(join(root, dir));
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+function defaultRoot(): string {
+  return resolve(fileURLToPath(new URL('../../lessons/', import.meta.url)));
+}
+
+/** The hypervisor's lesson runner, once src/cli/hv.ts exports one (`lessonRunner: HvRunner`). */
+async function findHvRunner(): Promise<HvRunner | undefined> {
+  const path = './hv.ts';
+  try {
+    const mod = (await import(path)) as { lessonRunner?: HvRunner };
+    return typeof mod.lessonRunner === 'function' ? mod.lessonRunner : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function list(files: LessonFiles): number {
+  const entries = listLessons(files);
+  let bad = 0;
+  for (const e of entries) {
+    if ('error' in e) {
+      bad++;
+      process.stdout.write(`  ?? ${e.folder.padEnd(28)} ERROR: ${e.error.message}\n`);
+      continue;
+    }
+    const m = e.lesson.meta;
+    const hv = e.lesson.check.requires === 'hv';
+    const state = hv ? 'check needs the hypervisor (bare runs checkable now)' : 'checkable';
+    process.stdout.write(`  ${String(m.order).padStart(2)} ${e.folder.padEnd(28)} ${m.title}  [${state}]\n`);
+  }
+  return bad > 0 ? 4 : 0;
+}
+
+/** Folds <details><summary>Q</summary>A</details> into the question and a hint, unless answers are wanted. */
+export function foldAnswers(body: string, answers: boolean): string {
+  return body.replace(/<details>\s*<summary>([\s\S]*?)<\/summary>([\s\S]*?)<\/details>/g, (_, q: string, a: string) =>
+    answers ? `Q: ${q.trim()}\nA: ${a.trim()}` : `Q: ${q.trim()}\n   (answer folded: vizor lesson show NAME --answers)`,
+  );
+}
+
+function show(files: LessonFiles, root: string, name: string, answers: boolean): number {
+  const lesson = loadLesson(files, name);
+  const m = lesson.meta;
+  const boot = m.machine.boot.kind === 'flat' ? `flat 0x${m.machine.boot.address.toString(16)}` : m.machine.boot.kind;
+  process.stdout.write(`${m.title}  (${m.name}; kernel ${join(root, m.name, m.kernel)}; boot ${boot})\n`);
+  if (m.goals.length > 0) process.stdout.write(`Goals:\n${m.goals.map((g) => `  - ${g}`).join('\n')}\n`);
+  process.stdout.write(foldAnswers(m.body, answers).replace(/\$LESSON/g, join(root, m.name)));
+  return 0;
+}
+
+async function check(files: LessonFiles, names: string[]): Promise<number> {
+  const hv = await findHvRunner();
+  let worst = 0;
+  for (const name of names) {
+    const report = checkLesson(files, loadLesson(files, name), hv ? { hv } : {});
+    process.stdout.write(formatReport(report));
+    if (report.status === 'needs-hv') process.stdout.write(`  (${NEEDS_HV}: src/cli/hv.ts does not export lessonRunner yet)\n`);
+    const code = STATUS_EXIT[report.status];
+    worst = code === 1 || worst === 1 ? 1 : Math.max(worst, code);
+  }
+  return worst;
+}
+
+export async function command(args: string[]): Promise<number> {
+  const rest = [...args];
+  let root = defaultRoot();
+  const dirAt = rest.indexOf('--dir');
+  if (dirAt >= 0) {
+    const dir = rest[dirAt + 1];
+    if (dir === undefined) return usage('--dir needs a folder');
+    root = resolve(dir);
+    rest.splice(dirAt, 2);
+  }
+  if (!existsSync(root)) {
+    process.stderr.write(`vizor lesson: no lessons folder at ${root}\n`);
+    return 4;
+  }
+  const files = diskFiles(root);
+  const [sub, ...more] = rest;
+  try {
+    switch (sub) {
+      case 'list':
+        return more.length === 0 ? list(files) : usage(`list takes no arguments`);
+      case 'show': {
+        const answers = more.includes('--answers');
+        const names = more.filter((a) => a !== '--answers');
+        return names.length === 1 ? show(files, root, names[0]!, answers) : usage('show takes one lesson name');
+      }
+      case 'check': {
+        if (more.length === 1 && more[0] === '--all') {
+          return await check(files, listLessons(files).map((e) => e.folder));
+        }
+        if (more.length !== 1 || more[0]!.startsWith('-')) return usage('check takes one lesson name, or --all');
+        return await check(files, [more[0]!]);
+      }
+      case '-h':
+      case '--help':
+        process.stdout.write(USAGE);
+        return 0;
+      default:
+        return usage(sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`);
+    }
+  } catch (err) {
+    if (err instanceof LessonFormatError) {
+      process.stderr.write(`vizor lesson: ${err.message}\n`);
+      return 4;
+    }
+    throw err;
+  }
+}
+
+function usage(problem: string): number {
+  process.stderr.write(`vizor lesson: ${problem}\n${USAGE}`);
+  return 2;
+}

@@ -1,0 +1,358 @@
+// The execution core of the debugger: runs the machine in chunks, on the CPU's hooked path when
+// something needs a per-instruction look (breakpoints, watchpoints, event breakpoints, stepping),
+// hook-free otherwise; decides at each instruction boundary whether to stop; takes the history
+// snapshots; follows the event stream. The public commands are in debugger.ts.
+import { KIND_BIT, type TraceEvent } from '../trace/schema.ts';
+import type { Listener } from '../trace/emitter.ts';
+import { BreakpointTable, type LineMapEntry } from './breakpoints.ts';
+import { classify } from './classify.ts';
+import { before, code32Of, returnedOut, type Position, type RunControl, type StopCore } from './control.ts';
+import { EventBreakpointTable, type EventBreakpoint } from './event-filter.ts';
+import type { EvalContext } from './expr.ts';
+import { History } from './history.ts';
+import { readLinear, readLinearValue, registerValue, translate } from './linear.ts';
+import { SnapshotPolicy } from './snapshot-policy.ts';
+import type { DebugCpuState, DebugMachine, DebugRunResult, StopInfo, WatchHit } from './types.ts';
+import { WatchpointTable } from './watch.ts';
+
+/**
+ * Instructions per Machine.run call on the hooked path. The CPU adds a block's instructions to
+ * `cpu.instructions` only when the block ends, so inside beforeInstruction the count is exact only
+ * at a block's first instruction; blocks of one keep every position exact. This can grow once the
+ * CPU counts per instruction on its hooked path.
+ */
+const HOOKED_CHUNK = 1;
+
+export interface DebuggerOptions {
+  /** Instructions between history snapshots at the least (0 disables reverse execution). Default 1,000,000. */
+  snapshotInterval?: number;
+  /** Byte budget for the history. Default 64 MiB. */
+  historyBudgetBytes?: number;
+  /** Largest fraction of run time snapshots may take (default 0.25; 0 = strictly every snapshotInterval). */
+  snapshotOverhead?: number;
+  /** Instructions after which a snapshot is taken whatever it costs (default 8 x snapshotInterval). */
+  maxSnapshotInterval?: number;
+  /** Milliseconds clock for the overhead limit (default performance.now). */
+  clock?: () => number;
+  /** The assembler's address map, for file:line breakpoints. */
+  lineMap?: readonly LineMapEntry[];
+  /** Symbol values for conditions (labels). */
+  symbols?: ReadonlyMap<string, number>;
+  /** Instructions one command may run before returning 'budget' (the caller calls again). */
+  defaultBudget?: number;
+}
+
+interface FastCpu {
+  eip: number;
+  segBase: Int32Array;
+  regs: Int32Array;
+}
+
+export abstract class Engine {
+  readonly breakpoints: BreakpointTable;
+  readonly watchpoints: WatchpointTable;
+  readonly eventBreakpoints: EventBreakpointTable;
+  readonly history: History;
+  /** Text the guest wrote to its consoles so far (truncated when going back in time). */
+  console = '';
+  /**
+   * Console text the guest writes for the first time (replays after going back do not repeat it):
+   * hosts that print serial output (the CLI with --gdb) print through this.
+   */
+  onOutput: ((text: string) => void) | undefined;
+  /** Called after the machine was moved back in time: consumers drop events with seq >= nextSeq. */
+  onRewind: (nextSeq: number) => void = () => {};
+  /** The sub of the current state (0 unless stopped at a repeated boundary, see Position). */
+  hereSub = 0;
+  /** Exception events so far (tells step-back whether an instruction may have faulted). */
+  exceptions = 0;
+  symbols: ReadonlyMap<string, number>;
+  readonly defaultBudget: number;
+
+  protected readonly ctx: EvalContext;
+  protected pauseRequested = false;
+  protected control: RunControl | undefined;
+  private readonly snapshots: SnapshotPolicy;
+  private printed = 0;
+  /** Boundary bookkeeping for positions: the count seen at the last beforeInstruction and its sub. */
+  private boundaryN = -1;
+  private boundarySub = 0;
+  private pendingWatch: WatchHit | undefined;
+  private pendingEvent: { eb: EventBreakpoint; ev: TraceEvent } | undefined;
+  private replaying = false;
+  private unlisten: (() => void) | undefined;
+  private listenMask = 0;
+  private readonly fast: FastCpu | undefined;
+  private readonly hooks = {
+    beforeInstruction: () => {
+      if (!this.before()) return false;
+      // The machine only ends run() for a stop it was asked for; a hook's "stop" alone would resume.
+      this.machine.stop();
+      return true;
+    },
+    /** Data accesses, if the CPU reports them on its hooked path (exact read/access watchpoints). */
+    memoryAccess: (linear: number, physical: number, size: number, write: boolean) => {
+      if (!this.watchpoints.active || this.pendingWatch) return;
+      this.pendingWatch = this.watchpoints.onAccess(linear, physical, size, write, this.ctx);
+    },
+  };
+
+  constructor(
+    readonly machine: DebugMachine,
+    options: DebuggerOptions,
+  ) {
+    let ids = 1;
+    const nextId = () => ids++;
+    this.breakpoints = new BreakpointTable(nextId);
+    this.watchpoints = new WatchpointTable(nextId);
+    this.eventBreakpoints = new EventBreakpointTable(nextId);
+    const interval = options.snapshotInterval ?? 1_000_000;
+    this.history = new History({ interval, budgetBytes: options.historyBudgetBytes ?? 64 * 1024 * 1024 });
+    this.snapshots = new SnapshotPolicy(this.history, options.snapshotOverhead ?? 0.25, options.maxSnapshotInterval ?? 8 * interval, options.clock ?? (() => globalThis.performance.now()));
+    this.symbols = options.symbols ?? new Map();
+    this.defaultBudget = options.defaultBudget ?? 50_000_000;
+    const c = machine.cpu as unknown as Partial<FastCpu>;
+    this.fast = typeof c.eip === 'number' && c.segBase instanceof Int32Array && c.regs instanceof Int32Array ? (c as FastCpu) : undefined;
+    this.ctx = {
+      register: (name) => registerValue(this.cpuState(), name),
+      memory: (addr, size) => readLinearValue(this.machine.memory, this.cpuState(), addr, size),
+      symbol: (name) => this.symbols.get(name),
+    };
+    this.relisten();
+  }
+
+  /** Linear address of the next instruction. */
+  pc(): number {
+    const f = this.fast;
+    if (f) return (f.segBase[1]! + f.eip) >>> 0;
+    const s = this.machine.cpu.getState();
+    return (s.cs.base + s.eip) >>> 0;
+  }
+
+  cpuState(): DebugCpuState {
+    return this.machine.cpu.getState();
+  }
+
+  readMemory(linear: number, length: number): { bytes: Uint8Array; ok: boolean } {
+    return readLinear(this.machine.memory, this.cpuState(), linear, length);
+  }
+
+  stopInfo(s: StopCore): StopInfo {
+    const sub = this.hereSub;
+    return { ...s, eip: this.pc(), instructions: this.machine.cpu.instructions, ...(sub > 0 ? { sub } : {}) };
+  }
+
+  /** Runs until `control` says stop, an exit/halt/triple fault, or `budget` instructions. */
+  execute(control: RunControl, budget: number): StopInfo {
+    const cpu = this.machine.cpu;
+    this.control = control;
+    this.clearPending();
+    // The first boundary of this run continues the numbering of the state we are in.
+    this.boundaryN = this.hereSub > 0 ? cpu.instructions : -1;
+    this.boundarySub = this.hereSub - 1;
+    if (control.mode === 'out') this.relisten();
+    this.watchpoints.resync(this.machine.memory, this.cpuState());
+    let stop: StopCore;
+    try {
+      stop = this.runLoop(control, cpu.instructions + budget);
+    } finally {
+      cpu.hooks = null;
+      this.control = undefined;
+      if (control.mode === 'out') this.relisten();
+      this.hereSub = control.stop && this.boundaryN === cpu.instructions ? this.boundarySub : 0;
+    }
+    return this.stopInfo(stop);
+  }
+
+  private runLoop(control: RunControl, limit: number): StopCore {
+    const cpu = this.machine.cpu;
+    for (;;) {
+      if (!control.record && !this.replaying && this.hereSub === 0 && this.snapshots.due(cpu.instructions)) this.takeSnapshot();
+      const chunk = Math.max(1, Math.min(limit - cpu.instructions, this.snapshots.chunkEnd(cpu.instructions) - cpu.instructions));
+      const t0 = this.snapshots.clock();
+      const pastHistory = cpu.instructions > (this.history.newest?.instructions ?? -1);
+      const r = this.needsHooks(control) ? this.runHooked(chunk, control) : this.machine.run(chunk);
+      if (pastHistory && !this.replaying) this.snapshots.ran(this.snapshots.clock() - t0);
+      if (control.stop) return control.stop;
+      if (this.pendingEvent && !control.record) return this.eventStop();
+      if (this.pauseRequested) {
+        this.pauseRequested = false;
+        return { reason: 'pause' };
+      }
+      if (r.reason === 'debug-exit') return { reason: 'exited', exitCode: r.code };
+      if (r.reason === 'triple-fault') return { reason: 'triple-fault' };
+      if (r.reason === 'halted') return { reason: 'halted' };
+      if (cpu.instructions >= limit) return { reason: 'budget' };
+    }
+  }
+
+  private runHooked(chunk: number, control: RunControl): DebugRunResult {
+    const cpu = this.machine.cpu;
+    cpu.hooks = this.hooks;
+    try {
+      let r: DebugRunResult = { reason: 'instruction-limit' };
+      for (let k = 0; k < chunk; k += HOOKED_CHUNK) {
+        r = this.machine.run(Math.min(HOOKED_CHUNK, chunk - k));
+        if (r.reason !== 'instruction-limit' || control.stop || (this.pendingEvent && !control.record)) break;
+      }
+      return r;
+    } finally {
+      cpu.hooks = null;
+    }
+  }
+
+  private needsHooks(c: RunControl): boolean {
+    return (
+      c.mode !== 'continue' ||
+      c.record !== undefined ||
+      this.breakpoints.active ||
+      this.watchpoints.active ||
+      this.eventBreakpoints.mask !== 0 ||
+      this.pauseRequested
+    );
+  }
+
+  /** Records the current state in the history (positions must be newer than the newest entry). */
+  takeSnapshot(): void {
+    const n = this.machine.cpu.instructions;
+    const newest = this.history.newest;
+    if (newest && n <= newest.instructions) return;
+    const t0 = this.snapshots.clock();
+    this.history.add(n, this.machine.snapshot(), this.machine.emitter.nextSeq, { consoleLength: this.console.length, exceptions: this.exceptions });
+    this.snapshots.took(this.snapshots.clock() - t0);
+  }
+
+  /** The per-instruction check (the CPU's hooked path). True = stop before this instruction. */
+  private before(): boolean {
+    const c = this.control!;
+    const n = this.machine.cpu.instructions;
+    c.calls++;
+    if (n === this.boundaryN) this.boundarySub++;
+    else {
+      this.boundaryN = n;
+      this.boundarySub = 0;
+    }
+    const here = { n, sub: this.boundarySub };
+    if (c.mode === 'count' && !c.record) {
+      if (before(here, c.end!)) {
+        c.observe?.(here);
+        return false;
+      }
+      return this.stopWith(c, { reason: 'step' });
+    }
+    // Hits made by the previous instruction (or the interrupt delivered after it).
+    if (this.watchpoints.active && c.calls > 1) {
+      const w = this.watchpoints.checkChanged(this.machine.memory, this.cpuState(), this.ctx);
+      if (w && !this.pendingWatch) this.pendingWatch = w;
+    }
+    if (this.pendingWatch) {
+      const watch = this.pendingWatch;
+      this.pendingWatch = undefined;
+      if (this.hit(c, { reason: 'watchpoint', watch }, here)) return true;
+    }
+    if (this.pendingEvent && this.hit(c, this.eventStop(), here)) return true;
+    if (c.end !== undefined && !before(here, c.end)) return this.stopWith(c, { reason: 'step' });
+    if (this.pauseRequested) {
+      this.pauseRequested = false;
+      return this.stopWith(c, { reason: 'pause' });
+    }
+    if (c.mode === 'step' && c.calls > 1) return this.stopWith(c, { reason: 'step' });
+    const pc = this.pc();
+    // Resuming from a breakpoint must not stop at it again: the first instruction is not checked.
+    if (this.breakpoints.active && (c.calls > 1 || c.record)) {
+      const phys = this.breakpoints.hasPhysical ? translate(this.machine.memory, this.cpuState(), pc) : -1;
+      const b = this.breakpoints.check(pc, phys, this.ctx, !c.record);
+      if (b && this.hit(c, { reason: 'breakpoint', breakpointId: b.bp.id }, here)) {
+        if (b.bp.spec.temporary) this.breakpoints.remove(b.bp.id);
+        return true;
+      }
+    }
+    if ((c.mode === 'over' || c.mode === 'to') && pc === c.targetPc && c.calls > 1) {
+      if (c.targetSp === undefined || this.sp() >= c.targetSp) return this.stopWith(c, { reason: 'step' });
+    }
+    if (c.mode === 'out') {
+      if (returnedOut(c)) return this.stopWith(c, { reason: 'step' });
+      c.prevClass = classify(this.readMemory(pc, 15).bytes, code32Of(this.cpuState())).kind;
+    }
+    return false;
+  }
+
+  private stopWith(c: RunControl, info: StopCore): true {
+    c.stop = info;
+    return true;
+  }
+
+  /** Records (reverse search) or stops (forward) at a hit. */
+  private hit(c: RunControl, info: StopCore, at: Position): boolean {
+    if (c.record) {
+      c.record(info, at);
+      return false;
+    }
+    return this.stopWith(c, info);
+  }
+
+  private sp(): number {
+    const f = this.fast;
+    return f ? f.regs[4]! >>> 0 : this.cpuState().esp >>> 0;
+  }
+
+  private eventStop(): StopCore {
+    const p = this.pendingEvent!;
+    this.pendingEvent = undefined;
+    return { reason: 'event', breakpointId: p.eb.id, event: p.ev };
+  }
+
+  // ---- the event stream -------------------------------------------------------------------------
+
+  protected relisten(): void {
+    let mask = KIND_BIT.console | KIND_BIT.exception | this.eventBreakpoints.mask;
+    if (this.control?.mode === 'out') mask |= KIND_BIT.interrupt;
+    if (mask === this.listenMask && this.unlisten) return;
+    this.unlisten?.();
+    this.listenMask = mask;
+    const listener: Listener = { mask, onEvent: (ev) => this.onEvent(ev) };
+    this.unlisten = this.machine.emitter.listen(listener);
+  }
+
+  private onEvent(ev: TraceEvent): void {
+    if (ev.kind === 'console') {
+      this.console += ev.text;
+      if (this.console.length > this.printed) {
+        this.onOutput?.(this.console.slice(this.printed));
+        this.printed = this.console.length;
+      }
+    } else if (ev.kind === 'exception') this.exceptions++;
+    const c = this.control;
+    if (!c) return;
+    if ((ev.kind === 'interrupt' || ev.kind === 'exception') && c.mode === 'out' && c.calls > 0) {
+      c.depth++;
+      c.sawInterrupt = true;
+    }
+    if (this.replaying && !c.record) return;
+    const eb = this.eventBreakpoints.match(ev);
+    if (eb && !this.pendingEvent) {
+      if (!c.record) eb.hits++;
+      // Seen at the next boundary (event breakpoints run on the hooked path), or by the run loop
+      // when the run ends without one (HLT, shutdown).
+      this.pendingEvent = { eb, ev };
+    }
+  }
+
+  /** Used by Reverse: replay without stopping on event breakpoints, then restore normal behaviour. */
+  setReplaying(on: boolean): void {
+    this.replaying = on;
+  }
+
+  /** Drops hits left from an aborted run. */
+  clearPending(): void {
+    this.pendingWatch = undefined;
+    this.pendingEvent = undefined;
+  }
+
+  /** Stops following the machine (no hooks, no event subscription). */
+  detach(): void {
+    this.unlisten?.();
+    this.unlisten = undefined;
+    this.machine.cpu.hooks = null;
+  }
+}

@@ -1,0 +1,92 @@
+// More of the app in Chromium: the machine views after some steps, the speed control (animated
+// runs), and a saved trace (recorded here from the real machine) opened for replay.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openApp, register, screenshot, stopSite, type App } from './harness.ts';
+import { realCore } from '../../src/worker/core.ts';
+import { Emitter } from '../../src/trace/emitter.ts';
+import { captureEvents } from '../../src/trace/capture.ts';
+import { encodeNdjson } from '../../src/trace/ndjson.ts';
+import { DEFAULT_EXAMPLE } from '../../src/ui/examples/index.ts';
+
+describe('machine views', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await openApp();
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('memory, stack, control registers and descriptor tables follow the steps', async () => {
+    const { page } = app;
+    for (const key of ['F10', 'F10', 'F11']) await page.keyboard.press(key); // into puts
+    await expect.poll(() => register(page, 'eip')).toBe('00100046');
+    await page.getByRole('tab', { name: 'Stack' }).click();
+    const stack = await page.locator('[data-testid="stack"]').innerText();
+    expect(stack).toMatch(/0010002f\s+← ESP\s+↩ return to _start\+0xf/);
+    await screenshot(page, '20-stack');
+    await page.getByRole('tab', { name: 'Memory' }).click();
+    await page.getByLabel('Address or symbol').fill('message');
+    await expect.poll(() => page.locator('[data-testid="memory"] .rows').innerText()).toContain('Hello from vizor');
+    await screenshot(page, '21-memory');
+    await page.getByRole('tab', { name: 'GDT/IDT/TSS' }).click();
+    await expect.poll(() => page.locator('[data-testid="tables"]').innerText()).toContain('code 32-bit, readable');
+    await screenshot(page, '22-gdt');
+    await page.getByRole('tab', { name: 'CR0/CR3/CR4' }).click();
+    const ctl = await page.locator('[data-testid="control-registers"]').innerText();
+    expect(ctl).toMatch(/CR0\s+00000011/i);
+    await screenshot(page, '23-control');
+  });
+
+  it('runs animated at a slow speed, moving the views, and pauses', async () => {
+    const { page } = app;
+    await page.locator('.speed input[type=range]').fill('2'); // 20 instructions per second
+    const before = Number((await page.locator('[data-testid="status"]').innerText()).match(/([\d,]+) instructions/)![1].replace(/,/g, ''));
+    await page.keyboard.press('F5');
+    await page.waitForSelector('[data-testid="status"][data-state="running"]');
+    await page.waitForTimeout(1000);
+    await screenshot(page, '24-animated-run');
+    await page.keyboard.press('F5'); // F5 while running = pause
+    await page.waitForSelector('[data-testid="status"][data-state="paused"]');
+    const after = Number((await page.locator('[data-testid="status"]').innerText()).match(/([\d,]+) instructions/)![1].replace(/,/g, ''));
+    expect(after - before).toBeGreaterThanOrEqual(5);
+    expect(after - before).toBeLessThanOrEqual(60);
+    await page.locator('.speed input[type=range]').fill('4');
+  });
+});
+
+describe('a saved trace', () => {
+  it('opens in the event log and replays without running', async () => {
+    // Record a trace of the hello kernel with the real assembler and machine.
+    const core = realCore();
+    const { bytes } = core.assemble(DEFAULT_EXAMPLE.files, DEFAULT_EXAMPLE.main);
+    const emitter = new Emitter();
+    const machine = core.createMachine({ memoryBytes: 8 << 20, emitter, serialInput: () => undefined });
+    machine.load(bytes!, { kind: 'multiboot' });
+    const events = captureEvents(emitter, () => void machine.run(1_000_000));
+    expect(events.some((e) => e.kind === 'io')).toBe(true);
+    const file = join(mkdtempSync(join(tmpdir(), 'vizor-trace-')), 'hello.ndjson');
+    writeFileSync(file, encodeNdjson(events, { program: 'hello.asm' }));
+
+    const app = await openApp();
+    try {
+      const { page } = app;
+      await page.locator('input[type=file]').setInputFiles(file);
+      await expect.poll(() => page.getByRole('status').filter({ hasText: 'Replaying the saved trace' }).count()).toBe(1);
+      await page.getByRole('tab', { name: 'Events' }).click();
+      await expect.poll(() => page.locator('[data-testid="events"] .count').innerText()).toBe(`${events.length} events`);
+      await page.getByLabel('Kind').selectOption('shutdown');
+      await expect.poll(() => page.locator('[data-testid="events"] tbody').innerText()).toContain('debug-exit');
+      await screenshot(page, '25-trace-replay');
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+afterAll(async () => {
+  await stopSite();
+});

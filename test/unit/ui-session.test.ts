@@ -1,0 +1,99 @@
+// The UI's state classes driven by the real worker host (machine, assembler, debugger) in-process:
+// what the views read after load, step, step back, breakpoints and a run to the end.
+import { describe, expect, it } from 'vitest';
+import { flushSync } from 'svelte';
+import { MachineClient, type WorkerLike } from '../../src/ui/state/machine-client.ts';
+import { Session, changedRegisters } from '../../src/ui/state/session.svelte.ts';
+import { Breakpoints } from '../../src/ui/state/breakpoints.svelte.ts';
+import { MachineHost } from '../../src/worker/host.ts';
+import { realCore } from '../../src/worker/core.ts';
+import type { Request, WorkerMessage } from '../../src/worker/protocol.ts';
+import { DEFAULT_EXAMPLE } from '../../src/ui/examples/index.ts';
+
+/** A Worker stand-in: requests go to a MachineHost on the same thread, answers come back async like postMessage. */
+function inProcessWorker(): WorkerLike {
+  const listeners: ((ev: MessageEvent<WorkerMessage>) => void)[] = [];
+  const host = new MachineHost(
+    realCore(),
+    (msg) => setTimeout(() => listeners.forEach((l) => l({ data: msg } as MessageEvent<WorkerMessage>))),
+    (fn, delay) => setTimeout(fn, delay),
+  );
+  return {
+    postMessage: (msg) => setTimeout(() => host.handle(msg as Request)),
+    addEventListener: (_type, fn) => listeners.push(fn),
+  };
+}
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    flushSync();
+    if (cond()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function loadedSession(): Promise<Session> {
+  const s = new Session(new MachineClient(inProcessWorker()));
+  await until(() => s.state === 'no-program', 'ready');
+  expect(await s.load(DEFAULT_EXAMPLE.files, DEFAULT_EXAMPLE.main, { memoryMiB: 8, boot: { kind: 'multiboot' } })).toBe(true);
+  await until(() => s.state === 'paused', 'the first stop');
+  return s;
+}
+
+describe('Session over the real machine', () => {
+  it('loads the hello kernel and maps EIP to its source line', async () => {
+    const s = await loadedSession();
+    expect(s.cpu!.eip).toBe(0x100020);
+    expect(s.currentLine).toEqual({ file: 'hello.asm', line: 20 });
+    expect(s.disasm[0]).toMatchObject({ address: 0x100020, label: '_start' });
+    expect(s.changed.size).toBe(0);
+  });
+
+  it('highlights what a step changed and restores it on step back', async () => {
+    const s = await loadedSession();
+    s.step('into');
+    await until(() => s.snapshot!.instructions === 1, 'one step');
+    expect(s.cpu!.esp).not.toBe(s.previous!.cpu.esp);
+    expect([...s.changed].sort()).toEqual(['eip', 'esp']);
+    expect(s.currentLine?.line).toBe(21);
+    s.step('back');
+    await until(() => s.snapshot!.instructions === 0, 'the step back');
+    expect(s.cpu!.eip).toBe(0x100020);
+    expect(s.cpu!.esp).toBe(0x6f08);
+  });
+
+  it('stops at a source breakpoint, then runs to the end with the serial output', async () => {
+    const s = await loadedSession();
+    const bps = new Breakpoints();
+    bps.toggle('hello.asm', 25); // mul ebx
+    s.setBreakpoints(bps.resolve(s.loadedMap));
+    s.continue();
+    await until(() => s.stopReason === 'breakpoint', 'the breakpoint');
+    expect(s.cpu!.eip).toBe(0x100039);
+    expect(s.serial).toBe('Hello from vizor! 6 * 7 = ');
+    s.continue();
+    await until(() => s.state === 'finished', 'the end');
+    expect(s.serial).toBe('Hello from vizor! 6 * 7 = 42\n');
+    expect(s.message).toContain('debug-exit');
+    expect(s.events.some((e) => e.kind === 'io' && e.port === 0xf4)).toBe(true);
+  });
+
+  it('watches memory regions relative to registers (the stack follows ESP)', async () => {
+    const s = await loadedSession();
+    s.watch('stack', { address: 0, length: 16, space: 'linear', relativeTo: 'esp' });
+    s.step('over'); // mov esp, stack_top
+    s.step('over'); // mov esi, message
+    s.step('into'); // call puts: pushes the return address
+    await until(() => s.snapshot!.instructions === 3, 'three steps');
+    const stack = s.regions['stack'];
+    expect(stack.address).toBe(s.cpu!.esp);
+    expect(stack.bytes[0] | (stack.bytes[1] << 8) | (stack.bytes[2] << 16) | (stack.bytes[3] << 24)).toBe(0x10002f);
+  });
+});
+
+describe('changedRegisters', () => {
+  it('is empty without a previous state', () => {
+    expect(changedRegisters(null, null).size).toBe(0);
+  });
+});
