@@ -4,6 +4,7 @@
 //   (c) snapshot memory for a 100-million-instruction history (target <= 64 MB), on a CPU-bound
 //       kernel and on a memory-heavy one (8 MiB rewritten over and over: the worst case);
 //       with the reverse-step latency at the end of that history.
+//   (d) continue with a breakpoint set (the CPU's hooked path) vs hook-free, in MIPS.
 // Run: npx tsx bench/debug.ts [--quick]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -84,7 +85,33 @@ for (const [name, image] of [['loop', loop], ['memory', memory]] as const) {
   const ms = runTo(d, m, n);
   const h = d.state().history;
   const back = stepLatency(d, 'stepBack', quick ? 3 : 7);
-  console.log(`(c) ${name}: history of ${(m.cpu.instructions / 1e6).toFixed(0)}M instructions: ${mb(h.bytes)} MB in ${h.snapshots} snapshots ` +
-    `(${d.history.uniquePages} unique pages; target <= 64 MB); oldest kept at ${(h.start / 1e6).toFixed(1)}M; ` +
-    `reverse step there ${back.toFixed(1)} ms; run took ${ms.toFixed(0)} ms`);
+  // Anywhere in that history: go to seeded points, time one step back from each.
+  const anywhere: number[] = [];
+  let seed = 7;
+  for (let k = 0; k < (quick ? 3 : 9); k++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    d.goTo(1 + (seed % (n - 1)));
+    const t = now();
+    d.stepBack();
+    anywhere.push(now() - t);
+  }
+  console.log(`(c) ${name}: history of ${(n / 1e6).toFixed(0)}M instructions: ${mb(h.bytes)} MB in ${h.snapshots} snapshots ` +
+    `(${d.history.uniquePages} unique pages; target <= 64 MB); oldest kept at ${(h.start / 1e6).toFixed(1)}M; run took ${ms.toFixed(0)} ms;\n` +
+    `    reverse step at the end ${back.toFixed(1)} ms, at random points of the history ${median(anywhere).toFixed(1)} ms median, ${Math.max(...anywhere).toFixed(1)} ms worst`);
+}
+
+// (d): what a breakpoint costs while running.
+{
+  const { m, d } = boot(loop, { snapshotInterval: 0 });
+  runTo(d, m, 1_000_000);
+  const n = quick ? 300_000 : 2_000_000;
+  const id = d.addBreakpoint({ location: { kind: 'linear', address: 0x10 } }); // never reached
+  let t = now();
+  d.continue(n);
+  const hooked = n / (now() - t) / 1000;
+  d.removeBreakpoint(id);
+  t = now();
+  d.continue(n * 20);
+  const free = (n * 20) / (now() - t) / 1000;
+  console.log(`(d) continue with a breakpoint set: ${hooked.toFixed(1)} MIPS (hooked path); without: ${free.toFixed(0)} MIPS`);
 }

@@ -4,10 +4,12 @@
 //   (b) machine MIPS with no listener vs the whole event stream into a ring buffer (target >= 0.90),
 //       when src/machine/machine.ts exists;
 //   (c) ring-buffer memory for 10 million events (target <= 400 MB).
-// Run: npx tsx --expose-gc bench/trace.ts [--quick]
+// Run: npx tsx bench/trace.ts [--quick]   (or: node bin/vizor.mjs bench trace)
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { Emitter } from '../src/trace/emitter.ts';
 import { RingBuffer } from '../src/trace/ring.ts';
@@ -15,7 +17,9 @@ import { ALL_KINDS_MASK, KIND_BIT, PER_INSTRUCTION_KINDS, type TraceEvent } from
 import { syntheticEvents } from '../src/trace/synthetic.ts';
 
 const quick = process.argv.includes('--quick');
-const gc = (globalThis as { gc?: () => void }).gc;
+// gc() for clean memory figures, also when run without --expose-gc (as `vizor bench` does).
+setFlagsFromString('--expose-gc');
+const gc = ((globalThis as { gc?: () => void }).gc ?? runInNewContext('gc')) as (() => void) | undefined;
 // Timing is CPU time of this process (user + system), not wall-clock: the benchmark machine is
 // shared, and CPU time hardly moves when other processes compete for the cores.
 const cpuNow = (): number => {
@@ -70,7 +74,8 @@ function best(runs: number, f: () => void): number {
   return t;
 }
 
-function benchEmitter(): void {
+/** Returns the cost of one event into a ring (ns), for (b)'s prediction. */
+function benchEmitter(): number {
   const n = quick ? 5_000_000 : 50_000_000;
   const em = new Emitter();
   let sink = 0;
@@ -96,6 +101,7 @@ function benchEmitter(): void {
     `    every iteration into a ring: ${fmt((streamed * 1e6) / m)} ns/event (${fmt(m / streamed / 1e3, 2)} M events/s)`,
   );
   if (sink === 42) console.log('');
+  return (streamed * 1e6) / m;
 }
 
 interface MachineClass {
@@ -193,7 +199,7 @@ function assemble(name: string, source: string | null): Uint8Array {
   return new Uint8Array(readFileSync(join(work, 'k.bin')));
 }
 
-async function benchMachine(): Promise<void> {
+async function benchMachine(nsPerEvent: number): Promise<void> {
   const path = new URL('../src/machine/machine.ts', import.meta.url);
   if (!existsSync(path)) {
     console.log('(b) machine MIPS: skipped, src/machine/machine.ts does not exist yet');
@@ -247,8 +253,14 @@ async function benchMachine(): Promise<void> {
     const [off, most, all] = results as [ReturnType<typeof run>[], ReturnType<typeof run>[], ReturnType<typeof run>[]];
     const bestMips = (rs: ReturnType<typeof run>[]) => Math.max(...rs.map((r) => r.mips));
     const ratio = (rs: ReturnType<typeof run>[]) => median(rs.map((r, i) => r.mips / off[i]!.mips));
+    const eventsPerM = (rs: ReturnType<typeof run>[]) => rs[0]!.events / (rs[0]!.instructions / 1e6);
+    // What the events alone should cost: noise-free, from (a)'s cost per event and this speed.
+    const predicted = (rs: ReturnType<typeof run>[]) => {
+      const nsPerM = 1e9 / bestMips(off);
+      return fmt(nsPerM / (nsPerM + eventsPerM(rs) * nsPerEvent), 3);
+    };
     const per = (rs: ReturnType<typeof run>[]) =>
-      `${(rs[0]!.events / (rs[0]!.instructions / 1e6)).toFixed(0)} events per M instructions`;
+      `${eventsPerM(rs).toFixed(0)} events per M instructions; predicted from (a): ${predicted(rs)}`;
     console.log(`    ${c.name}: ${(off[0]!.instructions / 1e6).toFixed(1)} M instructions per run`);
     console.log(`      no listener:                          ${fmt(bestMips(off))} MIPS`);
     console.log(
@@ -301,6 +313,6 @@ const load = (await import('node:os')).loadavg()[0]!;
 console.log(
   `vizor bench/trace${quick ? ' (quick)' : ''}  (load average ${load.toFixed(1)}: figures are noisy on a busy machine)`,
 );
-benchEmitter();
-await benchMachine();
+const nsPerEvent = benchEmitter();
+await benchMachine(nsPerEvent);
 benchMemory();

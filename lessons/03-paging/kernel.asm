@@ -9,7 +9,7 @@
 PTE_P      equ 1                      ; present
 PTE_W      equ 2                      ; writable
 DEMAND     equ 0x400000               ; the empty region
-RO_PAGE    equ DEMAND + 3 * 0x1000    ; a page we map read-only
+RO_PAGE    equ DEMAND + 0x3FF000      ; a page we map read-only (the region's last page)
 FRAME_POOL equ 0x200000               ; free physical frames (inside the identity map)
 
 START
@@ -34,11 +34,11 @@ after_read:
     mov dword [demand], 1
     mov edi, DEMAND
     mov ecx, 3
-.touch:
+touch:
     mov [edi], edi                    ; first write to each page faults once
     mov [edi + 4], ecx                ; same page again: no fault now
     add edi, 0x1000
-    loop .touch
+    loop touch
     mov eax, [DEMAND]
     add eax, [DEMAND + 0x1000]
     add eax, [DEMAND + 0x2000]
@@ -69,7 +69,7 @@ build_tables:
     cmp ecx, 1024
     jb .low
     ; page_table_high (4..8 MiB) stays zero (not present) except one read-only page
-    mov dword [page_table_high + 3 * 4], (FRAME_POOL + 0xFF000) | PTE_P
+    mov dword [page_table_high + ((RO_PAGE >> 12) & 0x3FF) * 4], (FRAME_POOL + 0xFF000) | PTE_P
     ; the directory: entry 0 -> low table, entry 1 -> high table, the rest not present
     mov eax, page_table_low
     or eax, PTE_P | PTE_W

@@ -28,9 +28,27 @@ interface Sym {
   line: Line;
 }
 
-const MAX_PASSES = 40;
+const MAX_PASSES = 1000;
+const DEBUG_PASS = (globalThis as { VIZOR_ASM_DEBUG?: (p: number, s: Map<string, Sym>) => void }).VIZOR_ASM_DEBUG;
+const GENERIC = 0;
+const FIXED = 1;
+const JUMP = 2;
+
+/** A jmp/jcc to `label + addend`: its size is the short or the near length, by distance. */
+interface JumpInfo {
+  name: string;
+  addend: number;
+  short: number;
+  near: number;
+}
 const DEBUG_SIZES = (globalThis as { VIZOR_ASM_SIZES?: (pass: number, line: number, size: number) => void }).VIZOR_ASM_SIZES;
 const MAX_OUTPUT = 256 << 20;
+
+function isConstantOperand(o: Operand): boolean {
+  if (o.t === 'reg') return true;
+  if (o.t === 'mem') return o.disp === null || o.disp.k === 'num';
+  return o.e.k === 'num' && (!o.segPart || o.segPart.k === 'num');
+}
 
 function usesHere(e: Expr): boolean {
   switch (e.k) {
@@ -87,12 +105,21 @@ export class Assembler {
   private org = 0;
   private orgSet = false;
   private cur!: Section;
-  private absolute: { base: number; offset: number } | null = null;
+  private absolute: { base: number; offset: number; seg: number } | null = null;
   private strucName = '';
   private savedSection: Section | null = null;
   private encCache: (number[] | undefined)[] = [];
   private equNames = new Set<string>();
   private aborted = false;
+  private changed = false;
+  /** Per line, from pass 3 on: FIXED (size never changes), JUMP (short/near by distance) or GENERIC. */
+  private fastKind: Uint8Array | null = null;
+  private fastSize: Int32Array | null = null;
+  private lineSize: Int32Array | null = null;
+  private lineFixed: Uint8Array | null = null;
+  private lineBits: Uint8Array | null = null;
+  private jumps = new Map<number, JumpInfo>();
+  private valuesFixed = true;
   private incbinCache = new Map<Line, Uint8Array | null>();
   readonly records: ListRecord[] = [];
   readonly items: MapItem[] = [];
@@ -134,17 +161,23 @@ export class Assembler {
       }
     }
     this.encCache = new Array(this.lines.length);
+    this.lineSize = new Int32Array(this.lines.length);
+    this.lineFixed = new Uint8Array(this.lines.length);
+    this.lineBits = new Uint8Array(this.lines.length);
     let signature = '';
     let stable = false;
     for (this.pass = 1; this.pass <= MAX_PASSES; this.pass++) {
+      this.changed = false;
       this.walk();
-      const sig = this.signature();
-      if ((globalThis as { VIZOR_ASM_DEBUG?: (p: number, s: Map<string, Sym>) => void }).VIZOR_ASM_DEBUG) (globalThis as unknown as { VIZOR_ASM_DEBUG: (p: number, s: Map<string, Sym>) => void }).VIZOR_ASM_DEBUG(this.pass, this.symbols);
-      if (sig === signature && this.pass > 1) {
+      const sig = this.sectionSignature();
+      if (sig !== signature) this.changed = true;
+      signature = sig;
+      DEBUG_PASS?.(this.pass, this.symbols);
+      if (this.pass === 2) this.classify();
+      if (!this.changed && this.pass > 1) {
         stable = true;
         break;
       }
-      signature = sig;
     }
     if (!stable) this.report('error', file, 1, 1, `the program did not settle after ${MAX_PASSES} passes (labels keep moving)`);
     this.final = true;
@@ -154,10 +187,9 @@ export class Assembler {
     this.sortDiagnostics();
   }
 
-  private signature(): string {
+  private sectionSignature(): string {
     let s = '';
     for (const sec of this.sections) s += `${sec.name}:${sec.size}:${sec.base};`;
-    for (const [k, v] of this.symbols) s += `${k}=${v.value.n},${v.pass === this.pass ? 1 : 0};`;
     return s;
   }
 
@@ -190,7 +222,15 @@ export class Assembler {
       }
       if (line.bad) continue;
       const st = line.stmt;
+      if (this.fastKind && !this.final && this.fastKind[li] !== GENERIC) {
+        if (line.label) this.define(line.label.name, { n: BigInt(this.addr(offsets)), seg: this.segIndex() }, 'label', line);
+        this.advance(offsets, this.fastKind[li] === FIXED ? this.fastSize![li]! : this.jumpSize(li, offsets));
+        continue;
+      }
       if (line.label && st.k !== 'equ') this.define(line.label.name, { n: BigInt(this.addr(offsets)), seg: this.segIndex() }, 'label', line);
+      const before = this.pass === 2 ? this.here(offsets) : 0;
+      if (this.pass === 2) this.lineBits![li] = bits;
+      this.valuesFixed = true;
       switch (st.k) {
         case 'nothing':
           continue;
@@ -228,14 +268,14 @@ export class Assembler {
         }
         case 'absolute': {
           const r = this.eval(st.e, ctx, line, true);
-          this.absolute = { base: Number(r.n), offset: 0 };
+          this.absolute = { base: Number(r.n), offset: 0, seg: r.seg }; // `absolute label`: addresses stay relative to label's section
           continue;
         }
         case 'struc':
           this.savedSection = this.cur;
           this.strucName = st.name;
           this.define(st.name, { n: 0n, seg: -1 }, 'equ', line);
-          this.absolute = { base: 0, offset: 0 };
+          this.absolute = { base: 0, offset: 0, seg: -1 };
           continue;
         case 'endstruc':
           if (!this.absolute || !this.strucName) {
@@ -262,6 +302,9 @@ export class Assembler {
         }
         if (this.record) this.record.rep = count;
       }
+      if (this.pass === 2 && this.lineSize) {
+        this.lineFixed![li] = this.valuesFixed && line.times === null ? 1 : 0;
+      }
       if (count > 16 && this.repeatable(line)) {
         this.repeatFast(line, li, offsets, ctx, bits, count);
       } else {
@@ -271,6 +314,7 @@ export class Assembler {
           if (size < 0) break;
         }
       }
+      if (this.pass === 2 && this.lineSize) this.lineSize[li] = this.here(offsets) - before;
       if (this.here(offsets) > MAX_OUTPUT) {
         this.at(line, line.timesCol, `the program grows beyond ${MAX_OUTPUT / (1 << 20)} MiB here; vizor stops assembling`);
         this.aborted = true;
@@ -283,7 +327,7 @@ export class Assembler {
   }
 
   private segIndex(): number {
-    return this.absolute ? -1 : this.cur.index;
+    return this.absolute ? this.absolute.seg : this.cur.index;
   }
   private here(offsets: number[]): number {
     return this.absolute ? this.absolute.offset : offsets[this.cur.index]!;
@@ -310,10 +354,14 @@ export class Assembler {
   private define(name: string, value: Value, kind: 'label' | 'equ', line: Line): void {
     const s = this.symbols.get(name);
     if (s) {
+      if (s.value.n !== value.n || s.value.seg !== value.seg || s.pass !== this.pass - 1) this.changed = true;
       s.value = value;
       s.pass = this.pass;
       s.kind = kind;
-    } else this.symbols.set(name, { value, pass: this.pass, kind, line });
+    } else {
+      this.symbols.set(name, { value, pass: this.pass, kind, line });
+      this.changed = true;
+    }
   }
 
   /** Evaluates; in the final pass an unresolved symbol is an error at its column. */
@@ -474,6 +522,8 @@ export class Assembler {
 
   private operandValue(e: Expr, ctx: EvalContext, line: Line): EncValue {
     const r = this.eval(e, ctx, line, false);
+    // an address never gets a short form, a plain number might: only addresses keep the size fixed
+    if (r.unknown || (e.k !== 'num' && r.seg < 0)) this.valuesFixed = false;
     const n = BigInt.asIntN(64, r.n);
     const value = n > 0xffffffffn || n < -0x80000000n ? Number(BigInt.asIntN(32, n)) : Number(n);
     return { value, known: !r.unknown, simple: r.seg < 0, section: r.seg };
@@ -490,8 +540,8 @@ export class Assembler {
       this.emit(bytes, offsets, 'code', first, line);
       return bytes.length;
     }
-    let constant = !hasRelRows(st.mnemonic);
-    const ops: EncOperand[] = st.operands.map((o) => this.resolveOperand(o, ctx, line, () => (constant = false)));
+    const constant = !hasRelRows(st.mnemonic) && st.operands.every(isConstantOperand);
+    const ops: EncOperand[] = st.operands.map((o) => this.resolveOperand(o, ctx, line));
     const res = encode({ mnemonic: st.mnemonic, prefixes: st.prefixes.map((p) => p.name), operands: ops, bits, address: this.addr(offsets), section: this.segIndex() });
     if (this.final) {
       if (res.error) this.at(line, res.operand !== undefined && res.operand >= 0 ? st.operands[res.operand]!.col : st.col, res.error);
@@ -502,14 +552,76 @@ export class Assembler {
     return res.bytes.length;
   }
 
-  private resolveOperand(o: Operand, ctx: EvalContext, line: Line, dynamic: () => void): EncOperand {
-    const val = (e: Expr): EncValue => {
-      if (e.k !== 'num') dynamic();
-      return this.operandValue(e, ctx, line);
-    };
+  private resolveOperand(o: Operand, ctx: EvalContext, line: Line): EncOperand {
     if (o.t === 'reg') return { t: 'reg', reg: o.reg, size: o.size };
-    if (o.t === 'mem') return { t: 'mem', size: o.size, seg: o.seg, base: o.base, index: o.index, scale: o.scale, disp: o.disp ? val(o.disp) : null, dispSize: o.dispSize, far: o.far };
-    return { t: 'imm', v: val(o.e), size: o.size, strict: o.strict, jump: o.jump, seg: o.segPart ? val(o.segPart) : undefined };
+    if (o.t === 'mem') return { t: 'mem', size: o.size, seg: o.seg, base: o.base, index: o.index, scale: o.scale, disp: o.disp ? this.operandValue(o.disp, ctx, line) : null, dispSize: o.dispSize, far: o.far };
+    return { t: 'imm', v: this.operandValue(o.e, ctx, line), size: o.size, strict: o.strict, jump: o.jump, seg: o.segPart ? this.operandValue(o.segPart, ctx, line) : undefined };
+  }
+
+  /**
+   * After pass 2 every label has a value: lines whose size can no longer change are marked FIXED
+   * (constant operands, data, addresses), jmp/jcc to a label become JUMP (short or near by distance,
+   * decided as encode() does), the rest stay GENERIC. Later passes then only walk sizes, which is
+   * what makes NASM's dozens of passes cheap on big sources.
+   */
+  private classify(): void {
+    const n = this.lines.length;
+    this.fastKind = new Uint8Array(n);
+    this.fastSize = new Int32Array(n);
+    for (let li = 0; li < n; li++) {
+      const line = this.lines[li]!;
+      if (line.bad || line.times !== null) continue;
+      const st = line.stmt;
+      let fixed = false;
+      if (st.k === 'nothing' || st.k === 'data') fixed = true;
+      else if (st.k === 'res') fixed = st.count.k === 'num';
+      else if (st.k === 'insn') {
+        const jump = this.jumpInfo(st, this.lineBits![li] as 16 | 32);
+        if (jump) {
+          this.fastKind[li] = JUMP;
+          this.jumps.set(li, jump);
+          continue;
+        }
+        fixed = this.encCache[li] !== undefined || (this.lineFixed![li] === 1 && !hasRelRows(st.mnemonic));
+      }
+      if (fixed) {
+        this.fastKind[li] = FIXED;
+        this.fastSize[li] = this.lineSize![li]!;
+      }
+    }
+  }
+
+  private jumpInfo(st: Instruction, bits: 16 | 32): JumpInfo | undefined {
+    const rows = rowsForMnemonic(st.mnemonic);
+    if (!(rows.some((r) => r.operands[0] === 'Jb') && rows.some((r) => r.operands[0] === 'Jv'))) return undefined;
+    if (st.operands.length !== 1) return undefined;
+    const o = st.operands[0]!;
+    if (o.t !== 'imm' || o.jump !== '' || o.strict || o.size !== 0 || o.segPart) return undefined;
+    let name: string;
+    let addend = 0;
+    const e = o.e;
+    if (e.k === 'sym') name = e.name;
+    else if (e.k === 'bin' && (e.op === '+' || e.op === '-') && e.a.k === 'sym' && e.b.k === 'num') {
+      name = e.a.name;
+      addend = Number(e.op === '+' ? e.b.v : -e.b.v);
+    } else return undefined;
+    const sym = this.symbols.get(name);
+    if (!sym || sym.kind !== 'label') return undefined;
+    const enc = (target: number, section: number) =>
+      encode({ mnemonic: st.mnemonic, prefixes: st.prefixes.map((p) => p.name), operands: [{ t: 'imm', v: { value: target, known: true, simple: false, section }, size: 0, strict: false, jump: '' }], bits, address: 0, section: 0 });
+    const short = enc(2, 0);
+    const near = enc(0x4000, 1);
+    if (short.error || near.error) return undefined;
+    return { name, addend, short: short.bytes.length, near: near.bytes.length };
+  }
+
+  private jumpSize(li: number, offsets: number[]): number {
+    const j = this.jumps.get(li)!;
+    const sym = this.symbols.get(j.name);
+    if (!sym) return j.short;
+    if (sym.value.seg !== this.segIndex()) return j.near;
+    const disp = Number(sym.value.n) + j.addend - (this.addr(offsets) + j.short);
+    return disp >= -128 && disp <= 127 ? j.short : j.near;
   }
 
   /** Every repetition of this `times` line gives the same bytes (no `$`, no relative branch). */

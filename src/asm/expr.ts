@@ -232,6 +232,10 @@ function evalNode(e: Expr, ctx: EvalContext): Value {
   }
 }
 
+function bool(c: boolean): Value {
+  return { n: c ? 1n : 0n, seg: -1 };
+}
+
 function evalBinary(op: string, a: Value, b: Value, col: number): Value {
   if (op === '+') {
     if (a.seg >= 0 && b.seg >= 0 && !unknownFlag) throw new ExprError(col, 'cannot add two addresses together');
@@ -249,7 +253,6 @@ function evalBinary(op: string, a: Value, b: Value, col: number): Value {
     throw new ExprError(col, `the ${name} operator '${op}' can only be applied to numbers, not to addresses (use label-$$ for an offset)`);
   const x = a.n;
   const y = b.n;
-  const bool = (c: boolean): Value => ({ n: c ? 1n : 0n, seg: -1 });
   switch (op) {
     case '*': return { n: s64(x * y), seg: -1 };
     case '/':

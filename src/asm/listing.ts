@@ -16,7 +16,7 @@ export function formatListing(records: ListRecord[]): string {
     if (r.bytes && r.bytes.length > 0) {
       field = Array.from(r.bytes, (b) => hex(b, 2)).join('');
       if (r.rep > 1) field += `<rep ${hex(r.rep, 1)}h>`;
-    } else if (r.reserve > 0) field = `<res ${hex(r.reserve, 1)}h>`;
+    } else if (r.reserve > 0) field = r.reserve <= 8 ? '??'.repeat(r.reserve) : `<res ${hex(r.reserve, 1)}h>`;
     if (!field) out.push(`${num}${' '.repeat(29)}${tail}`);
     else if (field.length <= 18 || field.includes('<')) out.push(`${num} ${hex(r.offset, 8)} ${field.padEnd(18)} ${tail}`);
     else {

@@ -221,11 +221,15 @@ export class Preprocessor {
     if (trimmed.startsWith('%') && /^%[a-zA-Z]/.test(trimmed)) {
       const m = /^%([a-zA-Z]+)\b\s*(.*)$/.exec(trimmed);
       if (m) {
+        if (f.kind === 'file') this.listOnly(raw);
         this.directive(f, raw, m[1]!.toLowerCase(), m[2]!.trimEnd(), col, active, col + m[0].length - m[2]!.length);
         return;
       }
     }
-    if (!active) return;
+    if (!active) {
+      if (f.kind === 'file') this.listOnly(raw);
+      return;
+    }
     const exact = text === raw.text.slice(0, cut);
     const expanded = this.expandDefines(text, raw);
     if (this.tryMacroCall(f, raw, expanded, col)) return;
@@ -237,8 +241,9 @@ export class Preprocessor {
       line: inMacro ? site.line : raw.line,
       exactColumns: !inMacro && exact && expanded === text,
       listLine: raw.line,
-      listText: raw.text,
-      depth: this.frames.filter((x) => x.kind !== 'file').length,
+      // NASM lists expanded lines as its preprocessor re-forms them: comment gone, indent one space
+      listText: f.kind === 'file' ? raw.text : raw.text.slice(0, commentStart(raw.text)).trimEnd().replace(/^\s+/, ' '),
+      depth: this.frames.length - 1,
       callColumn: inMacro ? site.col : col,
     });
   }
@@ -340,11 +345,16 @@ export class Preprocessor {
       this.report('error', raw.file, raw.line, col + 1, `macro '${def.name}' calls itself too deeply (more than ${MAX_DEPTH} levels)`);
       return true;
     }
-    if (label) this.out.push({ text: label, file: raw.file, line: raw.line, exactColumns: false, listLine: raw.line, listText: raw.text, depth: 0, callColumn: col });
-    this.out.push({ text: '', file: raw.file, line: raw.line, exactColumns: true, listLine: raw.line, listText: raw.text, depth: this.frames.filter((x) => x.kind !== 'file').length, callColumn: col });
+    if (label) this.out.push({ text: label, file: raw.file, line: raw.line, exactColumns: false, listLine: raw.line, listText: raw.text, depth: this.frames.length - 1, callColumn: col });
+    else if (f.kind === 'file') this.listOnly(raw);
     const call = this.frames.some((x) => x.call) ? undefined : { file: raw.file, line: raw.line, col };
     this.frames.push({ lines: def.body, i: 0, kind: 'macro', params: args, uniq: ++this.uniq, macroName: def.name, call, depth: f.depth + 1, condDepth: this.conds.length });
     return true;
+  }
+
+  /** A source line that only shows in the listing (directives, definitions, false %if branches). */
+  private listOnly(raw: RawLine): void {
+    this.out.push({ text: '', file: raw.file, line: raw.line, exactColumns: true, listLine: raw.line, listText: raw.text, depth: this.frames.length - 1, callColumn: 0 });
   }
 
   /** Collects lines up to the matching end directive; undefined when the file ends first. */
@@ -353,6 +363,7 @@ export class Preprocessor {
     let depth = 1;
     while (f.i < f.lines.length) {
       const l = f.lines[f.i++]!;
+      if (f.kind === 'file') this.listOnly(l);
       const t = l.text.trimStart().toLowerCase();
       if (open.test(t)) depth++;
       else if (close.test(t) && --depth === 0) return body;

@@ -18,6 +18,8 @@ export interface ServeGdbOptions extends DebuggerOptions {
    * this prints each byte once, the first time the guest writes it.
    */
   output?: (text: string) => void;
+  /** Called once listening, with the port bound (pass port 0 to let the system choose). */
+  onListening?: (port: number) => void;
   /** Print every packet (VIZOR_GDB_DEBUG=1 does the same). */
   tracePackets?: boolean;
 }
@@ -46,6 +48,7 @@ export async function serveGdb(machine: Machine, port: number, options: ServeGdb
     return 2;
   }
   log(`vizor: waiting for gdb on ${options.host ?? '127.0.0.1'}:${server.port} (target remote :${server.port})`);
+  options.onListening?.(server.port);
   const end = await server.ended;
   switch (end.how) {
     case 'exited':

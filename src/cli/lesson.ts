@@ -1,7 +1,7 @@
 // `vizor lesson list | show NAME [--answers] | check NAME|--all`: the lessons under lessons/.
 // check exits 0 when every run matches, 1 when one does not (with "expected … but got …"),
 // 3 when the lesson needs the hypervisor and that is not available yet (its bare runs matched).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -27,6 +27,15 @@ Options: --dir DIR  the lessons folder (default: the lessons/ of this vizor)
 Exit status of check: 0 matches, 1 does not match, 3 not checkable yet (needs the hypervisor),
 2 usage, 4 a lesson's files are wrong (the message names file and field).
 `;
+
+/** Writes to stdout synchronously; a closed pipe (`| head`) is not an error. */
+function print(text: string): void {
+  try {
+    writeSync(1, text);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+  }
+}
 
 const STATUS_EXIT: Record<Status, number> = { pass: 0, fail: 1, 'needs-hv': 3 };
 
@@ -71,13 +80,13 @@ function list(files: LessonFiles): number {
   for (const e of entries) {
     if ('error' in e) {
       bad++;
-      process.stdout.write(`  ?? ${e.folder.padEnd(28)} ERROR: ${e.error.message}\n`);
+      print(`  ?? ${e.folder.padEnd(28)} ERROR: ${e.error.message}\n`);
       continue;
     }
     const m = e.lesson.meta;
     const hv = e.lesson.check.requires === 'hv';
     const state = hv ? 'check needs the hypervisor (bare runs checkable now)' : 'checkable';
-    process.stdout.write(`  ${String(m.order).padStart(2)} ${e.folder.padEnd(28)} ${m.title}  [${state}]\n`);
+    print(`  ${String(m.order).padStart(2)} ${e.folder.padEnd(28)} ${m.title}  [${state}]\n`);
   }
   return bad > 0 ? 4 : 0;
 }
@@ -93,9 +102,9 @@ function show(files: LessonFiles, root: string, name: string, answers: boolean):
   const lesson = loadLesson(files, name);
   const m = lesson.meta;
   const boot = m.machine.boot.kind === 'flat' ? `flat 0x${m.machine.boot.address.toString(16)}` : m.machine.boot.kind;
-  process.stdout.write(`${m.title}  (${m.name}; kernel ${join(root, m.name, m.kernel)}; boot ${boot})\n`);
-  if (m.goals.length > 0) process.stdout.write(`Goals:\n${m.goals.map((g) => `  - ${g}`).join('\n')}\n`);
-  process.stdout.write(foldAnswers(m.body, answers).replace(/\$LESSON/g, join(root, m.name)));
+  print(`${m.title}  (${m.name}; kernel ${join(root, m.name, m.kernel)}; boot ${boot})\n`);
+  if (m.goals.length > 0) print(`Goals:\n${m.goals.map((g) => `  - ${g}`).join('\n')}\n`);
+  print(foldAnswers(m.body, answers).replace(/\$LESSON/g, join(root, m.name)));
   return 0;
 }
 
@@ -104,8 +113,8 @@ async function check(files: LessonFiles, names: string[]): Promise<number> {
   let worst = 0;
   for (const name of names) {
     const report = checkLesson(files, loadLesson(files, name), hv ? { hv } : {});
-    process.stdout.write(formatReport(report));
-    if (report.status === 'needs-hv') process.stdout.write(`  (${NEEDS_HV}: src/cli/hv.ts does not export lessonRunner yet)\n`);
+    print(formatReport(report));
+    if (report.status === 'needs-hv') print(`  (${NEEDS_HV}: src/cli/hv.ts does not export lessonRunner yet)\n`);
     const code = STATUS_EXIT[report.status];
     worst = code === 1 || worst === 1 ? 1 : Math.max(worst, code);
   }
@@ -146,7 +155,7 @@ export async function command(args: string[]): Promise<number> {
       }
       case '-h':
       case '--help':
-        process.stdout.write(USAGE);
+        print(USAGE);
         return 0;
       default:
         return usage(sub === undefined ? 'missing subcommand' : `unknown subcommand '${sub}'`);

@@ -145,7 +145,10 @@ export class Debugger extends Engine {
 
   /** One instruction (one REP iteration, as the CPU's run(1)); into calls, interrupts and faults. */
   stepInto(): StopInfo {
-    return this.execute(newControl('step'), this.defaultBudget);
+    const control = newControl('step');
+    // Halted (stopped at a HLT): the boundary where the waking interrupt's handler starts ends the step.
+    if (this.cpuState().halted) control.calls = 1;
+    return this.execute(control, this.defaultBudget);
   }
 
   /** Over CALL, INT n, REP string ops and LOOP: to the next instruction at the same stack depth. */

@@ -42,10 +42,12 @@ export interface DebuggerOptions {
   defaultBudget?: number;
 }
 
+/** Fields the real CPU exposes; read directly when present (getState() builds a whole object). */
 interface FastCpu {
   eip: number;
   segBase: Int32Array;
   regs: Int32Array;
+  halted: boolean;
 }
 
 export abstract class Engine {
@@ -83,8 +85,16 @@ export abstract class Engine {
   private unlisten: (() => void) | undefined;
   private listenMask = 0;
   private readonly fast: FastCpu | undefined;
+  /** Set while a halted CPU sleeps through one long run: stop (unevaluated) at the first boundary. */
+  private yieldAtBoundary = false;
   private readonly hooks = {
     beforeInstruction: () => {
+      if (this.yieldAtBoundary) {
+        // Woken from HLT: hand control back so the boundary is checked on the exact path.
+        this.yieldAtBoundary = false;
+        this.machine.stop();
+        return true;
+      }
       if (!this.before()) return false;
       // The machine only ends run() for a stop it was asked for; a hook's "stop" alone would resume.
       this.machine.stop();
@@ -112,7 +122,8 @@ export abstract class Engine {
     this.symbols = options.symbols ?? new Map();
     this.defaultBudget = options.defaultBudget ?? 50_000_000;
     const c = machine.cpu as unknown as Partial<FastCpu>;
-    this.fast = typeof c.eip === 'number' && c.segBase instanceof Int32Array && c.regs instanceof Int32Array ? (c as FastCpu) : undefined;
+    const fast = typeof c.eip === 'number' && typeof c.halted === 'boolean' && c.segBase instanceof Int32Array && c.regs instanceof Int32Array;
+    this.fast = fast ? (c as FastCpu) : undefined;
     this.ctx = {
       register: (name) => registerValue(this.cpuState(), name),
       memory: (addr, size) => readLinearValue(this.machine.memory, this.cpuState(), addr, size),
@@ -191,13 +202,23 @@ export abstract class Engine {
     cpu.hooks = this.hooks;
     try {
       let r: DebugRunResult = { reason: 'instruction-limit' };
-      for (let k = 0; k < chunk; k += HOOKED_CHUNK) {
-        r = this.machine.run(Math.min(HOOKED_CHUNK, chunk - k));
+      for (let k = 0; k < chunk; ) {
+        // A halted CPU has no boundaries until an interrupt wakes it: sleep in one long run (the
+        // virtual-time budget is what it counts) and stop at the first boundary after waking.
+        const sleeping = this.fast ? this.fast.halted : cpu.getState().halted;
+        const n = sleeping ? chunk - k : Math.min(HOOKED_CHUNK, chunk - k);
+        this.yieldAtBoundary = sleeping;
+        const before = cpu.instructions;
+        r = this.machine.run(n);
+        // Slept through the whole budget (no wake-up), or woke and stopped at the first boundary.
+        k += sleeping && !this.yieldAtBoundary ? Math.max(1, cpu.instructions - before) : n;
+        if (sleeping && !this.yieldAtBoundary && r.reason === 'stopped') r = { reason: 'instruction-limit' };
         if (r.reason !== 'instruction-limit' || control.stop || (this.pendingEvent && !control.record)) break;
       }
       return r;
     } finally {
       cpu.hooks = null;
+      this.yieldAtBoundary = false;
     }
   }
 

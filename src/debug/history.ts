@@ -36,12 +36,21 @@ function isPageMap(v: unknown): v is PageMap {
   return true;
 }
 
-/** Page maps in a snapshot by path, plus the bytes of every other typed array in it. */
-function walk(snap: unknown): { maps: Map<string, PageMap>; otherBytes: number } {
+/** Large byte arrays elsewhere in a snapshot (a disk image): shared between snapshots like pages. */
+const SHARED_MIN = 1024;
+type Slot = { holder: Record<string, unknown>; key: string; value: Uint8Array };
+
+/** Page maps and large byte arrays in a snapshot by path, plus the bytes of every other typed array. */
+function walk(snap: unknown): { maps: Map<string, PageMap>; arrays: Map<string, Slot>; otherBytes: number } {
   const maps = new Map<string, PageMap>();
+  const arrays = new Map<string, Slot>();
   let otherBytes = 0;
-  const visit = (v: unknown, path: string, depth: number): void => {
+  const visit = (v: unknown, path: string, depth: number, holder?: Record<string, unknown>, key?: string): void => {
     if (v === null || typeof v !== 'object' || depth > 6) return;
+    if (v instanceof Uint8Array && v.byteLength >= SHARED_MIN && holder && key !== undefined) {
+      arrays.set(path, { holder, key, value: v });
+      return;
+    }
     if (ArrayBuffer.isView(v)) {
       otherBytes += v.byteLength;
       return;
@@ -54,17 +63,23 @@ function walk(snap: unknown): { maps: Map<string, PageMap>; otherBytes: number }
       for (const [k, x] of v) visit(x, `${path}/${String(k)}`, depth + 1);
       return;
     }
-    for (const k of Object.keys(v)) visit((v as Record<string, unknown>)[k], `${path}.${k}`, depth + 1);
+    const o = v as Record<string, unknown>;
+    for (const k of Object.keys(o)) visit(o[k], `${path}.${k}`, depth + 1, o, k);
   };
   visit(snap, '', 0);
-  return { maps, otherBytes };
+  return { maps, arrays, otherBytes };
 }
 
-function samePage(a: Uint8Array, b: Uint8Array): boolean {
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a === b) return true;
-  const a32 = new Int32Array(a.buffer, a.byteOffset, PAGE / 4);
-  const b32 = new Int32Array(b.buffer, b.byteOffset, PAGE / 4);
-  for (let i = 0; i < PAGE / 4; i++) if (a32[i] !== b32[i]) return false;
+  if (a.byteLength !== b.byteLength) return false;
+  if (a.byteLength % 4 === 0 && a.byteOffset % 4 === 0 && b.byteOffset % 4 === 0) {
+    const a32 = new Int32Array(a.buffer, a.byteOffset, a.byteLength / 4);
+    const b32 = new Int32Array(b.buffer, b.byteOffset, b.byteLength / 4);
+    for (let i = 0; i < a32.length; i++) if (a32[i] !== b32[i]) return false;
+    return true;
+  }
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -73,6 +88,7 @@ export class History {
   private readonly refs = new Map<Uint8Array, number>();
   private pageBytes = 0;
   private lastMaps = new Map<string, PageMap>();
+  private lastArrays = new Map<string, Slot>();
 
   constructor(readonly options: HistoryOptions) {}
 
@@ -83,6 +99,7 @@ export class History {
     return this.pageBytes + own;
   }
 
+  /** Distinct shared buffers held (RAM pages, disk images). */
   get uniquePages(): number {
     return this.refs.size;
   }
@@ -97,17 +114,23 @@ export class History {
     if (newest && instructions <= newest.instructions) {
       throw new Error(`history positions must increase (${instructions} after ${newest.instructions})`);
     }
-    const { maps, otherBytes } = walk(snapshot);
+    const { maps, arrays, otherBytes } = walk(snapshot);
     for (const [path, pages] of maps) {
       const prev = this.lastMaps.get(path);
       for (const [n, bytes] of pages) {
         const old = prev?.get(n);
-        const keep = old !== undefined && samePage(old, bytes) ? old : bytes;
+        const keep = old !== undefined && sameBytes(old, bytes) ? old : bytes;
         if (keep !== bytes) pages.set(n, keep);
         this.ref(keep);
       }
     }
+    for (const [path, slot] of arrays) {
+      const old = this.lastArrays.get(path)?.value;
+      if (old !== undefined && sameBytes(old, slot.value)) slot.holder[slot.key] = slot.value = old;
+      this.ref(slot.value);
+    }
     this.lastMaps = maps;
+    this.lastArrays = arrays;
     const entry: HistoryEntry = { instructions, snapshot, seq, extra, ownBytes: otherBytes + ENTRY_OVERHEAD };
     this.entries.push(entry);
     this.enforceBudget();
@@ -140,27 +163,30 @@ export class History {
     this.refs.clear();
     this.pageBytes = 0;
     this.lastMaps = new Map();
+    this.lastArrays = new Map();
   }
 
-  private ref(page: Uint8Array): void {
-    const n = this.refs.get(page);
+  private ref(bytes: Uint8Array): void {
+    const n = this.refs.get(bytes);
     if (n === undefined) {
-      this.refs.set(page, 1);
-      this.pageBytes += PAGE;
-    } else this.refs.set(page, n + 1);
+      this.refs.set(bytes, 1);
+      this.pageBytes += bytes.byteLength;
+    } else this.refs.set(bytes, n + 1);
   }
 
-  private unref(page: Uint8Array): void {
-    const n = this.refs.get(page)!;
+  private unref(bytes: Uint8Array): void {
+    const n = this.refs.get(bytes)!;
     if (n <= 1) {
-      this.refs.delete(page);
-      this.pageBytes -= PAGE;
-    } else this.refs.set(page, n - 1);
+      this.refs.delete(bytes);
+      this.pageBytes -= bytes.byteLength;
+    } else this.refs.set(bytes, n - 1);
   }
 
   private removeAt(i: number): void {
     const [e] = this.entries.splice(i, 1);
-    for (const pages of walk(e!.snapshot).maps.values()) for (const p of pages.values()) this.unref(p);
+    const { maps, arrays } = walk(e!.snapshot);
+    for (const pages of maps.values()) for (const p of pages.values()) this.unref(p);
+    for (const slot of arrays.values()) this.unref(slot.value);
   }
 
   /**

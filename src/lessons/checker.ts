@@ -128,7 +128,7 @@ export function evaluateRun(spec: RunSpec, obs: Observation): Finding[] {
 }
 
 /** The run with every "@label" value replaced by the label's address. */
-function withSymbols(run: RunSpec, symbols: ReadonlyMap<string, number>): RunSpec {
+export function withSymbols(run: RunSpec, symbols: ReadonlyMap<string, number>): RunSpec {
   const e = run.expect;
   return {
     ...run,

@@ -4,9 +4,10 @@
 // A lesson whose check needs the hypervisor is reported 'needs-hv' (not checkable yet) when no
 // HvRunner is given: its bare-machine runs are still checked, and a failure there is a failure.
 import { parseCheck } from './check-spec.ts';
-import { evaluateRun, type Finding } from './checker.ts';
+import { evaluateRun, withSymbols, type Finding } from './checker.ts';
+import { SpecError } from './predicates.ts';
 import { parseLessonMeta } from './meta.ts';
-import { runBare, runUnderHv, type HvRunner } from './runner.ts';
+import { buildKernel, runBare, runUnderHv, type HvRunner } from './runner.ts';
 import { LessonFormatError, type Lesson, type LessonFiles } from './types.ts';
 
 export * from './types.ts';
@@ -97,13 +98,19 @@ export function checkLesson(files: LessonFiles, lesson: Lesson, opts: { hv?: HvR
       ? 'bare machine'
       : `hypervisor: cpu=${run.hv.cpu} paging=${run.hv.paging} sched=${run.hv.sched}${run.vms.length > 1 ? `, ${run.vms.length} VMs` : ''}`;
     const base = { name: run.name, setting };
-    if (run.hv !== undefined && !opts.hv) return { ...base, status: 'needs-hv', findings: [] };
     try {
+      if (run.hv !== undefined && !opts.hv) {
+        // Not runnable yet, but its kernels must build and its "@label"s must exist.
+        const kernels = run.vms.map((vm) => buildKernel(files, lesson.meta.name, vm.kernel));
+        withSymbols(run, kernels[0]!.symbols);
+        return { ...base, status: 'needs-hv', findings: [] };
+      }
       const obs = run.hv !== undefined ? runUnderHv(files, lesson.meta, run, opts.hv!) : runBare(files, lesson.meta, run);
       const findings = evaluateRun(run, obs);
       return { ...base, status: findings.every((f) => f.ok) ? 'pass' : 'fail', findings };
     } catch (err) {
       if (err instanceof LessonFormatError) return { ...base, status: 'fail', findings: [], error: err.message };
+      if (err instanceof SpecError) return { ...base, status: 'fail', findings: [], error: `${lesson.meta.name}/check.json: ${err.message}` };
       throw err;
     }
   });

@@ -37,7 +37,12 @@ export function resolveFilter<F extends EventFilter>(f: F, symbols: ReadonlyMap<
   };
   const test = (t: FieldTest, where: string): FieldTest => {
     if (Array.isArray(t)) return t.map((v) => value(v, where) as number | string);
-    if (typeof t === 'object') return t.not === undefined ? t : { ...t, not: test(t.not, where) };
+    if (typeof t === 'object') {
+      const r: Record<string, unknown> = { ...t };
+      for (const key of ['min', 'max', 'bits', 'clear'] as const) if (t[key] !== undefined) r[key] = value(t[key], where);
+      if (t.not !== undefined) r.not = test(t.not, where);
+      return r as FieldTest;
+    }
     return value(t, where);
   };
   const where: Record<string, FieldTest> = {};
@@ -105,9 +110,9 @@ function normaliseTest(test: unknown, spec: FieldType, at: string): FieldTest {
     for (const [key, value] of Object.entries(o)) {
       if (key === 'min' || key === 'max' || key === 'bits' || key === 'clear') {
         if (!NUMERIC.has(spec.type)) throw new SpecError(`${at}.${key}`, `'${key}' needs a numeric field`);
-        const n = toNumber(value);
+        const n = typeof value === 'string' && SYMBOL.test(value) ? value : toNumber(value);
         if (n === undefined) throw new SpecError(`${at}.${key}`, `expected a number, got ${JSON.stringify(value)}`);
-        out[key] = n;
+        (out as Record<string, unknown>)[key] = n;
       } else if (key === 'contains') {
         if (spec.type !== 'string' || typeof value !== 'string') throw new SpecError(`${at}.contains`, "'contains' needs a text field and text");
         out.contains = value;
@@ -161,7 +166,8 @@ const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 function fieldText(kind: string, field: string, v: unknown): string {
   if (typeof v !== 'number') return typeof v === 'string' ? v : JSON.stringify(v);
   const spec = (FIELD_SPECS as Record<string, Record<string, FieldType>>)[kind]?.[field];
-  return spec && (spec.type === 'u32' || spec.type === 'u16') ? hex(v) : String(v);
+  const decimal = !spec || spec.type === 'i32' || field === 'step' || field === 'level' || field === 'size' || field === 'instructionLength' || field === 'cycles';
+  return decimal ? String(v) : hex(v);
 }
 
 function describeTest(kind: string, field: string, t: FieldTest): string {

@@ -49,6 +49,7 @@ export type FieldTest =
   | string
   | boolean
   | (number | string)[]
+  /** Numbers in min/max/bits/clear may be "@label" until the kernel's symbols resolve them. */
   | { min?: number; max?: number; bits?: number; clear?: number; contains?: string; not?: FieldTest };
 
 export interface EventFilter {

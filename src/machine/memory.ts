@@ -22,8 +22,10 @@ export class Memory {
   /** Aligned views of `ram` for the CPU's fast paths. */
   readonly ram16: Uint16Array;
   readonly ram32: Int32Array;
-  /** Per RAM page: non-zero when the CPU has decoded code there (written by the CPU). */
+  /** Per RAM page: non-zero when a CPU has decoded code there (written by the CPU). */
   readonly codePages: Uint8Array;
+  /** Per RAM page: bit k set when decoded code covers bytes [k*128, k*128+127] (shared by all CPUs). */
+  readonly codeChunks: Uint32Array;
   /** Called with the physical page number when a write hits a page marked in `codePages`. */
   onCodeWrite: (page: number) => void = () => {};
   /** Per 4 KiB page of the 4 GiB space: index+1 into `handlers`, 0 when not MMIO. */
@@ -41,6 +43,7 @@ export class Memory {
     this.ram32 = new Int32Array(this.ram.buffer);
     this.ramPages = sizeBytes >>> PAGE_SHIFT;
     this.codePages = new Uint8Array(this.ramPages);
+    this.codeChunks = new Uint32Array(this.ramPages);
   }
 
   /** Routes [base, base+length) (page granular) to `handler`; RAM under it becomes invisible. */

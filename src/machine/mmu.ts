@@ -5,6 +5,7 @@
 import { KIND_BIT } from '../trace/schema.ts';
 import { CpuRegs, CR0_PG, CR0_WP, CR4_PSE, SS } from './cpu/state.ts';
 import { PAGE_RAM } from './memory.ts';
+import type { GuestMode } from './cpu/guest-mode.ts';
 
 export const T_VALID = 1;
 /** The page is not accessible from CPL 3. */
@@ -33,6 +34,8 @@ export class CpuMmu extends CpuRegs {
   rmask = T_VALID | T_MMIO;
   wmask = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP;
   paging = false;
+  /** Guest mode (hypervisor vCPU): the VM's exit controls; null on a bare machine. */
+  guest: GuestMode | null = null;
   /** Bumped whenever a translation or CS changes: chained block links of an older epoch are stale. */
   epoch = 0;
   readonly ram: Uint8Array;
@@ -110,6 +113,12 @@ export class CpuMmu extends CpuRegs {
 
   /** Translates `lin` for an access, walking and setting A/D bits as needed; fills the TLB. */
   translate(lin: number, write: boolean, user: boolean): number {
+    if (this.guest !== null) {
+      // Guest mode: shadow or nested paging decides, and hands back the TLB entry.
+      const e = this.guest.translate(this, lin, write, user);
+      this.tlbFill(lin >>> 12, e);
+      return ((e & ~0xfff) | (lin & 0xfff)) >>> 0;
+    }
     if (!this.paging) {
       const page = (lin & this.memory.a20Mask) >>> 12;
       this.tlbFill(lin >>> 12, (page << 12) | T_VALID | T_DIRTY | this.kindBits(page));

@@ -20,6 +20,8 @@ export {
   pidOf,
   tidOf,
   HYPERVISOR_PID,
+  HANDLER_TID,
+  SCHEDULER_TID,
   type ChromeEvent,
 } from './perfetto.ts';
 export {

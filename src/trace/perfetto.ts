@@ -21,8 +21,9 @@ export interface ChromeEvent {
 }
 
 export const HYPERVISOR_PID = 1;
-const HANDLER_TID = 1;
-const SCHEDULER_TID = 1000;
+/** Hypervisor threads: exit handling and scheduling (its own events use tid = vcpu + 1). */
+export const HANDLER_TID = 1001;
+export const SCHEDULER_TID = 1000;
 
 export const pidOf = (vm: number): number => vm + 2;
 export const tidOf = (vcpu: number): number => vcpu + 1;
@@ -70,9 +71,6 @@ export class PerfettoConverter {
   push(ev: TraceEvent): ChromeEvent[] {
     const out: ChromeEvent[] = [];
     this.lastTick = Math.max(this.lastTick, ev.tick);
-    const pid = pidOf(ev.vm);
-    const tid = tidOf(ev.vcpu);
-    this.nameThread(out, pid, tid, ev.vm < 0 ? `cpu ${ev.vcpu}` : `vCPU ${ev.vcpu}`);
     const key = `${ev.vm}:${ev.vcpu}`;
     if (ev.kind === 'exit') {
       const pending = this.openExits.get(key);
@@ -98,16 +96,10 @@ export class PerfettoConverter {
       if (this.running) this.closeSched(out, this.running, ev.tick);
       this.running = ev;
     } else {
-      out.push({
-        name: instantName(ev),
-        cat: ev.kind,
-        ph: 'i',
-        s: 't',
-        ts: ev.tick,
-        pid,
-        tid,
-        args: ownFields(ev),
-      });
+      const pid = pidOf(ev.vm);
+      const tid = tidOf(ev.vcpu);
+      this.nameOwnThread(out, ev.vm, ev.vcpu);
+      out.push({ name: instantName(ev), cat: ev.kind, ph: 'i', s: 't', ts: ev.tick, pid, tid, args: ownFields(ev) });
     }
     return out;
   }
@@ -132,6 +124,7 @@ export class PerfettoConverter {
   ): void {
     const pid = pidOf(exit.vm);
     const args = { ...ownFields(exit), ...extra };
+    this.nameOwnThread(out, exit.vm, exit.vcpu);
     this.slice(out, {
       name: `exit ${exit.reason}`,
       cat: 'exit',
@@ -183,6 +176,11 @@ export class PerfettoConverter {
     if (e.ts < busy && e.ts + dur > busy) dur = busy - e.ts;
     this.busyUntil.set(thread, Math.max(busy, e.ts + dur));
     out.push({ ...e, ph: 'X', dur });
+  }
+
+  /** A VM's vCPU thread, or one of the hypervisor's own (physical) CPUs. */
+  private nameOwnThread(out: ChromeEvent[], vm: number, vcpu: number): void {
+    this.nameThread(out, pidOf(vm), tidOf(vcpu), vm < 0 ? `cpu ${vcpu}` : `vCPU ${vcpu}`);
   }
 
   private nameThread(out: ChromeEvent[], pid: number, tid: number, name: string): void {

@@ -56,7 +56,11 @@ export type ShadowOp = 'fill' | 'invalidate' | 'write-protect' | 'unprotect' | '
 export type SchedReason = 'quantum' | 'halt' | 'wake' | 'yield' | 'exit' | 'start';
 
 export interface EventFields {
-  /** The vCPU left guest mode. */
+  /**
+   * The vCPU left guest mode. `tick` is the moment the guest stopped, before any handling: the
+   * hypervisor's work follows, `cycles` long, and the next entry of this vCPU comes no earlier
+   * than tick + cycles. (Summaries and Perfetto slices count hypervisor time from this tick.)
+   */
   exit: {
     reason: ExitReason;
     /** VT-x exit qualification (e.g. CR number and access type, I/O port/size/direction, fault linear address). */
@@ -72,7 +76,7 @@ export interface EventFields {
     /** Modelled cycles the exit plus its handling cost. */
     cycles: number;
   };
-  /** The hypervisor resumed the vCPU in guest mode. */
+  /** The hypervisor resumed the vCPU in guest mode; `tick` is the moment the guest runs again. */
   entry: { eip: number; /** Vector injected on this entry, if any. */ injectedVector?: number };
   /** An exception was delivered (vector 0-31; errorCode for the vectors that push one). */
   exception: { vector: number; errorCode?: number; eip: number; /** CS selector at the fault. */ cs: number };
@@ -114,7 +118,10 @@ export interface EventFields {
     value: number;
   };
   tlb: { op: 'fill' | 'flush' | 'invlpg'; linear: number; physical?: number };
-  /** The scheduler switched the physical CPU from VM `from` to VM `to` (-1 = idle / none). */
+  /**
+   * The scheduler switched the physical CPU from VM `from` to VM `to` (-1 = idle / none), emitted
+   * by the hypervisor (vm -1). `tick` is when the decision is taken, before the world switch.
+   */
   sched: {
     from: number;
     to: number;

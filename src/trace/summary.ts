@@ -42,6 +42,8 @@ export class SummaryBuilder {
   };
   /** Who owns the CPU right now: a VM index, or -1 for the hypervisor. */
   private running: number | undefined;
+  /** Between an exit and its entry: events of the VM are the hypervisor's handling, not guest time. */
+  private handling = false;
 
   add(ev: TraceEvent): void {
     const s = this.s;
@@ -49,29 +51,45 @@ export class SummaryBuilder {
     s.events++;
     bump(s.byKind, ev.kind);
     bump(s.byVm, ev.vm);
+    // Time since the previous event belongs to whoever was running after it.
     if (this.running !== undefined && ev.tick > s.lastTick)
       bump(s.timeByVm, this.running, ev.tick - s.lastTick);
     s.lastTick = Math.max(s.lastTick, ev.tick);
+    this.track(ev);
     if (ev.kind === 'exit') {
       const r = s.byExitReason.get(ev.reason) ?? { count: 0, cycles: 0 };
       r.count++;
       r.cycles += ev.cycles;
       s.byExitReason.set(ev.reason, r);
+    } else if (ev.kind === 'pagefault') {
+      const f = s.faults.get(ev.linear) ?? {
+        linear: ev.linear,
+        count: 0,
+        outcomes: { bare: 0, hidden: 0, injected: 0, 'ept-violation': 0 },
+      };
+      f.count++;
+      f.outcomes[ev.outcome]++;
+      s.faults.set(ev.linear, f);
+    }
+  }
+
+  /**
+   * Who runs after this event: an exit hands the CPU to the hypervisor until the entry; a
+   * scheduling decision is the hypervisor's too; any other event of a VM outside a handler means
+   * that VM is running (a VM's first slice starts without an entry event).
+   */
+  private track(ev: TraceEvent): void {
+    if (ev.kind === 'exit') {
       this.running = -1;
+      this.handling = true;
     } else if (ev.kind === 'entry') {
       this.running = ev.vm;
-    } else {
-      this.running ??= ev.vm;
-      if (ev.kind === 'pagefault') {
-        const f = s.faults.get(ev.linear) ?? {
-          linear: ev.linear,
-          count: 0,
-          outcomes: { bare: 0, hidden: 0, injected: 0, 'ept-violation': 0 },
-        };
-        f.count++;
-        f.outcomes[ev.outcome]++;
-        s.faults.set(ev.linear, f);
-      }
+      this.handling = false;
+    } else if (ev.kind === 'sched' || ev.vm < 0) {
+      this.running = -1;
+      this.handling = false;
+    } else if (!this.handling) {
+      this.running = ev.vm;
     }
   }
 

@@ -2,7 +2,7 @@
 // conditions, stepping, reverse execution), plus what the app adds around it: serial input that
 // replays exactly, and the event batch the UI has not seen yet.
 import { Emitter } from '../trace/emitter.ts';
-import { KIND_BIT, type TraceEvent } from '../trace/schema.ts';
+import { KIND_BIT, type EventKind, type TraceEvent } from '../trace/schema.ts';
 import { Debugger } from '../debug/debugger.ts';
 import type { StopInfo } from '../debug/types.ts';
 import type { BootMode, Core, Machine } from './core.ts';
@@ -32,6 +32,8 @@ export class Engine {
   private inputLog: { at: number; byte: number }[] = [];
   private inputsConsumed = 0;
   private breakpointIds: number[] = [];
+  private eventIds: number[] = [];
+  private watchIds: number[] = [];
 
   constructor(core: Core, memoryBytes: number) {
     this.machine = core.createMachine({ memoryBytes, emitter: this.emitter, serialInput: () => this.nextInput() });
@@ -81,6 +83,25 @@ export class Engine {
       } catch (e) {
         errors.push(`breakpoint condition "${b.condition}": ${(e as Error).message}`);
         this.breakpointIds.push(this.dbg.addBreakpoint({ location: { kind: 'linear', address: b.address >>> 0 }, enabled: b.enabled }));
+      }
+    }
+    return errors;
+  }
+
+  setEventBreakpoints(kinds: EventKind[]): void {
+    for (const id of this.eventIds) this.dbg.removeBreakpoint(id);
+    this.eventIds = kinds.map((kind) => this.dbg.addEventBreakpoint({ kind }));
+  }
+
+  setWatchpoints(list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[]): string[] {
+    for (const id of this.watchIds) this.dbg.removeBreakpoint(id);
+    this.watchIds = [];
+    const errors: string[] = [];
+    for (const w of list) {
+      try {
+        this.watchIds.push(this.dbg.addWatchpoint({ kind: w.kind, address: w.address >>> 0, length: w.length }));
+      } catch (e) {
+        errors.push(`watchpoint at 0x${w.address.toString(16)}: ${(e as Error).message}`);
       }
     }
     return errors;

@@ -38,6 +38,8 @@ export class MachineHost {
   private map: AsmMap | null = null;
   private regions: Region[] = [];
   private breakpoints: Extract<Request, { type: 'breakpoints' }>['list'] = [];
+  private eventKinds: Extract<Request, { type: 'event-breakpoints' }>['kinds'] = [];
+  private watchpoints: Extract<Request, { type: 'watchpoints' }>['list'] = [];
   private speed: SpeedSetting = { kind: 'full' };
   private running = false;
   private sliceBudget = 20_000;
@@ -96,6 +98,15 @@ export class MachineHost {
         this.breakpoints = req.list;
         const errors = this.engine?.setBreakpoints(req.list) ?? [];
         for (const message of errors) this.post({ type: 'error', message });
+        return;
+      }
+      case 'event-breakpoints':
+        this.eventKinds = req.kinds;
+        this.engine?.setEventBreakpoints(req.kinds);
+        return;
+      case 'watchpoints': {
+        this.watchpoints = req.list;
+        for (const message of this.engine?.setWatchpoints(req.list) ?? []) this.post({ type: 'error', message });
         return;
       }
       case 'speed':
@@ -159,6 +170,8 @@ export class MachineHost {
       const engine = new Engine(this.core, config.memoryMiB * 1024 * 1024);
       engine.load(image, bootMode(config.boot));
       engine.setBreakpoints(this.breakpoints);
+      engine.setEventBreakpoints(this.eventKinds);
+      engine.setWatchpoints(this.watchpoints);
       this.engine = engine;
       this.reloaded = { image, config };
       this.serialSent = 0;
@@ -295,24 +308,26 @@ export class MachineHost {
     const eip = e.linearEip(cpu);
     const bits: 16 | 32 = (cpu.cr0 & 1) !== 0 && (cpu.cs.access & 0x400) !== 0 ? 32 : 16;
     const code = this.map?.lines.filter((l) => l.code) ?? [];
-    let idx = code.findIndex((l) => l.address === eip);
-    let start = eip;
-    if (idx >= 0) start = code[Math.max(0, idx - 6)].address;
+    const idx = code.findIndex((l) => l.address === eip);
+    const start = idx >= 0 ? code[Math.max(0, idx - 6)].address : eip;
     const labels = new Map((this.map?.symbols ?? []).map((s) => [s.address >>> 0, s.name]));
+    const data = this.map?.lines.filter((l) => !l.code) ?? [];
     const out: DisasmLine[] = [];
     let addr = start;
     for (let n = 0; n < 24; n++) {
       const bytes = this.read({ key: '', address: addr, length: 16, space: 'linear' }).bytes;
-      const d = this.core.decode(bytes, addr - cpu.cs.base, bits);
-      const length = d?.length ?? 1;
+      // Bytes the assembler emitted as data are shown as data, not decoded as instructions.
+      const item = data.find((l) => addr >= l.address && addr < l.address + l.length);
+      const d = item ? null : this.core.decode(bytes, addr - cpu.cs.base, bits);
+      const length = item ? Math.min(8, item.address + item.length - addr) : (d?.length ?? 1);
+      const hexBytes = Array.from(bytes.subarray(0, length), (b) => b.toString(16).padStart(2, '0'));
       out.push({
         address: addr,
-        bytes: Array.from(bytes.subarray(0, length), (b) => b.toString(16).padStart(2, '0')).join(' '),
-        text: d?.text ?? `db 0x${bytes[0].toString(16).padStart(2, '0')}`,
+        bytes: hexBytes.join(' '),
+        text: d?.text ?? `db ${hexBytes.map((h) => '0x' + h).join(',')}`,
         label: labels.get(addr),
       });
       addr += length;
-      idx = -1;
     }
     return out;
   }

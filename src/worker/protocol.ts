@@ -1,7 +1,7 @@
 // The typed message protocol between the UI and the machine worker: two discriminated unions,
 // one per direction. Everything here is plain data (structured-clone safe); big byte arrays travel
 // as transferable buffers. The UI never sees the CPU object, only snapshots and event batches.
-import type { TraceEvent } from '../trace/schema.ts';
+import type { EventKind, TraceEvent } from '../trace/schema.ts';
 
 export interface SourceFile {
   name: string;
@@ -127,6 +127,9 @@ export type Request =
   | { type: 'run-to'; address: number }
   | { type: 'reset' }
   | { type: 'breakpoints'; list: { id: number; address: number; condition?: string; enabled: boolean }[] }
+  /** Event breakpoints: stop when the stream carries an event of one of these kinds. */
+  | { type: 'event-breakpoints'; kinds: EventKind[] }
+  | { type: 'watchpoints'; list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[] }
   | { type: 'speed'; speed: SpeedSetting }
   | { type: 'watch'; regions: Region[] }
   | { type: 'read'; id: number; region: Region }

@@ -105,19 +105,29 @@ function regBits(r: EncReg): number {
   return r.cls === 'r8' ? 8 : r.cls === 'r16' || r.cls === 'seg' ? 16 : 32;
 }
 
+interface FitState {
+  osz: number;
+  wild: number;
+  req: EncodeRequest;
+  row: OpcodeRow;
+}
+
+function setOsz(st: FitState, s: number): boolean {
+  if (s !== 16 && s !== 32) return false;
+  if (st.osz !== 0 && st.osz !== s) return false;
+  st.osz = s;
+  return true;
+}
+
+function sizeOk(st: FitState, size: OperandKindSize, s: number): boolean {
+  if (size === 'v') return setOsz(st, s);
+  return s === size;
+}
+type OperandKindSize = (typeof OPERAND_INFO)[OperandKind]['size'];
+
 /** Does operand `op` fit kind `k`? Updates the operand-size state. Returns false when not. */
-function fits(k: OperandKind, op: EncOperand, st: { osz: number; wild: number; req: EncodeRequest; row: OpcodeRow }): boolean {
+function fits(k: OperandKind, op: EncOperand, st: FitState): boolean {
   const info = OPERAND_INFO[k];
-  const setOsz = (s: number): boolean => {
-    if (s !== 16 && s !== 32) return false;
-    if (st.osz !== 0 && st.osz !== s) return false;
-    st.osz = s;
-    return true;
-  };
-  const sizeOk = (s: number): boolean => {
-    if (info.size === 'v') return setOsz(s);
-    return s === info.size;
-  };
   switch (info.loc) {
     case 'rm':
     case 'reg': {
@@ -126,14 +136,14 @@ function fits(k: OperandKind, op: EncOperand, st: { osz: number; wild: number; r
         const c = op.reg.cls;
         if (c !== 'r8' && c !== 'r16' && c !== 'r32') return false;
         if (op.size && op.size !== regBits(op.reg)) return false;
-        return sizeOk(regBits(op.reg));
+        return sizeOk(st, info.size, regBits(op.reg));
       }
       if (op.t !== 'mem' || info.loc === 'reg' || info.form === 'reg') return false;
       const farRow = k === 'Mp' && (st.row.mnemonic === 'jmp' || st.row.mnemonic === 'call');
       if (op.far !== farRow) return false;
       if (info.size === 'none' || info.size === 's' || info.size === 'a') return true;
       if (info.size === 'p') {
-        if (op.size === 16 || op.size === 32) return setOsz(op.size);
+        if (op.size === 16 || op.size === 32) return setOsz(st, op.size);
         return op.size === 0 || op.size === 48;
       }
       if (op.size === 0) {
@@ -141,7 +151,7 @@ function fits(k: OperandKind, op: EncOperand, st: { osz: number; wild: number; r
         st.wild = info.size;
         return true;
       }
-      return sizeOk(op.size);
+      return sizeOk(st, info.size, op.size);
     }
     case 'sreg':
       return op.t === 'reg' && op.reg.cls === 'seg';
@@ -151,36 +161,36 @@ function fits(k: OperandKind, op: EncOperand, st: { osz: number; wild: number; r
       return op.t === 'reg' && op.reg.cls === 'dr';
     case 'opreg':
       if (op.t !== 'reg' || (op.reg.cls !== 'r8' && op.reg.cls !== 'r16' && op.reg.cls !== 'r32')) return false;
-      return sizeOk(regBits(op.reg));
+      return sizeOk(st, info.size, regBits(op.reg));
     case 'fixed':
       if (op.t !== 'reg' || op.reg.num !== info.fixedReg) return false;
       if (info.segment) return op.reg.cls === 'seg';
       if (op.reg.cls === 'seg') return false;
-      return sizeOk(regBits(op.reg));
+      return sizeOk(st, info.size, regBits(op.reg));
     case 'const':
       return op.t === 'imm' && !op.seg && op.v.known && op.v.simple && op.v.value === 1 && (op.size === 0 || op.size === 8) && !op.strict && op.jump === '';
     case 'moffs': {
       if (op.t !== 'mem' || op.base || op.index || op.far) return false;
       if (op.size !== 0 && info.size !== 'v' && op.size !== info.size) return false;
-      if (info.size === 'v' && op.size !== 0 && !setOsz(op.size)) return false;
+      if (info.size === 'v' && op.size !== 0 && !setOsz(st, op.size)) return false;
       return true;
     }
     case 'imm': {
       if (op.t !== 'imm' || op.jump === 'short' || op.jump === 'near') return false;
       if (k === 'Ap') {
         if (!op.seg) return false;
-        return op.size === 0 || setOsz(op.size);
+        return op.size === 0 || setOsz(st, op.size);
       }
       if (op.seg || op.jump === 'far') return false;
       if (k === 'Ibs') {
         if (op.size === 8) return true;
         if (op.strict && op.size !== 0) return false;
-        if (op.size !== 0 && !setOsz(op.size)) return false;
+        if (op.size !== 0 && !setOsz(st, op.size)) return false;
         if (!op.v.known || !op.v.simple) return false;
         const osz = st.osz || st.req.bits;
         return SBYTE(op.v.value, osz);
       }
-      if (info.size === 'v') return op.size === 0 || setOsz(op.size);
+      if (info.size === 'v') return op.size === 0 || setOsz(st, op.size);
       return op.size === 0 || op.size === info.size;
     }
     case 'imm2':
@@ -196,7 +206,7 @@ function fits(k: OperandKind, op: EncOperand, st: { osz: number; wild: number; r
         return true; // range decided after encoding (see encode)
       }
       if (op.jump === 'short') return false;
-      return op.size === 0 || setOsz(op.size);
+      return op.size === 0 || setOsz(st, op.size);
     }
     case 'string':
     case 'fixed' as never:
@@ -238,6 +248,20 @@ function addrSize(op: Extract<EncOperand, { t: 'mem' }>, req: EncodeRequest): 16
   return req.bits;
 }
 
+/** NASM's mod: disp8 when forced or small and known, none when zero (not for [bp]/[ebp]). */
+function pickMod(op: Extract<EncOperand, { t: 'mem' }>, canZero: boolean, warnings: string[]): number {
+  const d = op.disp;
+  const dv = d ? d.value : 0;
+  const small = d === null || (d.known && d.simple);
+  if (op.dispSize === 8) {
+    if (!(dv >= -128 && dv <= 127) && d?.known) warnings.push('the displacement does not fit in a byte');
+    return 1;
+  }
+  if (op.dispSize === 16 || op.dispSize === 32) return 2;
+  if (canZero && (d === null || (small && dv === 0))) return 0;
+  return small && dv >= -128 && dv <= 127 ? 1 : 2;
+}
+
 /** ModRM (+SIB +displacement) for register field `regField` and operand `op`. */
 function modrm(out: number[], regField: number, op: EncOperand, req: EncodeRequest, warnings: string[]): void {
   if (op.t === 'reg') {
@@ -247,28 +271,16 @@ function modrm(out: number[], regField: number, op: EncOperand, req: EncodeReque
   if (op.t !== 'mem') return;
   const d = op.disp;
   const dv = d ? d.value : 0;
-  const small = d === null || (d.known && d.simple);
-  const zero = d === null || (small && dv === 0);
-  const fits8 = small && dv >= -128 && dv <= 127;
   const asz = addrSize(op, req);
-  const pickMod = (canZero: boolean): number => {
-    if (op.dispSize === 8) {
-      if (!(dv >= -128 && dv <= 127) && d?.known) warnings.push('the displacement does not fit in a byte');
-      return 1;
-    }
-    if (op.dispSize === 16 || op.dispSize === 32) return 2;
-    if (canZero && zero) return 0;
-    return fits8 ? 1 : 2;
-  };
   if (asz === 16) {
-    const key = [op.base?.name, op.index?.name].filter(Boolean).join('+');
+    const key = op.base && op.index ? op.base.name + '+' + op.index.name : (op.base ?? op.index)?.name ?? '';
     if (!key) {
       out.push((regField << 3) | 6);
       le(out, dv & 0xffff, 2);
       return;
     }
     const rm = RM16[key]!;
-    const mod = pickMod(rm !== 6);
+    const mod = pickMod(op, rm !== 6, warnings);
     out.push((mod << 6) | (regField << 3) | rm);
     if (mod === 1) out.push(dv & 0xff);
     else if (mod === 2) le(out, dv & 0xffff, 2);
@@ -287,7 +299,7 @@ function modrm(out: number[], regField: number, op: EncOperand, req: EncodeReque
     le(out, dv >>> 0, 4);
     return;
   }
-  const mod = pickMod(base.num !== 5);
+  const mod = pickMod(op, base.num !== 5, warnings);
   if (!index && base.num !== 4) out.push((mod << 6) | (regField << 3) | base.num);
   else out.push((mod << 6) | (regField << 3) | 4, (ss << 6) | ((index ? index.num : 4) << 3) | base.num);
   if (mod === 1) out.push(dv & 0xff);

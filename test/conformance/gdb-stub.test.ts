@@ -39,8 +39,16 @@ function freePort(): Promise<number> {
   });
 }
 
+/** Starts vizor's stub on a system-chosen port; resolves with the port and the exit status to come. */
+async function vizorStub(m: Machine, options: Parameters<typeof serveGdb>[2] = {}): Promise<{ port: number; status: Promise<number> }> {
+  let listening!: (port: number) => void;
+  const port = new Promise<number>((r) => (listening = r));
+  const status = serveGdb(m, 0, { log: () => {}, ...options, onListening: listening });
+  return { port: await Promise.race([port, status.then((s) => Promise.reject(new Error(`stub ended with ${s} before listening`)))]), status };
+}
+
 /** Runs gdb in batch mode (asynchronously: the stub under test lives in this process). */
-function gdb(port: number, commands: string[], timeoutMs = 30_000): Promise<string> {
+function gdb(port: number, commands: string[], timeoutMs = 30_000, interruptAfterMs?: number): Promise<string> {
   const args = ['-batch', '-nx', '-ex', 'set architecture i386', '-ex', 'set pagination off', '-ex', `target remote 127.0.0.1:${port}`];
   for (const c of commands) args.push('-ex', c);
   return new Promise((resolve, reject) => {
@@ -49,6 +57,8 @@ function gdb(port: number, commands: string[], timeoutMs = 30_000): Promise<stri
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.stderr.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    // Ctrl-C as a user gives it: SIGINT to gdb, which sends the stub the 0x03 interrupt byte.
+    if (interruptAfterMs !== undefined) setTimeout(() => p.kill('SIGINT'), interruptAfterMs);
     p.on('error', (e) => reject(new Error(`gdb is a test oracle and could not be started: ${e.message}`)));
     p.on('close', () => {
       clearTimeout(timer);
@@ -72,11 +82,10 @@ const hex = (v: number) => '0x' + v.toString(16);
 
 describe('GDB against vizor', () => {
   it('connect, break at a symbol, continue, stepi, registers, memory, watchpoint, reverse-stepi, reverse-continue, detach', async () => {
-    const port = await freePort();
     const m = new Machine({ memoryBytes: 64 << 20 });
     m.load(image, { kind: 'multiboot' });
     let output = '';
-    const status = serveGdb(m, port, { log: () => {}, output: (t) => (output += t), snapshotInterval: 2000 });
+    const { port, status } = await vizorStub(m, { output: (t) => (output += t), snapshotInterval: 2000 });
     const out = await gdb(port, [
       `break *${hex(L('func'))}`,
       'continue',
@@ -114,20 +123,40 @@ describe('GDB against vizor', () => {
   });
 });
 
+describe('Ctrl-C', () => {
+  it('interrupts a guest spinning forever (SIGINT to gdb → 0x03 → T02)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vizor-gdb-'));
+    const runaway = join(dir, 'runaway.bin');
+    execFileSync('nasm', ['-f', 'bin', `-i${KERNELS}/`, '-o', runaway, join(KERNELS, 'runaway.asm')]);
+    const m = new Machine({ memoryBytes: 64 << 20 });
+    m.load(new Uint8Array(readFileSync(runaway)), { kind: 'multiboot' });
+    const { port, status } = await vizorStub(m);
+    const out = await gdb(port, ['continue', 'x/2xb $pc', 'kill'], 30_000, 2500);
+    expect(out).toMatch(/Program received signal SIGINT, Interrupt\./);
+    expect(out).toMatch(/:\s+0xeb\s+0xfe/); // stopped in the kernel's `jmp $`
+    expect(m.cpu.instructions).toBeGreaterThan(1_000_000);
+    expect(await status).toBe(0);
+  });
+});
+
 describe('vizor and QEMU gdbstubs agree', () => {
-  // 7222 steps reach the faulting load; 7223 is the #PF handler's first instruction, 7240 back in the kernel.
-  const STEPS = [1, 17, 60, 200, 7222, 7223, 7230, 7240];
-  const commands = (addr: number) => [
-    `hbreak *${hex(addr)}`,
-    'continue',
-    'delete',
-    ...STEPS.flatMap((n, i) => [`stepi ${n - (i === 0 ? 0 : STEPS[i - 1]!)}`, `echo @@step${n}\\n`, 'info registers']),
-    'kill',
+  // From loop_top: calls, INT n, stores, REP STOSB iterations. Then from the faulting load: the
+  // #PF delivery (step 1 lands on the handler), the handler, its IRET and the retried load.
+  const PHASES = [
+    { at: 'loop_top', steps: [1, 17, 60, 200] },
+    { at: 'fault_site', steps: [1, 2, 6, 9, 10] },
   ];
+  const commands = () =>
+    PHASES.flatMap(({ at, steps }) => [
+      `hbreak *${hex(L(at))}`,
+      'continue',
+      'delete',
+      ...steps.flatMap((n, i) => [`stepi ${n - (i === 0 ? 0 : steps[i - 1]!)}`, `echo @@${at}-${n}\\n`, 'info registers']),
+    ]).concat(['kill']);
+  const markers = PHASES.flatMap(({ at, steps }) => steps.map((n) => `@@${at}-${n}`));
 
   it('registers after N stepi from a breakpoint inside the kernel match QEMU', async () => {
-    const addr = L('loop_top');
-    const [qport, vport] = [await freePort(), await freePort()];
+    const qport = await freePort();
     const qemu = spawn(
       'qemu-system-i386',
       ['-accel', 'tcg', '-m', '64', '-kernel', imagePath, '-display', 'none', '-no-reboot', '-monitor', 'none', '-serial', 'null',
@@ -139,18 +168,19 @@ describe('vizor and QEMU gdbstubs agree', () => {
       await new Promise((r) => setTimeout(r, 400));
       const m = new Machine({ memoryBytes: 64 << 20 });
       m.load(image, { kind: 'multiboot' });
-      const vizorDone = serveGdb(m, vport, { log: () => {} });
-      const [qout, vout] = await Promise.race([Promise.all([gdb(qport, commands(addr)), gdb(vport, commands(addr))]), qemuFailed]);
+      const { port: vport, status: vizorDone } = await vizorStub(m);
+      const [qout, vout] = await Promise.race([Promise.all([gdb(qport, commands()), gdb(vport, commands())]), qemuFailed]);
       await vizorDone;
-      for (const n of STEPS) {
-        const q = registers(qout, `@@step${n}`);
-        const v = registers(vout, `@@step${n}`);
+      for (const marker of markers) {
+        const q = registers(qout, marker);
+        const v = registers(vout, marker);
         expect(Object.keys(q).length, qout).toBeGreaterThanOrEqual(16);
         // EFLAGS: the arithmetic flags and IF/DF; undefined flags are masked (none here are undefined).
         q.eflags! &= 0x8d5 | 0x600;
         v.eflags! &= 0x8d5 | 0x600;
-        expect(v, `after stepi ${n}`).toEqual(q);
+        expect(v, marker).toEqual(q);
       }
+      expect(registers(vout, '@@fault_site-1').eip).toBe(L('pf_handler'));
     } finally {
       qemu.kill('SIGKILL');
     }

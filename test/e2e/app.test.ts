@@ -111,6 +111,7 @@ describe('the app in Chromium', () => {
     await expect.poll(() => condition.evaluate((el) => el === document.activeElement)).toBe(true);
     await condition.fill('al == 0x36'); // the digit 6
     await condition.press('Enter');
+    await screenshot(page, '07a-breakpoints-panel');
     await page.getByRole('tab', { name: 'Serial' }).click();
     await page.keyboard.press('F5');
     await expect.poll(() => page.locator('[data-testid="status"]').innerText(), { timeout: 30_000 }).toContain('breakpoint');

@@ -30,7 +30,7 @@ describe('machine views', () => {
     await screenshot(page, '20-stack');
     await page.getByRole('tab', { name: 'Memory' }).click();
     await page.getByLabel('Address or symbol').fill('message');
-    await expect.poll(() => page.locator('[data-testid="memory"] .rows').innerText()).toContain('Hello from vizor');
+    await expect.poll(async () => (await page.locator('[data-testid="memory"] .ascii').allInnerTexts()).join('')).toContain('Hello from vizor');
     await screenshot(page, '21-memory');
     await page.getByRole('tab', { name: 'GDT/IDT/TSS' }).click();
     await expect.poll(() => page.locator('[data-testid="tables"]').innerText()).toContain('code 32-bit, readable');
@@ -39,6 +39,20 @@ describe('machine views', () => {
     const ctl = await page.locator('[data-testid="control-registers"]').innerText();
     expect(ctl).toMatch(/CR0\s+00000011/i);
     await screenshot(page, '23-control');
+  });
+
+  it('hovers explain instructions; F12 goes to a label\'s definition', async () => {
+    const { page } = app;
+    await page.locator('[data-testid="editor"] .view-lines').click();
+    await page.keyboard.press('Control+Home');
+    const mul = page.locator('[data-testid="editor"] .view-line span', { hasText: /^mul$/ });
+    await mul.hover();
+    await expect.poll(() => page.locator('.monaco-hover').innerText(), { timeout: 10_000 }).toContain('Unsigned multiply');
+    await screenshot(page, '26-hover');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid="editor"] .view-line span', { hasText: /^puts$/ }).first().click();
+    await page.keyboard.press('F12');
+    await expect.poll(() => page.locator('[data-testid="editor"] .active-line-number').innerText()).toBe('33'); // puts:
   });
 
   it('runs animated at a slow speed, moving the views, and pauses', async () => {
@@ -55,6 +69,15 @@ describe('machine views', () => {
     expect(after - before).toBeGreaterThanOrEqual(5);
     expect(after - before).toBeLessThanOrEqual(60);
     await page.locator('.speed input[type=range]').fill('4');
+  });
+
+  it('runs to the line with the cursor (Ctrl+F10)', async () => {
+    const { page } = app;
+    await page.locator('[data-testid="editor"] .view-lines').click();
+    await page.keyboard.press('Control+Home');
+    for (let i = 1; i < 27; i++) await page.keyboard.press('ArrowDown'); // mov al, 0x10
+    await page.keyboard.press('Control+F10');
+    await expect.poll(() => register(page, 'eip')).toBe('00100040');
   });
 });
 

@@ -37,4 +37,15 @@ describe('snapshot history', () => {
     // dropped snapshots release their pages
     expect(h.uniquePages).toBeLessThanOrEqual(h.entries.length);
   });
+  it('shares large byte arrays (a disk image) between snapshots while they do not change', () => {
+    const h = new History({ interval: 1, budgetBytes: 1 << 30 });
+    const disk = (fill: number) => ({ devices: { disk: { lastStatus: 0, disk: new Uint8Array(1 << 20).fill(fill) } } });
+    h.add(0, disk(1), 0, { consoleLength: 0, exceptions: 0 });
+    h.add(1, disk(1), 0, { consoleLength: 0, exceptions: 0 });
+    h.add(2, disk(2), 0, { consoleLength: 0, exceptions: 0 });
+    const d = (i: number) => (h.entries[i]!.snapshot as ReturnType<typeof disk>).devices.disk.disk;
+    expect(d(1)).toBe(d(0));
+    expect(d(2)).not.toBe(d(1));
+    expect(h.bytes).toBeLessThan(2 * (1 << 20) + 3 * 4096);
+  });
 });

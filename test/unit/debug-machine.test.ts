@@ -153,6 +153,18 @@ describe('event breakpoints for each kind the bare machine produces', () => {
     expect(s2).toMatchObject({ reason: 'event', breakpointId: i });
     expect(s2.instructions).toBeGreaterThanOrEqual(s1.instructions); // HLT retired; the IRQ wakes it
     expect(s2.eip).not.toBe(s1.eip);
+    // stepping from a HLT lands on the first instruction of the handler that wakes the CPU,
+    // where an event breakpoint on the interrupt stops too; stepping back goes to the HLT itself
+    d.removeBreakpoint(i);
+    const h2 = d.addEventBreakpoint({ kind: 'halt' });
+    d.continue();
+    d.removeBreakpoint(h2);
+    expect(d.cpuState().halted).toBe(true);
+    const stepped = d.stepInto();
+    d.stepBack();
+    expect(d.readMemory(d.pc(), 1).bytes[0]).toBe(0xf4);
+    d.addEventBreakpoint({ kind: 'interrupt', where: { source: 'pic' } });
+    expect(d.continue()).toMatchObject({ eip: stepped.eip, instructions: stepped.instructions });
   });
 });
 

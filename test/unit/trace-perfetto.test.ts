@@ -70,7 +70,10 @@ describe('Perfetto JSON for a multi-VM run', () => {
       expect(threadNames.has(`${e.pid}:${e.tid}`), `thread ${e.pid}:${e.tid}`).toBe(true);
     }
     expect(threadNames.get(`${pidOf(1)}:${tidOf(1)}`)).toBe('vCPU 1');
-    expect([...threadNames.values()]).toContain('scheduler');
+    expect(threadNames.get(`${HYPERVISOR_PID}:1000`)).toBe('scheduler');
+    expect(threadNames.get(`${HYPERVISOR_PID}:1001`)).toBe('exit handlers');
+    expect(threadNames.get(`${HYPERVISOR_PID}:${tidOf(0)}`)).toBe('cpu 0'); // the hypervisor's own events
+    expect(new Set(threadNames.values()).size).toBeGreaterThan(3);
   });
 
   it('makes every exit a slice from the exit to its entry, and every fault an instant', () => {

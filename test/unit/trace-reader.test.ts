@@ -176,6 +176,18 @@ describe('summary', () => {
     expect(s.faults.get(0x5000)).toMatchObject({ count: 2, outcomes: { hidden: 1, injected: 1 } });
   });
 
+  it('counts a VM first slice without an entry as guest time, and handler events as hypervisor time', () => {
+    const s = summarize([
+      ev(0, 0, -1, 'sched', { from: -1, to: 0, reason: 'start' }),
+      ev(1, 5, 0, 'halt', { eip: 1 }), // the hypervisor's switch: 0..5
+      ev(2, 105, 0, 'exit', exit('CR_ACCESS', 50)), // guest: 5..105
+      ev(3, 130, 0, 'shadow', { op: 'flush', linear: 0, guestPte: 0, shadowPte: 0 }), // handler: 105..130
+      ev(4, 155, 0, 'entry', { eip: 2 }), // handler: 130..155
+      ev(5, 255, 0, 'halt', { eip: 3 }), // guest: 155..255
+    ]);
+    expect(Object.fromEntries(s.timeByVm)).toEqual({ '-1': 55, '0': 200 });
+  });
+
   describe('vizor trace summary (CLI)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'vizor-trace-'));
     let out = '';

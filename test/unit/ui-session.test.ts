@@ -8,7 +8,7 @@ import { Breakpoints } from '../../src/ui/state/breakpoints.svelte.ts';
 import { MachineHost } from '../../src/worker/host.ts';
 import { realCore } from '../../src/worker/core.ts';
 import type { Request, WorkerMessage } from '../../src/worker/protocol.ts';
-import { DEFAULT_EXAMPLE } from '../../src/ui/examples/index.ts';
+import { DEFAULT_EXAMPLE, EXAMPLES } from '../../src/ui/examples/index.ts';
 
 /** A Worker stand-in: requests go to a MachineHost on the same thread, answers come back async like postMessage. */
 function inProcessWorker(): WorkerLike {
@@ -89,6 +89,37 @@ describe('Session over the real machine', () => {
     const stack = s.regions['stack'];
     expect(stack.address).toBe(s.cpu!.esp);
     expect(stack.bytes[0] | (stack.bytes[1] << 8) | (stack.bytes[2] << 16) | (stack.bytes[3] << 24)).toBe(0x10002f);
+  });
+});
+
+describe('event breakpoints and watchpoints', () => {
+  async function pagefaultSession(): Promise<Session> {
+    const s = new Session(new MachineClient(inProcessWorker()));
+    await until(() => s.state === 'no-program', 'ready');
+    const ex = EXAMPLES.find((e) => e.id === 'pagefault')!;
+    expect(await s.load(ex.files, ex.main, { memoryMiB: 8, boot: { kind: 'multiboot' } })).toBe(true);
+    await until(() => s.state === 'paused', 'the first stop');
+    return s;
+  }
+
+  it('stops on a page-fault exception event, with CR2 set', async () => {
+    const s = await pagefaultSession();
+    s.setEventBreakpoints(['exception']);
+    s.continue();
+    await until(() => s.stopReason === 'breakpoint', 'the event breakpoint');
+    expect(s.message).toContain('event breakpoint (exception)');
+    expect(s.cpu!.cr2).toBe(0x800000);
+    expect(s.serial).toBe('paging is on\n');
+  });
+
+  it('stops after the instruction that writes a watched address', async () => {
+    const s = await pagefaultSession();
+    const pd = s.loadedMap!.symbols.find((x) => x.name === 'page_directory')!.address;
+    s.setWatchpoints([{ address: pd, length: 4, kind: 'write' }]);
+    s.continue();
+    await until(() => s.stopReason === 'breakpoint', 'the watchpoint');
+    expect(s.message).toContain('watchpoint');
+    expect(s.currentLine?.line).toBe(35); // line 34 `mov dword [page_directory], ...` wrote it; stopped before line 35
   });
 });
 

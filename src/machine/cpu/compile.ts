@@ -5,10 +5,12 @@ import type { Decoded } from '../../x86/decode.ts';
 import { DecodeError, Rep, RowFlag } from '../../x86/types.ts';
 import type { Cpu } from './cpu.ts';
 import * as A from './exec-arith.ts';
+import * as B from './exec-bits.ts';
 import * as D from './exec-data.ts';
 import * as F from './exec-flow.ts';
 import { compileIo, compileSystem } from './exec-system.ts';
 import { protectedMode } from './segments.ts';
+import { guestWrap } from './guest-mode.ts';
 
 export type Exec = (cpu: Cpu) => void;
 type Factory = (cpu: Cpu, d: Decoded) => Exec;
@@ -24,15 +26,15 @@ def('rol ror rcl rcr shl shr sal sar', A.compileShift);
 def('shld shrd', A.compileDoubleShift);
 def('mul imul1 div idiv', A.compileMulDiv);
 def('imul2 imul3', A.compileImulN);
-def('bt bts btr btc', A.compileBitTest);
-def('bsf bsr', A.compileBitScan);
-def('setcc', A.compileSetcc);
-def('movzx movsx', A.compileExtend);
-def('cbw cwd', A.compileConvert);
-def('xadd cmpxchg', A.compileXaddCmpxchg);
-def('bswap', A.compileBswap);
-def('daa das aaa aas aam aad', A.compileBcd);
-def('clc stc cmc cld std lahf sahf salc', A.compileFlagOp);
+def('bt bts btr btc', B.compileBitTest);
+def('bsf bsr', B.compileBitScan);
+def('setcc', B.compileSetcc);
+def('movzx movsx', B.compileExtend);
+def('cbw cwd', B.compileConvert);
+def('xadd cmpxchg', B.compileXaddCmpxchg);
+def('bswap', B.compileBswap);
+def('daa das aaa aas aam aad', B.compileBcd);
+def('clc stc cmc cld std lahf sahf salc', B.compileFlagOp);
 def('mov', D.compileMov);
 def('mov_from_seg mov_to_seg', D.compileMovSeg);
 def('lea', D.compileLea);
@@ -86,7 +88,7 @@ export function startsBlock(d: Decoded): boolean {
 }
 
 export function compile(cpu: Cpu, d: Decoded, bytes: number[], next: number): Exec {
-  const fn = compileInner(cpu, d, bytes);
+  const fn = compileInner(cpu, d, bytes, next);
   if (!setsEip(d)) return fn;
   return (c) => {
     c.eip = next;
@@ -94,7 +96,7 @@ export function compile(cpu: Cpu, d: Decoded, bytes: number[], next: number): Ex
   };
 }
 
-function compileInner(cpu: Cpu, d: Decoded, bytes: number[]): Exec {
+function compileInner(cpu: Cpu, d: Decoded, bytes: number[], next: number): Exec {
   const row = d.row;
   if (row === null) {
     if (d.error === DecodeError.TOO_LONG) return (c) => c.raise(13, 0);
@@ -109,6 +111,9 @@ function compileInner(cpu: Cpu, d: Decoded, bytes: number[]): Exec {
     return (c) => c.undefinedOpcode(raw, c.eip - len);
   }
   const flags = row.flags;
+  if ((flags & (RowFlag.PRIV | RowFlag.SENSITIVE | RowFlag.IO | RowFlag.IOPL)) !== 0 || row.op === 'cpuid') {
+    fn = guestWrap(fn, d, next); // guest mode: the hypervisor sees these first (after the CPL check)
+  }
   if ((flags & RowFlag.PROTECTED_ONLY) !== 0) {
     const inner = fn;
     fn = (c) => {

@@ -36,7 +36,7 @@ export class Cpu extends CpuMmu implements BlockCache {
   repLimit = 1;
   /** Decoded blocks per physical RAM page: key = offset | (code32 ? 0x1000 : 0). */
   readonly pageBlocks: (Map<number, Block> | undefined)[];
-  /** Per RAM page: bit k set when decoded code covers bytes [k*128, k*128+127]. */
+  /** Per RAM page: bit k set when decoded code covers bytes [k*128, k*128+127] (Memory's, shared). */
   readonly codeChunks: Uint32Array;
   /** The last mode reported in a 'mode' event (CR0.PE | CR0.PG bits). */
   lastMode = 0;
@@ -44,7 +44,7 @@ export class Cpu extends CpuMmu implements BlockCache {
   constructor(memory: Memory, io: IoBus, emitter: Emitter) {
     super(memory, io, emitter);
     this.pageBlocks = new Array(memory.size >>> 12);
-    this.codeChunks = new Uint32Array(memory.size >>> 12);
+    this.codeChunks = memory.codeChunks;
     memory.onCodeWrite = (page) => this.invalidatePage(page);
     this.reset();
   }
@@ -85,7 +85,8 @@ export class Cpu extends CpuMmu implements BlockCache {
     const page = p >>> 12;
     const first = (p & 0xfff) >>> 7, last = ((p & 0xfff) + size - 1) >>> 7;
     const chunks = this.codeChunks[page]!;
-    if ((chunks >>> first) & 1 || (last < 32 && (chunks >>> last) & 1)) this.invalidatePage(page);
+    // Through Memory, so that every CPU sharing this memory (hypervisor vCPUs) drops its copy.
+    if ((chunks >>> first) & 1 || (last < 32 && (chunks >>> last) & 1)) this.memory.onCodeWrite(page);
   }
 
   invalidatePage(page: number): void {
@@ -285,6 +286,10 @@ export class Cpu extends CpuMmu implements BlockCache {
   }
 
   private serviceInterrupt(): void {
+    if (this.guest !== null) {
+      this.guest.interrupt(this); // guest mode: the hypervisor injects from the VM's virtual PIC
+      return;
+    }
     const pic = this.pic;
     if (pic === null || !pic.hasInterrupt()) {
       this.intrPending = false;
@@ -318,6 +323,8 @@ export class Cpu extends CpuMmu implements BlockCache {
 
   /** Delivers an exception with the double- and triple-fault rules (SDM vol. 3, table 6-5). */
   exception(vector: number, hasCode: boolean, code: number): void {
+    // Guest mode: the hypervisor's exception bitmap (and unwound exits, VMEXIT_VECTOR) first.
+    if (this.guest !== null && this.guest.exception(this, vector, hasCode, code)) return;
     let first = -1;
     for (;;) {
       this.emitException(vector, hasCode, code);

@@ -7,6 +7,7 @@ import type { Exec } from './compile.ts';
 import { O_IMM, O_MEM, O_REG, O_SEG, addrOf, ea, operand, readAt, readReg, sext, writeAt, writeReg, maskOf } from './operands.ts';
 import { loadDataSegment } from './segments.ts';
 import { CS, DS, ES, SS, F_DF, ESP } from './state.ts';
+import { T_DIRTY, T_VALID } from '../mmu.ts';
 import { alu, A_CMP } from './alu.ts';
 import { checkIo } from './exec-system.ts';
 
@@ -225,10 +226,6 @@ export function compileFarLoad(_cpu: Cpu, d: Decoded): Exec {
     const sel = c.rd16(src.seg, (addr + (size >> 3)) & src.am);
     loadDataSegment(c, seg, sel);
     writeReg(c, dst, off);
-    if (seg === SS) {
-      c.inhibit = 1;
-      c.stopBlock = 1;
-    }
   };
 }
 
@@ -298,7 +295,7 @@ export function compileString(_cpu: Cpu, d: Decoded): Exec {
       default: {
         checkIo(c, r[2]! & 0xffff, size);
         const v = rd(c, srcSeg, r[6]! & am);
-        c.io.write(r[2]! & 0xffff, size as 1 | 2 | 4, v >>> 0 & (size === 4 ? 0xffffffff : mask)); adv(c, 6, delta);
+        c.io.write(r[2]! & 0xffff, size as 1 | 2 | 4, size === 4 ? v >>> 0 : v & mask); adv(c, 6, delta);
         return true;
       }
     }
@@ -306,6 +303,7 @@ export function compileString(_cpu: Cpu, d: Decoded): Exec {
   if (d.rep === Rep.NONE) return (c) => { once(c); };
   const conditional = kind === K_CMPS || kind === K_SCAS;
   const repz = d.rep === Rep.REPE;
+  const bulk = (kind === K_MOVS || kind === K_STOS) && !a16;
   return (c) => {
     const r = c.regs;
     let count = a16 ? r[1]! & 0xffff : r[1]! >>> 0;
@@ -313,6 +311,21 @@ export function compileString(_cpu: Cpu, d: Decoded): Exec {
     const limit = c.repLimit;
     let k = 0;
     for (;;) {
+      if (bulk && (c.flags & F_DF) === 0) {
+        const n = bulkChunk(c, kind, size, srcSeg, Math.min(count, limit - k));
+        if (n > 0) {
+          count -= n;
+          r[1] = count | 0;
+          k += n;
+          c.instructions += n;
+          if (count === 0) break;
+          if (k >= limit || c.stopBlock !== 0) {
+            c.eip = (c.eip - len) & (c.code32 ? -1 : 0xffff);
+            break;
+          }
+          continue;
+        }
+      }
       const z = once(c);
       count--;
       r[1] = a16 ? (r[1]! & ~0xffff) | count : count | 0;
@@ -326,6 +339,48 @@ export function compileString(_cpu: Cpu, d: Decoded): Exec {
     }
     c.instructions--;
   };
+}
+
+/**
+ * REP MOVS/STOS forwards with 32-bit addresses: as many iterations as stay inside one page of
+ * plain RAM on each side (segment limits and TLB permissions checked once for the chunk), done
+ * with typed-array copies. Returns the iterations done; 0 means take the one-at-a-time path.
+ */
+function bulkChunk(c: Cpu, kind: number, size: number, srcSeg: number, max: number): number {
+  const r = c.regs;
+  const di = r[7]! >>> 0;
+  const dLin = (c.segBase[ES]! + r[7]!) | 0;
+  let n = Math.min(max, Math.floor((0x1000 - (dLin & 0xfff)) / size));
+  const de = c.tlb[dLin >>> 12]!;
+  if ((de & c.wmask) !== (T_VALID | T_DIRTY)) return 0;
+  let sp = 0;
+  if (kind === K_MOVS) {
+    const sLin = (c.segBase[srcSeg]! + r[6]!) | 0;
+    n = Math.min(n, Math.floor((0x1000 - (sLin & 0xfff)) / size));
+    const se = c.tlb[sLin >>> 12]!;
+    if ((se & c.rmask) !== T_VALID) return 0;
+    sp = (se & ~0xfff) | (sLin & 0xfff);
+    const si = r[6]! >>> 0;
+    if (n <= 0 || si < c.segRLo[srcSeg]! || si + n * size - 1 > c.segRHi[srcSeg]!) return 0;
+  }
+  if (n <= 0 || di < c.segWLo[ES]! || di + n * size - 1 > c.segWHi[ES]!) return 0;
+  const dp = (de & ~0xfff) | (dLin & 0xfff);
+  const bytes = n * size;
+  const ram = c.ram;
+  if (kind === K_MOVS) {
+    if (dp > sp && dp < sp + bytes) return 0; // overlapping forward copy replicates: do it byte by byte
+    ram.copyWithin(dp, sp, sp + bytes);
+    r[6] = (r[6]! + bytes) | 0;
+  } else if (size === 1) {
+    ram.fill(r[0]! & 0xff, dp, dp + bytes);
+  } else if (size === 4 && (dp & 3) === 0) {
+    c.ram32.fill(r[0]!, dp >> 2, (dp >> 2) + n);
+  } else {
+    const v = r[0]!;
+    for (let i = 0; i < bytes; i++) ram[dp + i] = v >>> (8 * (i % size));
+  }
+  r[7] = (r[7]! + bytes) | 0;
+  return n;
 }
 
 export { O_SEG };

@@ -17,8 +17,22 @@ export interface ResolvedBreakpoint {
   enabled: boolean;
 }
 
+export interface WatchSpec {
+  id: number;
+  /** As typed: an address or a symbol. */
+  where: string;
+  length: number;
+  kind: 'read' | 'write' | 'access';
+}
+
+/** Event kinds offered as event breakpoints on a bare machine. */
+export const EVENT_BREAK_KINDS = ['exception', 'pagefault', 'interrupt', 'mode', 'io', 'console', 'halt', 'reset'] as const;
+
 export class Breakpoints {
   list = $state<SourceBreakpoint[]>([]);
+  /** Stop on any event of these kinds. */
+  eventKinds = $state<string[]>([]);
+  watches = $state<WatchSpec[]>([]);
   private nextId = 1;
 
   has(file: string, line: number): boolean {
@@ -32,6 +46,14 @@ export class Breakpoints {
   toggle(file: string, line: number): void {
     if (this.has(file, line)) this.list = this.list.filter((b) => !(b.file === file && b.line === line));
     else this.list.push({ id: this.nextId++, file, line, condition: '', enabled: true });
+  }
+
+  addWatch(where: string, length: number, kind: WatchSpec['kind']): void {
+    this.watches.push({ id: this.nextId++, where, length, kind });
+  }
+
+  removeWatch(id: number): void {
+    this.watches = this.watches.filter((w) => w.id !== id);
   }
 
   remove(id: number): void {

@@ -1,7 +1,7 @@
 // The debugging session as the views see it: run state, the machine snapshot at the last stop (and
 // the one before, for change highlighting), memory regions the views asked for, console text and
 // recent events. All fed by the worker's notices; views never talk to the worker themselves.
-import type { TraceEvent } from '../../trace/schema.ts';
+import type { EventKind, TraceEvent } from '../../trace/schema.ts';
 import { decodeBatch } from '../../trace/binary.ts';
 import type {
   AsmMap, CoreStatus, CpuView, Diagnostic, DisasmLine, MachineConfig, MachineSnapshotView, Notice, Region, RegionBytes,
@@ -109,6 +109,8 @@ export class Session {
   seek(instructions: number): void { if (this.state !== 'running') this.client.send({ type: 'seek', instructions }); }
   setSpeed(speed: SpeedSetting): void { this.client.send({ type: 'speed', speed }); }
   setBreakpoints(list: ResolvedBreakpoint[]): void { this.client.send({ type: 'breakpoints', list }); }
+  setEventBreakpoints(kinds: EventKind[]): void { this.client.send({ type: 'event-breakpoints', kinds }); }
+  setWatchpoints(list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[]): void { this.client.send({ type: 'watchpoints', list }); }
   typeSerial(text: string): void { this.client.send({ type: 'serial-in', text }); }
   pressKeys(scancodes: number[]): void { this.client.send({ type: 'key', scancodes }); }
   writeMemory(address: number, space: 'linear' | 'physical', bytes: Uint8Array): void { this.client.send({ type: 'write-memory', address, space, bytes }); }
@@ -153,7 +155,7 @@ export class Session {
         this.applyFrame(n);
         this.stopReason = n.reason;
         this.state = finished ? 'finished' : 'paused';
-        this.message = n.detail || n.reason;
+        this.message = (n.detail || n.reason) + (finished ? ' — Reset (Shift+F5) starts again, Back steps back' : '');
         // For bench/ui: the moment the app first became usable.
         if (n.reason === 'loaded' && globalThis.performance?.getEntriesByName('vizor-interactive').length === 0) performance.mark('vizor-interactive');
         return;

@@ -1,0 +1,170 @@
+// The hypervisor: owns the host memory and hands its frames to VMs, runs one vCPU at a time on
+// the one physical CPU, and asks the scheduling policy who is next. The host timeline (event
+// ticks) counts guest instructions plus the modelled cycles of the VMM's work; each VM's own
+// clock counts only its instructions and its halted time.
+import { Memory } from '../machine/memory.ts';
+import type { Cpu } from '../machine/cpu/cpu.ts';
+import { Emitter } from '../trace/emitter.ts';
+import { KIND_BIT, type SchedReason } from '../trace/schema.ts';
+import { HostFrames } from './p2m.ts';
+import { costTable, type CostTable } from './costs.ts';
+import { Vm, type HostServices, type VmConfig } from './vm.ts';
+import { runVm, wakeVm, type RunHost } from './run-vm.ts';
+import type { Scheduler } from './scheduler/scheduler.ts';
+import { RoundRobin } from './scheduler/round-robin.ts';
+import { CreditScheduler } from './scheduler/credit.ts';
+
+export interface HypervisorOptions {
+  /** Host RAM shared by every VM's memory and the VMM's tables (default 512 MiB, at most 1 GiB). */
+  hostMemoryBytes?: number;
+  emitter?: Emitter;
+  sched?: 'rr' | 'credit';
+  /** Host ticks per quantum (the preemption timer). */
+  quantum?: number;
+  costs?: Partial<CostTable>;
+}
+
+export interface HypervisorResult {
+  /** Host ticks when the last VM ended (or the run was cut short). */
+  ticks: number;
+  /** 'done' when every VM ended; 'tick-limit' when the host budget ran out first. */
+  reason: 'done' | 'tick-limit';
+}
+
+export class Hypervisor implements HostServices, RunHost {
+  readonly memory: Memory;
+  readonly frames: HostFrames;
+  readonly emitter: Emitter;
+  readonly costs: CostTable;
+  readonly scheduler: Scheduler;
+  readonly vms: Vm[] = [];
+  /** Host time: guest instructions plus modelled VMM cycles. */
+  private tick = 0;
+  private current: Vm | null = null;
+  private sliceStart = 0;
+  private readonly cpus: Cpu[] = [];
+  /** Host ticks with no VM runnable (everyone halted). */
+  idleTicks = 0;
+  switches = 0;
+
+  constructor(opts: HypervisorOptions = {}) {
+    this.memory = new Memory(opts.hostMemoryBytes ?? 512 * 1024 * 1024);
+    this.frames = new HostFrames(this.memory);
+    this.emitter = opts.emitter ?? new Emitter();
+    this.costs = costTable(opts.costs);
+    const q = opts.quantum ?? 20_000;
+    this.scheduler = opts.sched === 'credit' ? new CreditScheduler(q) : new RoundRobin(q);
+    this.emitter.now = () => this.hostTick();
+    this.memory.onCodeWrite = (page) => {
+      for (const c of this.cpus) c.invalidatePage(page);
+    };
+  }
+
+  /** Creates a VM (throws BootError for a bad image). */
+  addVm(config: VmConfig): Vm {
+    const vm = new Vm(this.vms.length, this, config);
+    this.vms.push(vm);
+    return vm;
+  }
+
+  registerCpu(cpu: Cpu): void {
+    this.cpus.push(cpu);
+    // Every vCPU shares the host memory: code written by anyone invalidates everyone's decoded copy.
+    this.memory.onCodeWrite = (page) => {
+      for (const c of this.cpus) c.invalidatePage(page);
+    };
+    this.memory.mmioChanged = () => {
+      for (const c of this.cpus) c.flushTlb();
+    };
+  }
+
+  hostTick(): number {
+    const cur = this.current;
+    return cur === null ? this.tick : this.tick + (cur.cpu.instructions - this.sliceStart);
+  }
+
+  charge(vm: Vm, cycles: number): void {
+    this.tick += cycles;
+    vm.stats.ticks += cycles;
+    vm.stats.overheadCycles += cycles;
+  }
+
+  retire(vm: Vm, instructions: number): void {
+    this.tick += instructions;
+    this.sliceStart = vm.cpu.instructions;
+    vm.stats.instructions += instructions;
+    vm.stats.ticks += instructions;
+  }
+
+  /** Runs until every VM has ended (or `maxTicks` of host time passed). */
+  run(maxTicks = Infinity): HypervisorResult {
+    let last: Vm | null = null;
+    let lastEnd: SchedReason = 'start';
+    while (this.vms.some((v) => v.state !== 'exited')) {
+      if (this.tick >= maxTicks) return { ticks: this.tick, reason: 'tick-limit' };
+      this.wakeDue();
+      const runnable = this.vms.filter((v) => v.state === 'runnable');
+      const next: Vm | null = runnable.length > 0 ? (this.scheduler.pick(runnable, last, this.tick) as Vm | null) : null;
+      if (next === null) {
+        this.idle(runnable.length > 0);
+        continue;
+      }
+      if (next !== last || lastEnd === 'start') this.switchTo(last, next, lastEnd);
+      this.current = next;
+      this.sliceStart = next.cpu.instructions;
+      const before = next.stats.ticks;
+      const end = runVm(next, this.scheduler.quantum(next), this);
+      this.current = null;
+      this.scheduler.charge(next, next.stats.ticks - before, this.tick);
+      if (end === 'quantum' && this.vms.some((v) => v !== next && v.state === 'runnable')) {
+        next.vcpu.exit(next.cpu, 'PREEMPTION_TIMER', 0, this.costs.handler.PREEMPTION_TIMER ?? 0);
+      }
+      lastEnd = end === 'halt' ? 'halt' : end === 'exit' ? 'exit' : 'quantum';
+      last = next;
+    }
+    return { ticks: this.tick, reason: 'done' };
+  }
+
+  private wakeDue(): void {
+    for (const v of this.vms) {
+      if (v.state === 'blocked' && v.wakeAtTick <= this.tick) {
+        wakeVm(v);
+        this.emitSched(-1, v.id, 'wake');
+      }
+    }
+  }
+
+  /** Nothing can run: time passes to the next wake-up (or the next accounting period). */
+  private idle(cappedOnly: boolean): void {
+    let next = Infinity;
+    for (const v of this.vms) if (v.state === 'blocked') next = Math.min(next, v.wakeAtTick);
+    if (cappedOnly) next = Math.min(next, this.scheduler.nextEvent?.(this.tick) ?? this.tick + 1);
+    if (!Number.isFinite(next)) return;
+    const target = Math.max(this.tick + 1, next);
+    this.idleTicks += target - this.tick;
+    this.tick = target;
+  }
+
+  private switchTo(from: Vm | null, to: Vm, reason: SchedReason): void {
+    this.switches++;
+    if (from !== null && from !== to) this.tick += this.costs.worldSwitch;
+    this.emitSched(from === null ? -1 : from.id, to.id, from === null ? 'start' : reason);
+    this.emitter.vm = to.id;
+    this.emitter.vcpu = 0;
+  }
+
+  private emitSched(from: number, to: number, reason: SchedReason): void {
+    const em = this.emitter;
+    if ((em.mask & KIND_BIT.sched) === 0) return;
+    const saved = em.vm;
+    em.vm = -1;
+    const credits = this.scheduler.credits?.(this.vms);
+    em.emit('sched', credits !== undefined ? { from, to, reason, credits } : { from, to, reason });
+    em.vm = saved;
+  }
+
+  /** Frees every VM's memory and tables. */
+  release(): void {
+    for (const v of this.vms) v.release();
+  }
+}

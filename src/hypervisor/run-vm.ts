@@ -1,0 +1,157 @@
+// Running one VM for up to a quantum: the VM-entry/exit loop. It mirrors Machine.run (slices that
+// end at the VM's next device deadline, HLT skipping to the next device event) so that a guest's
+// virtual time, and therefore its output, is the same as on bare metal; the differences are that
+// a quantum (the preemption timer) bounds the run, HLT blocks the vCPU instead of skipping time
+// while other VMs wait, and unwound exits are emulated here.
+import { FAULT, F_IF } from '../machine/cpu/state.ts';
+import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
+import { KIND_BIT } from '../trace/schema.ts';
+import type { Vm } from './vm.ts';
+import type { PendingExit } from './vcpu.ts';
+import {
+  emulateCpuid, emulateMsr, invlpgTarget, movFromSegRing1, popfRing1, pushfRing1, smswRing1, storeTableRing1,
+} from './emulate.ts';
+
+export type SliceEnd = 'quantum' | 'halt' | 'exit';
+
+/** The host side the loop needs: the host clock and instruction accounting. */
+export interface RunHost {
+  hostTick(): number;
+  retire(vm: Vm, instructions: number): void;
+}
+
+/** A halted VM waits this many device events without running an instruction before giving up (as Machine.run). */
+const MAX_IDLE_SKIPS = 100_000;
+
+/** Runs `vm` until it has used `budget` host ticks, halts, or ends. */
+export function runVm(vm: Vm, budget: number, host: RunHost): SliceEnd {
+  const cpu = vm.cpu, pit = vm.pit;
+  const budgetEndNs = vm.maxInstructions * NS_PER_INSTRUCTION;
+  const startTicks = vm.stats.ticks;
+  while (vm.stats.ticks - startTicks < budget) {
+    const now = vm.nowNs();
+    pit.advanceTo(now);
+    vm.uart.pollInput();
+    if (now >= budgetEndNs) {
+      vm.finish({ reason: 'instruction-limit' });
+      return 'exit';
+    }
+    const deadline = Math.min(pit.nextDeadlineNs(), budgetEndNs);
+    let slice = Math.max(1, Math.ceil((deadline - now) / NS_PER_INSTRUCTION));
+    if (!Number.isFinite(slice)) slice = 1e9;
+    slice = Math.max(1, Math.min(slice, budget - (vm.stats.ticks - startTicks)));
+    const before = cpu.instructions;
+    const r = cpu.run(slice);
+    host.retire(vm, cpu.instructions - before);
+    if (r === 'budget') continue;
+    if (r === 'shutdown') {
+      vm.vcpu.exit(cpu, 'TRIPLE_FAULT', 0, vm.host.costs.handler.TRIPLE_FAULT ?? 0);
+      vm.finish({ reason: 'triple-fault' });
+      return 'exit';
+    }
+    if (r === 'stop') {
+      if (afterStop(vm)) return 'exit';
+      continue;
+    }
+    return halted(vm, host, budgetEndNs);
+  }
+  return 'quantum';
+}
+
+/** HLT: an exit; the vCPU blocks until its next device event (or the VM can never wake). */
+function halted(vm: Vm, host: RunHost, budgetEndNs: number): SliceEnd {
+  const cpu = vm.cpu;
+  vm.vcpu.exit(cpu, 'HLT', 0, vm.host.costs.handler.HLT ?? 0, { instructionLength: 1, eip: (cpu.eip - 1) >>> 0 });
+  if ((cpu.flags & F_IF) === 0) {
+    vm.finish({ reason: 'halted', interruptsEnabled: false });
+    return 'exit';
+  }
+  const next = vm.pit.nextDeadlineNs();
+  if (!Number.isFinite(next)) {
+    vm.finish({ reason: 'halted', interruptsEnabled: true });
+    return 'exit';
+  }
+  if (cpu.instructions !== vm.lastHaltInstructions) {
+    vm.lastHaltInstructions = cpu.instructions;
+    vm.idleSkips = 0;
+  }
+  if (++vm.idleSkips > MAX_IDLE_SKIPS) {
+    vm.finish({ reason: 'halted', interruptsEnabled: true });
+    return 'exit';
+  }
+  const now = vm.nowNs();
+  const wake = Math.max(now, Math.min(next, budgetEndNs));
+  vm.state = 'blocked';
+  vm.wakeNs = wake;
+  vm.wakeAtTick = host.hostTick() + Math.ceil((wake - now) / NS_PER_INSTRUCTION);
+  return 'halt';
+}
+
+/** Wakes a blocked VM: the time it slept passes on its own clock, as HLT does on bare metal. */
+export function wakeVm(vm: Vm): void {
+  vm.idleNs += Math.max(0, vm.wakeNs - vm.nowNs());
+  vm.state = 'runnable';
+}
+
+/** After cpu.run returned 'stop': debug-exit, unwound exits, kills, resets. True when the VM ended. */
+function afterStop(vm: Vm): boolean {
+  if (vm.pendingExitCode !== null) {
+    vm.finish({ reason: 'debug-exit', code: vm.pendingExitCode });
+    return true;
+  }
+  for (let guard = 0; vm.vcpu.pending !== null && guard < 4; guard++) {
+    const p = vm.vcpu.pending;
+    vm.vcpu.pending = null;
+    if (p.kill !== undefined) {
+      vm.vcpu.exit(vm.cpu, p.reason, 0, 0);
+      vm.finish({ reason: 'killed', message: p.kill });
+      return true;
+    }
+    emulatePending(vm, p);
+  }
+  if (vm.pendingExitCode !== null) {
+    vm.finish({ reason: 'debug-exit', code: vm.pendingExitCode });
+    return true;
+  }
+  if (vm.pendingReset) {
+    vm.finish({ reason: 'reset' });
+    return true;
+  }
+  return false;
+}
+
+/** Emulates an unwound instruction and resumes after it (a fault goes to the guest instead). */
+function emulatePending(vm: Vm, p: PendingExit): void {
+  const cpu = vm.cpu, s = p.site!;
+  const costs = vm.host.costs;
+  try {
+    let leaked = false;
+    switch (s.op) {
+      case 'cpuid': emulateCpuid(cpu); break;
+      case 'rdmsr': emulateMsr(cpu, false); break;
+      case 'wrmsr': emulateMsr(cpu, true); break;
+      case 'invlpg': vm.paging.invlpg(cpu, invlpgTarget(cpu, s)); break;
+      case 'popf': leaked = popfRing1(cpu, s); break;
+      case 'pushf': leaked = pushfRing1(cpu, s); break;
+      case 'sgdt': case 'sidt': leaked = storeTableRing1(cpu, s); break;
+      case 'smsw': leaked = smswRing1(cpu, s); break;
+      case 'mov_from_seg': leaked = movFromSegRing1(cpu, s); break;
+      default: break;
+    }
+    if (p.silent !== true) {
+      const q = s.op === 'invlpg' ? 0 : p.reason === 'EXCEPTION_NMI' ? 13 : 0;
+      vm.vcpu.exit(cpu, p.reason, q, (costs.handler[p.reason] ?? 0) + costs.emulate, { instructionLength: s.length, eip: s.eip });
+    } else if (leaked) {
+      vm.stats.holeHits++;
+      const em = vm.host.emitter;
+      if ((em.mask & KIND_BIT.warning) !== 0) {
+        em.emit('warning', { message: `Popek-Goldberg hole: ${s.op.toUpperCase()} ran at ring 1 and behaved differently`, eip: s.eip >>> 0 });
+      }
+    }
+    cpu.eip = (s.eip + s.length) & (cpu.code32 ? -1 : 0xffff);
+    cpu.instructions++;
+  } catch (e) {
+    if (e !== FAULT) throw e;
+    cpu.exception(cpu.excVector, cpu.excHasCode, cpu.excCode);
+  }
+}

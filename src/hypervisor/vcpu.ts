@@ -1,0 +1,220 @@
+// The vCPU's exit controls: the GuestMode object the CPU consults in guest mode. Exits come in
+// two shapes. Synchronous ones (I/O, CR bookkeeping, shadow fills, EPT violations, BT callouts)
+// are handled on the spot and the instruction then completes natively, which is what the
+// handler would have emulated anyway. Unwound ones (CPUID, RDMSR/WRMSR, INVLPG under shadow, the
+// deprivileged kernel's sensitive instructions) abandon the instruction with EIP on it; the VM's
+// run loop (run-vm.ts) emulates it and resumes after it. Every exit is an 'exit' + 'entry' pair of
+// events and costs modelled cycles from the cost table.
+import type { Cpu } from '../machine/cpu/cpu.ts';
+import type { CpuMmu } from '../machine/mmu.ts';
+import { VMEXIT_VECTOR, type GuestMode, type GuestSite } from '../machine/cpu/guest-mode.ts';
+import { checkIo } from '../machine/cpu/exec-system.ts';
+import { deliver } from '../machine/cpu/transfer.ts';
+import { FAULT, F_IF } from '../machine/cpu/state.ts';
+import { RowFlag } from '../x86/types.ts';
+import { KIND_BIT, type ExitReason } from '../trace/schema.ts';
+import type { PagingContext } from './paging.ts';
+import type { Vm } from './vm.ts';
+
+const CR0_PE = 1, CR0_WP = 0x10000, CR0_PG = 0x80000000 | 0, CR4_PSE = 0x10;
+
+/** An exit that unwound the instruction and waits for the run loop to emulate it. */
+export interface PendingExit {
+  reason: ExitReason;
+  site: GuestSite | null;
+  /** Set when the VM must stop (hostile or out of resources). */
+  kill?: string;
+  /** Not an exit at all: a deprivileged kernel's sensitive instruction running with ring-1 behaviour. */
+  silent?: boolean;
+}
+
+export class Vcpu implements GuestMode, PagingContext {
+  pending: PendingExit | null = null;
+
+  constructor(readonly vm: Vm) {}
+
+  get gmem() { return this.vm.gmem; }
+  get frames() { return this.vm.host.frames; }
+  get emitter() { return this.vm.host.emitter; }
+  get stats() { return this.vm.stats; }
+  get costs() { return this.vm.host.costs; }
+
+  /** The transition cost of one exit for this VM's technique. */
+  private transition(): number {
+    const c = this.costs;
+    const t = this.vm.cpuTechnique;
+    return t === 'vtx' ? c.hwRoundTrip : t === 'bt' ? c.btCallout : c.trapRoundTrip;
+  }
+
+  // ---- PagingContext ---------------------------------------------------------------------------
+
+  exit(cpu: CpuMmu, reason: ExitReason, qualification: number, cycles: number,
+    extra: { guestLinear?: number; guestPhysical?: number; injectedVector?: number; instructionLength?: number; eip?: number } = {}): void {
+    const total = this.transition() + cycles;
+    this.stats.countExit(reason);
+    this.vm.host.charge(this.vm, total);
+    const em = this.emitter;
+    const eip = (extra.eip ?? cpu.eip) >>> 0;
+    if ((em.mask & KIND_BIT.exit) !== 0) {
+      const ev: Parameters<typeof em.emit<'exit'>>[1] = { reason, qualification: qualification >>> 0, instructionLength: extra.instructionLength ?? 0, eip, cycles: total };
+      if (extra.guestLinear !== undefined) ev.guestLinear = extra.guestLinear >>> 0;
+      if (extra.guestPhysical !== undefined) ev.guestPhysical = extra.guestPhysical >>> 0;
+      em.emit('exit', ev);
+    }
+    if ((em.mask & KIND_BIT.entry) !== 0) {
+      em.emit('entry', extra.injectedVector !== undefined ? { eip, injectedVector: extra.injectedVector } : { eip });
+    }
+  }
+
+  charge(cycles: number): void {
+    this.vm.host.charge(this.vm, cycles);
+  }
+
+  kill(cpu: CpuMmu, message: string): never {
+    this.pending = { reason: 'EXCEPTION_NMI', site: null, kill: message };
+    return cpu.raise(VMEXIT_VECTOR);
+  }
+
+  // ---- GuestMode -------------------------------------------------------------------------------
+
+  translate(cpu: CpuMmu, lin: number, write: boolean, user: boolean): number {
+    return this.vm.paging.translate(cpu, lin, write, user);
+  }
+
+  exception(cpu: Cpu, vector: number): boolean {
+    if (vector !== VMEXIT_VECTOR) return false; // the exception bitmap is handled where faults arise
+    cpu.requestStop();
+    return true;
+  }
+
+  /** Interrupt injection: the VM's virtual PIC has an unmasked IRQ and the guest has IF=1. */
+  interrupt(cpu: Cpu): void {
+    const pic = this.vm.pic;
+    if (!pic.hasInterrupt()) {
+      cpu.intrPending = false;
+      return;
+    }
+    const vector = pic.acknowledge() & 0xff;
+    cpu.halted = false;
+    this.stats.interruptsInjected++;
+    const em = this.emitter;
+    if ((em.mask & KIND_BIT.interrupt) !== 0) em.emit('interrupt', { vector, source: 'injected' });
+    try {
+      deliver(cpu, vector, 2, false, 0);
+    } catch (e) {
+      if (e !== FAULT) throw e;
+      cpu.exception(cpu.excVector, cpu.excHasCode, cpu.excCode);
+    }
+    cpu.stopBlock = 0;
+  }
+
+  instruction(cpu: Cpu, s: GuestSite): void {
+    const t = this.vm.cpuTechnique;
+    if (t === 'deprivilege' && cpu.cpl === 0) return this.deprivileged(cpu, s);
+    if (t === 'bt' && (s.flags & (RowFlag.SENSITIVE | RowFlag.PRIV)) !== 0 && cpu.cpl === 0) {
+      // The translator replaced this instruction with a callout into the VMM.
+      this.syncExit(cpu, s, 'SENSITIVE_INSTRUCTION', 0);
+      this.bookkeeping(cpu, s);
+      return;
+    }
+    if (t === 'bt' && (s.flags & RowFlag.SENSITIVE) !== 0) return; // user code is not translated
+    this.hardwareExit(cpu, s);
+  }
+
+  /** VT-x exit controls (also the non-kernel path of the other techniques). */
+  private hardwareExit(cpu: Cpu, s: GuestSite): void {
+    const shadow = this.vm.paging.kind === 'shadow';
+    switch (s.op) {
+      case 'in': case 'out': case 'ins': case 'outs':
+        return this.ioExit(cpu, s);
+      case 'mov_to_cr':
+        if (!shadow) return;
+        this.syncExit(cpu, s, 'CR_ACCESS', s.reg | (s.rm << 8));
+        return this.bookkeeping(cpu, s);
+      case 'mov_from_cr':
+        if (shadow && s.reg === 3) this.syncExit(cpu, s, 'CR_ACCESS', 3 | (1 << 4) | (s.rm << 8));
+        return;
+      case 'lmsw': case 'clts':
+        if (!shadow) return;
+        this.syncExit(cpu, s, 'CR_ACCESS', s.op === 'clts' ? 2 << 4 : 3 << 4);
+        return this.bookkeeping(cpu, s);
+      case 'invlpg':
+        if (shadow) this.unwind(cpu, 'INVLPG', s);
+        return;
+      case 'cpuid':
+        return this.unwind(cpu, 'CPUID', s);
+      case 'rdmsr':
+        return this.unwind(cpu, 'RDMSR', s);
+      case 'wrmsr':
+        return this.unwind(cpu, 'WRMSR', s);
+      case 'wbinvd':
+        return this.syncExit(cpu, s, 'WBINVD', 0);
+      case 'invd':
+        return this.syncExit(cpu, s, 'INVD', 0);
+      default:
+        return; // LGDT, LIDT, CLI, STI, PUSHF ... run natively in guest mode (no exiting control set)
+    }
+  }
+
+  /** The guest kernel "runs in ring 1": privileged instructions trap, sensitive ones misbehave. */
+  private deprivileged(cpu: Cpu, s: GuestSite): void {
+    if ((s.flags & RowFlag.SENSITIVE) !== 0) {
+      switch (s.op) {
+        case 'popf': case 'pushf': case 'sgdt': case 'sidt': case 'smsw': case 'mov_from_seg':
+          this.pending = { reason: 'SENSITIVE_INSTRUCTION', site: s, silent: true };
+          cpu.raise(VMEXIT_VECTOR);
+      }
+      return; // SLDT, STR, LAR, LSL, VERR, VERW, PUSH Sreg: their ring-1 difference is not modelled
+    }
+    if ((s.flags & (RowFlag.PRIV | RowFlag.IOPL | RowFlag.IO)) === 0) return; // CPUID is unprivileged on a 486
+    // #GP into the VMM, which decodes and emulates the instruction (here: natively, after bookkeeping).
+    if (s.op === 'invlpg' && this.vm.paging.kind === 'shadow') return this.unwind(cpu, 'EXCEPTION_NMI', s);
+    if (s.op === 'rdmsr' || s.op === 'wrmsr') return this.unwind(cpu, 'EXCEPTION_NMI', s);
+    if (s.op === 'in' || s.op === 'out' || s.op === 'ins' || s.op === 'outs') this.checkPort(cpu, s);
+    this.syncExit(cpu, s, 'EXCEPTION_NMI', 13, this.costs.emulate);
+    this.bookkeeping(cpu, s);
+  }
+
+  private checkPort(cpu: Cpu, s: GuestSite): number {
+    const port = s.port >= 0 ? s.port : cpu.regs[2]! & 0xffff;
+    checkIo(cpu, port, s.ioSize);
+    return port;
+  }
+
+  private ioExit(cpu: Cpu, s: GuestSite): void {
+    const port = this.checkPort(cpu, s);
+    const isIn = s.op === 'in' || s.op === 'ins';
+    const string = s.op === 'ins' || s.op === 'outs';
+    const q = (s.ioSize - 1) | (isIn ? 8 : 0) | (string ? 16 : 0) | (port << 16);
+    this.syncExit(cpu, s, 'IO_INSTRUCTION', q);
+  }
+
+  /** Keeps shadow tables true to the guest's CR0/CR3/CR4 (before the write completes natively). */
+  private bookkeeping(cpu: Cpu, s: GuestSite): void {
+    const paging = this.vm.paging;
+    if (paging.kind !== 'shadow') return;
+    if (s.op === 'mov_to_cr') {
+      const v = cpu.regs[s.rm]!;
+      if (s.reg === 3) paging.cr3Written(cpu, v);
+      else if (s.reg === 0 && ((cpu.cr0 ^ v) & (CR0_PG | CR0_WP | CR0_PE)) !== 0) paging.pagingModeChanged(cpu);
+      else if (s.reg === 4 && ((cpu.cr4 ^ v) & CR4_PSE) !== 0) paging.pagingModeChanged(cpu);
+      if (s.reg === 3) this.charge(this.costs.shadowFlush);
+    } else if (s.op === 'lmsw') {
+      paging.pagingModeChanged(cpu);
+    }
+  }
+
+  private syncExit(cpu: Cpu, s: GuestSite, reason: ExitReason, qualification: number, extraCycles = 0): void {
+    this.exit(cpu, reason, qualification, (this.costs.handler[reason] ?? 0) + extraCycles, { instructionLength: s.length, eip: s.eip });
+  }
+
+  private unwind(cpu: Cpu, reason: ExitReason, s: GuestSite): void {
+    this.pending = { reason, site: s };
+    cpu.raise(VMEXIT_VECTOR);
+  }
+
+  /** IF as the guest sees it (for HLT handling). */
+  interruptsEnabled(cpu: Cpu): boolean {
+    return (cpu.flags & F_IF) !== 0;
+  }
+}

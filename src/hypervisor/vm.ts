@@ -1,0 +1,220 @@
+// A virtual machine: guest-physical memory (p2m), its own devices on its own port bus, and one
+// vCPU. The vCPU is a Cpu object in guest mode (cpu.guest = the VM's exit controls, vcpu.ts): its
+// registers, TLB and decoded-code cache are the VMCS-like saved state the scheduler switches
+// between, all running on the one host Memory. Virtual time (PIT, CMOS, TSC) counts only this
+// VM's own retired instructions plus the time it spent halted, so its output matches bare metal.
+import { Cpu } from '../machine/cpu/cpu.ts';
+import { PortBus } from '../machine/io.ts';
+import { Pic } from '../machine/devices/pic.ts';
+import { Pit } from '../machine/devices/pit.ts';
+import { Uart16550 } from '../machine/devices/uart16550.ts';
+import { VgaText } from '../machine/devices/vga-text.ts';
+import { Cmos } from '../machine/devices/cmos.ts';
+import { Ps2Controller } from '../machine/devices/ps2.ts';
+import { DebugExit, PostPort, SystemControlA } from '../machine/devices/misc.ts';
+import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
+import { Machine, BootError, type BootMode } from '../machine/machine.ts';
+import { KIND_BIT } from '../trace/schema.ts';
+import type { Memory } from '../machine/memory.ts';
+import type { Emitter } from '../trace/emitter.ts';
+import { GuestPhysical, type HostFrames } from './p2m.ts';
+import { ShadowPaging } from './shadow.ts';
+import { NestedPaging } from './nested.ts';
+import type { Paging } from './paging.ts';
+import { VmStats } from './stats.ts';
+import type { CostTable } from './costs.ts';
+import { Vcpu } from './vcpu.ts';
+
+export type CpuTechnique = 'vtx' | 'deprivilege' | 'bt';
+export type PagingTechnique = 'shadow' | 'nested';
+
+export interface VmConfig {
+  name?: string;
+  image: Uint8Array;
+  /** How to load the image (default Multiboot). Boot sectors need the bare machine's BIOS. */
+  boot?: BootMode;
+  /** Guest RAM (default 64 MiB, as the fixture kernels expect). */
+  memoryBytes?: number;
+  cpu?: CpuTechnique;
+  paging?: PagingTechnique;
+  /** Credit scheduler: relative weight (default 256, Xen's default) and cap in % of one CPU (0 = none). */
+  weight?: number;
+  cap?: number;
+  /** Serial output of this VM (COM1). */
+  serial?: (text: string) => void;
+  /** Stop the VM after this many of its own instructions. */
+  maxInstructions?: number;
+}
+
+export type VmEnd =
+  | { reason: 'debug-exit'; code: number }
+  | { reason: 'triple-fault' }
+  | { reason: 'halted'; interruptsEnabled: boolean }
+  | { reason: 'instruction-limit' }
+  | { reason: 'reset' }
+  | { reason: 'killed'; message: string };
+
+export type VmState = 'runnable' | 'blocked' | 'exited';
+
+/** What the hypervisor offers a VM. */
+export interface HostServices {
+  readonly memory: Memory;
+  readonly frames: HostFrames;
+  readonly emitter: Emitter;
+  readonly costs: CostTable;
+  /** Adds modelled cycles to the host timeline, charged to `vm`. */
+  charge(vm: Vm, cycles: number): void;
+  /** Fan-out of decoded-code invalidation to every vCPU sharing the host memory. */
+  registerCpu(cpu: Cpu): void;
+}
+
+export class Vm {
+  readonly name: string;
+  readonly gmem: GuestPhysical;
+  readonly io: PortBus;
+  readonly cpu: Cpu;
+  readonly vcpu: Vcpu;
+  readonly paging: Paging;
+  readonly stats = new VmStats();
+  readonly pic = new Pic();
+  readonly pit: Pit;
+  readonly uart = new Uart16550();
+  readonly vga: VgaText;
+  readonly cmos: Cmos;
+  readonly ps2 = new Ps2Controller();
+  readonly debugExit = new DebugExit();
+  readonly post = new PostPort();
+  readonly port92 = new SystemControlA();
+  readonly cpuTechnique: CpuTechnique;
+  readonly weight: number;
+  readonly cap: number;
+  readonly maxInstructions: number;
+  state: VmState = 'runnable';
+  end: VmEnd | null = null;
+  /** Nanoseconds skipped while halted (virtual time = instructions × 32 ns + idleNs). */
+  idleNs = 0;
+  /** While blocked: the host tick at which the VM's next device event falls, and its own time then. */
+  wakeAtTick = 0;
+  wakeNs = 0;
+  idleSkips = 0;
+  lastHaltInstructions = -1;
+  pendingExitCode: number | null = null;
+  pendingReset = false;
+  /** Text written to COM1 (kept for tests and the CLI's per-VM files). */
+  serialText = '';
+
+  constructor(readonly id: number, readonly host: HostServices, config: VmConfig) {
+    this.name = config.name ?? `vm${id}`;
+    const bytes = config.memoryBytes ?? 64 * 1024 * 1024;
+    this.cpuTechnique = config.cpu ?? 'vtx';
+    this.weight = config.weight ?? 256;
+    this.cap = config.cap ?? 0;
+    this.maxInstructions = config.maxInstructions ?? Infinity;
+    this.gmem = new GuestPhysical(host.frames, bytes);
+    this.io = new PortBus(host.emitter);
+    this.cpu = new Cpu(host.memory, this.io, host.emitter);
+    host.registerCpu(this.cpu);
+    const clock = { nowNs: () => this.nowNs() };
+    this.pit = new Pit(clock);
+    this.vga = new VgaText((a, n) => this.gmem.readBytes(a, n));
+    this.cmos = new Cmos(clock, bytes);
+    this.vcpu = new Vcpu(this);
+    this.paging = (config.paging ?? 'shadow') === 'nested' ? new NestedPaging(this.vcpu) : new ShadowPaging(this.vcpu);
+    this.wire(config.serial);
+    this.load(config.image, config.boot ?? { kind: 'multiboot' }, bytes);
+    this.cpu.guest = this.vcpu;
+  }
+
+  private wire(serial: ((text: string) => void) | undefined): void {
+    const { pic, pit, uart, ps2, io, cpu } = this;
+    cpu.pic = pic;
+    pic.onChange = () => cpu.interruptCheck();
+    pit.setIrq0 = (h) => pic.setIrq(0, h);
+    pit.onReprogram = () => cpu.requestStop();
+    uart.setIrq = (h) => pic.setIrq(4, h);
+    ps2.setIrq1 = (h) => pic.setIrq(1, h);
+    uart.output = (b) => {
+      const text = String.fromCharCode(b);
+      this.serialText += text;
+      if (serial) serial(text);
+      const em = this.host.emitter;
+      if ((em.mask & KIND_BIT.console) !== 0) em.emit('console', { device: 'serial', text });
+    };
+    this.debugExit.onExit = (code) => { this.pendingExitCode = code; cpu.requestStop(); };
+    ps2.onReset = () => { this.pendingReset = true; cpu.requestStop(); };
+    this.port92.onReset = () => { this.pendingReset = true; cpu.requestStop(); };
+    for (const d of [pic, pit, uart, this.vga, this.cmos, ps2, this.post, this.port92]) d.register(io);
+    this.debugExit.register(io);
+  }
+
+  /**
+   * Loads the image exactly as the bare machine does (same loader, firmware tables and device
+   * state: a scratch Machine does the work), then copies the pages it wrote into guest memory.
+   */
+  private load(image: Uint8Array, boot: BootMode, bytes: number): void {
+    if (boot.kind === 'boot-sector' || boot.kind === 'rom') {
+      throw new BootError(`a ${boot.kind} image needs the BIOS, which only the bare machine has; boot a Multiboot or flat image under --hv`);
+    }
+    const m = new Machine({ memoryBytes: bytes });
+    m.load(image, boot);
+    const ram32 = m.memory.ram32, ram = m.memory.ram;
+    for (let page = 0; page < bytes >>> 12; page++) {
+      const w = page << 10;
+      let nonZero = false;
+      for (let k = 0; k < 1024; k++) if (ram32[w + k] !== 0) { nonZero = true; break; }
+      if (nonZero) this.gmem.writeBytes(page << 12, ram.subarray(page << 12, (page + 1) << 12));
+    }
+    this.pic.loadState(m.pic.saveState());
+    this.pit.loadState(m.pit.saveState());
+    this.uart.loadState(m.uart.saveState());
+    this.cmos.loadState(m.cmos.saveState());
+    this.ps2.loadState(m.ps2.saveState());
+    this.vga.loadState(m.vga.saveState());
+    this.cpu.setState(m.cpu.getState());
+  }
+
+  /** This VM's virtual time in nanoseconds. */
+  nowNs(): number {
+    return this.cpu.instructions * NS_PER_INSTRUCTION + this.idleNs;
+  }
+
+  finish(end: VmEnd): void {
+    if (this.state === 'exited') return;
+    this.state = 'exited';
+    this.end = end;
+    const em = this.host.emitter;
+    if ((em.mask & KIND_BIT.shutdown) !== 0) {
+      if (end.reason === 'debug-exit') em.emit('shutdown', { reason: 'debug-exit', code: end.code >>> 0 });
+      else if (end.reason === 'triple-fault') em.emit('shutdown', { reason: 'triple-fault' });
+      else if (end.reason === 'instruction-limit') em.emit('shutdown', { reason: 'instruction-limit' });
+      else em.emit('shutdown', { reason: 'stopped' });
+    }
+    if (end.reason === 'killed' && (em.mask & KIND_BIT.warning) !== 0) {
+      em.emit('warning', { message: `${this.name} stopped by the hypervisor: ${end.message}` });
+    }
+  }
+
+  /** A one-line description of how the VM ended. */
+  describeEnd(): string {
+    const e = this.end;
+    if (e === null) return 'running';
+    switch (e.reason) {
+      case 'debug-exit': return `debug-exit code 0x${e.code.toString(16)}`;
+      case 'triple-fault': return `triple fault at EIP=0x${(this.cpu.eip >>> 0).toString(16)}, the VM shut down`;
+      case 'halted': return e.interruptsEnabled ? 'halted waiting for an interrupt that can never come' : 'halted with interrupts disabled';
+      case 'instruction-limit': return 'instruction limit reached';
+      case 'reset': return 'the guest asked for a reset (not modelled for VMs): stopped';
+      case 'killed': return `stopped by the hypervisor: ${e.message}`;
+    }
+  }
+
+  /** VGA text screen of this VM. */
+  vgaText(): string[] {
+    return this.vga.text();
+  }
+
+  release(): void {
+    this.paging.release();
+    this.gmem.releaseAll();
+  }
+}
