@@ -22,10 +22,14 @@ const start = performance.now();
 let failures = 0;
 let bytes = 0;
 let last = start;
+let slowest = { ms: 0, i: -1 };
 for (let i = 0; i < cases; i++) {
   const src = fuzzCase(seed, i, seeds);
   bytes += src.length;
+  const t0 = performance.now();
   const f = checkCase(src);
+  const took = performance.now() - t0;
+  if (took > slowest.ms) slowest = { ms: took, i };
   if (f) {
     failures++;
     if (failures <= 20) console.log(`FAIL case ${seed}/${i}: ${f}\n--- source ---\n${src}\n--------------`);
@@ -37,5 +41,5 @@ for (let i = 0; i < cases; i++) {
   }
 }
 const secs = (performance.now() - start) / 1000;
-console.log(`fuzz-asm: ${cases} cases (seed ${seed}) in ${secs.toFixed(1)} s: ${(cases / secs).toFixed(0)} cases/s, ${(bytes / secs / 1e6).toFixed(2)} MB/s of source, ${failures} failures`);
+console.log(`fuzz-asm: ${cases} cases (seed ${seed}) in ${secs.toFixed(1)} s: ${(cases / secs).toFixed(0)} cases/s, ${(bytes / secs / 1e6).toFixed(2)} MB/s of source, ${failures} failures; slowest case ${seed}/${slowest.i} took ${slowest.ms.toFixed(0)} ms`);
 process.exitCode = failures > 0 ? 1 : 0;

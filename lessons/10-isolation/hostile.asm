@@ -30,9 +30,8 @@ START
     or eax, 0x80000000
     mov cr0, eax
     mov dword [0x400000], 0xBADC0DE
-    mov eax, [0x400000]
-    SHOW "hostile: read back through the far page", eax
-    NL
+    mov eax, [0x400000]               ; no RAM there: vizor reads all ones, QEMU zeros
+    PRINTLN "hostile: wrote and read through the far page"
 
 ; 3. a port flood and a CPUID storm
     mov ecx, 5000

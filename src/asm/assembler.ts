@@ -42,7 +42,7 @@ interface JumpInfo {
   near: number;
 }
 const DEBUG_SIZES = (globalThis as { VIZOR_ASM_SIZES?: (pass: number, line: number, size: number) => void }).VIZOR_ASM_SIZES;
-const MAX_OUTPUT = 256 << 20;
+const MAX_OUTPUT = 64 << 20;
 
 function isConstantOperand(o: Operand): boolean {
   if (o.t === 'reg') return true;

@@ -70,7 +70,7 @@ interface SDef {
   body: string;
 }
 
-const MAX_LINES = 2_000_000;
+const MAX_LINES = 500_000;
 const MAX_DEPTH = 100;
 const MAX_LINE = 16_384;
 

@@ -26,6 +26,8 @@ Boots the image on the emulated PC. Serial (COM1) output goes to stdout.
   --trace-cpu FILE     one JSON line per executed instruction, the state before it executes
   --trace FILE         the event stream as NDJSON (--trace-kinds exit,io,... to choose kinds)
   --perfetto FILE      the event stream as Chrome/Perfetto trace JSON
+  --gdb PORT           wait for GDB (target remote :PORT) and let it drive the machine;
+                       reverse-stepi and reverse-continue work
 
 Exit status: (v<<1)|1 when the guest writes v to port 0xF4 (QEMU's isa-debug-exit);
 2 usage, 4 bad or unreadable image, 6 triple fault, 8 instruction limit, 10 halted for good, 70 internal error.
@@ -37,6 +39,7 @@ const CHUNK = 50_000_000;
 interface Options {
   file: string; mode?: BootMode; cmdline?: string; memoryBytes: number; maxInstructions: number;
   vga: boolean; traceCpu?: string; trace?: string; traceKinds?: EventKind[]; perfetto?: string;
+  gdbPort?: number;
 }
 
 function parseOptions(args: string[]): Options | string {
@@ -85,6 +88,13 @@ function parseOptions(args: string[]): Options | string {
         case '--trace-cpu': o.traceCpu = value(++i, a); break;
         case '--trace': o.trace = value(++i, a); break;
         case '--perfetto': o.perfetto = value(++i, a); break;
+        case '--gdb': {
+          const v = value(++i, a);
+          const port = Number(v);
+          if (!/^\d+$/.test(v) || port > 65535) return `--gdb takes a TCP port such as 1234, not '${v}'`;
+          o.gdbPort = port;
+          break;
+        }
         case '--trace-kinds': {
           const parsed = parseKindList(value(++i, a));
           if ('unknown' in parsed) return `--trace-kinds: unknown event kind(s) ${parsed.unknown.join(', ')}`;
@@ -102,6 +112,7 @@ function parseOptions(args: string[]): Options | string {
   }
   if (o.file === undefined) return 'no image given';
   if (o.traceKinds && !o.trace && !o.perfetto) return '--trace-kinds needs --trace or --perfetto';
+  if (o.gdbPort !== undefined && o.traceCpu !== undefined) return '--gdb and --trace-cpu cannot be used together';
   return o as Options;
 }
 
@@ -209,7 +220,10 @@ export async function command(args: string[]): Promise<number> {
   const sinks: { sink: TraceSink; fd: number }[] = [];
   let cpuTrace: FdWriter | null = null;
   try {
-    const machine = new Machine({ memoryBytes: opts.memoryBytes, serial: (t) => out.write(t), serialInput: input.next });
+    // Under GDB the debugger prints the console itself: stepping back replays instructions, and
+    // each byte must still appear once.
+    const serial = opts.gdbPort === undefined ? (t: string) => out.write(t) : undefined;
+    const machine = new Machine({ memoryBytes: opts.memoryBytes, serial, serialInput: input.next });
     let mode: BootMode;
     try {
       mode = opts.mode ?? detectBootMode(image);
@@ -235,6 +249,16 @@ export async function command(args: string[]): Promise<number> {
       attachCpuTrace(machine, cpuTrace);
     }
 
+    if (opts.gdbPort !== undefined) {
+      const { serveGdb } = await import('./gdb-attach.ts');
+      return await serveGdb(machine, opts.gdbPort, {
+        maxInstructions: opts.maxInstructions,
+        output: (t) => {
+          out.write(t);
+          out.flush();
+        },
+      });
+    }
     let left = opts.maxInstructions;
     let result: RunResult;
     for (;;) {

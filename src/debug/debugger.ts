@@ -56,8 +56,21 @@ export class Debugger extends Engine {
     return this.breakpoints.add(spec, address, loc.kind === 'physical').id;
   }
 
+  /**
+   * Adds a watchpoint. Writes are found by comparing the watched bytes at every boundary (exact
+   * for writes that change a byte); read and access watchpoints need the CPU to report data
+   * accesses (`cpu.reportsMemoryAccess`), else this throws DebugError.
+   */
   addWatchpoint(spec: WatchpointSpec): number {
+    if (spec.kind !== 'write' && !this.cpuReportsAccesses) {
+      throw new DebugError(`${spec.kind} watchpoints need the CPU to report memory accesses, which this CPU does not do yet`);
+    }
     return this.watchpoints.add(spec, this.machine.memory, this.cpuState()).id;
+  }
+
+  /** True when the CPU calls hooks.memoryAccess for data accesses on its hooked path. */
+  get cpuReportsAccesses(): boolean {
+    return (this.machine.cpu as { reportsMemoryAccess?: boolean }).reportsMemoryAccess === true;
   }
 
   /** Stops on the next event matching `filter` (see event-filter.ts); throws EventFilterError on a bad filter. */

@@ -30,7 +30,7 @@ export interface DebuggerOptions {
   historyBudgetBytes?: number;
   /** Largest fraction of run time snapshots may take (default 0.25; 0 = strictly every snapshotInterval). */
   snapshotOverhead?: number;
-  /** Instructions after which a snapshot is taken whatever it costs (default 8 x snapshotInterval). */
+  /** Instructions after which a snapshot is taken whatever it costs (default 4 x snapshotInterval). */
   maxSnapshotInterval?: number;
   /** Milliseconds clock for the overhead limit (default performance.now). */
   clock?: () => number;
@@ -118,7 +118,7 @@ export abstract class Engine {
     this.eventBreakpoints = new EventBreakpointTable(nextId);
     const interval = options.snapshotInterval ?? 1_000_000;
     this.history = new History({ interval, budgetBytes: options.historyBudgetBytes ?? 64 * 1024 * 1024 });
-    this.snapshots = new SnapshotPolicy(this.history, options.snapshotOverhead ?? 0.25, options.maxSnapshotInterval ?? 8 * interval, options.clock ?? (() => globalThis.performance.now()));
+    this.snapshots = new SnapshotPolicy(this.history, options.snapshotOverhead ?? 0.25, options.maxSnapshotInterval ?? 4 * interval, options.clock ?? (() => globalThis.performance.now()));
     this.symbols = options.symbols ?? new Map();
     this.defaultBudget = options.defaultBudget ?? 50_000_000;
     const c = machine.cpu as unknown as Partial<FastCpu>;

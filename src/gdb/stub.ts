@@ -215,6 +215,9 @@ export class GdbSession {
       return 'OK';
     }
     if (this.points.has(key)) return 'OK';
+    // Read/access watchpoints need the CPU's access reports: an empty reply says "not supported"
+    // and GDB tells the user it cannot insert the watchpoint.
+    if (t >= 3 && !this.dbg.cpuReportsAccesses) return '';
     const id =
       t <= 1
         ? this.dbg.addBreakpoint({ location: { kind: 'linear', address: addr } })

@@ -39,9 +39,9 @@ export const DEFAULT_COSTS: CostTable = {
   // ASPLOS 2006, sect. 2: a classical trap (fault into the VMM, return to the guest) costs several
   // hundred cycles on the Pentium 4 before any emulation work.
   trapRoundTrip: 600,
-  // Adams & Agesen 2006, sect. 3: a translated sensitive instruction becomes an in-VMM callout
-  // (or inline code) and avoids the trap entirely; tens to a couple of hundred cycles.
-  btCallout: 150,
+  // Adams & Agesen 2006, sect. 3: a translated sensitive instruction becomes inline code or an
+  // in-VMM callout and avoids the trap entirely; tens of cycles for the common cases.
+  btCallout: 40,
   // Adams & Agesen 2006, sect. 4 ("decoding and emulating the faulting instruction"): a few
   // hundred cycles of interpretive work per emulated instruction.
   emulate: 300,
@@ -57,7 +57,7 @@ export const DEFAULT_COSTS: CostTable = {
     IO_INSTRUCTION: 400,
     GDTR_IDTR_ACCESS: 150,
     LDTR_TR_ACCESS: 150,
-    SENSITIVE_INSTRUCTION: 100,
+    SENSITIVE_INSTRUCTION: 0,
     EXCEPTION_NMI: 300,
     EXTERNAL_INTERRUPT: 200,
     PREEMPTION_TIMER: 100,

@@ -52,7 +52,7 @@ export class Hypervisor implements HostServices, RunHost {
     this.frames = new HostFrames(this.memory);
     this.emitter = opts.emitter ?? new Emitter();
     this.costs = costTable(opts.costs);
-    const q = opts.quantum ?? 20_000;
+    const q = opts.quantum ?? 100_000;
     this.scheduler = opts.sched === 'credit' ? new CreditScheduler(q) : new RoundRobin(q);
     this.emitter.now = () => this.hostTick();
     this.memory.onCodeWrite = (page) => {
@@ -113,7 +113,7 @@ export class Hypervisor implements HostServices, RunHost {
       this.current = next;
       this.sliceStart = next.cpu.instructions;
       const before = next.stats.ticks;
-      const end = runVm(next, this.scheduler.quantum(next), this);
+      const end = runVm(next, this.budgetFor(next, runnable.length), this);
       this.current = null;
       this.scheduler.charge(next, next.stats.ticks - before, this.tick);
       if (end === 'quantum' && this.vms.some((v) => v !== next && v.state === 'runnable')) {
@@ -123,6 +123,18 @@ export class Hypervisor implements HostServices, RunHost {
       last = next;
     }
     return { ticks: this.tick, reason: 'done' };
+  }
+
+  /**
+   * The quantum; alone on the CPU (no other VM runnable) a VM runs on until the next blocked VM
+   * is due to wake, since a preemption would only hand the CPU straight back.
+   */
+  private budgetFor(vm: Vm, runnable: number): number {
+    const q = this.scheduler.quantum(vm);
+    if (runnable > 1 || vm.cap > 0) return q;
+    let until = Infinity;
+    for (const v of this.vms) if (v.state === 'blocked') until = Math.min(until, v.wakeAtTick);
+    return Math.max(q, Math.min(until - this.tick, 50 * q));
   }
 
   private wakeDue(): void {

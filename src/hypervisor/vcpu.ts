@@ -52,7 +52,6 @@ export class Vcpu implements GuestMode, PagingContext {
     extra: { guestLinear?: number; guestPhysical?: number; injectedVector?: number; instructionLength?: number; eip?: number } = {}): void {
     const total = this.transition() + cycles;
     this.stats.countExit(reason);
-    this.vm.host.charge(this.vm, total);
     const em = this.emitter;
     const eip = (extra.eip ?? cpu.eip) >>> 0;
     if ((em.mask & KIND_BIT.exit) !== 0) {
@@ -61,6 +60,7 @@ export class Vcpu implements GuestMode, PagingContext {
       if (extra.guestPhysical !== undefined) ev.guestPhysical = extra.guestPhysical >>> 0;
       em.emit('exit', ev);
     }
+    this.vm.host.charge(this.vm, total); // the entry event comes after the handler's cycles
     if ((em.mask & KIND_BIT.entry) !== 0) {
       em.emit('entry', extra.injectedVector !== undefined ? { eip, injectedVector: extra.injectedVector } : { eip });
     }
@@ -141,12 +141,14 @@ export class Vcpu implements GuestMode, PagingContext {
       case 'invlpg':
         if (shadow) this.unwind(cpu, 'INVLPG', s);
         return;
+      // The handler's answer is the CPU's own (same CPUID leaves, same TSC MSR, same #GP for
+      // others), so after the exit the instruction completes natively with that answer.
       case 'cpuid':
-        return this.unwind(cpu, 'CPUID', s);
+        return this.syncExit(cpu, s, 'CPUID', 0);
       case 'rdmsr':
-        return this.unwind(cpu, 'RDMSR', s);
+        return this.syncExit(cpu, s, 'RDMSR', cpu.regs[1]! >>> 0);
       case 'wrmsr':
-        return this.unwind(cpu, 'WRMSR', s);
+        return this.syncExit(cpu, s, 'WRMSR', cpu.regs[1]! >>> 0);
       case 'wbinvd':
         return this.syncExit(cpu, s, 'WBINVD', 0);
       case 'invd':
@@ -169,7 +171,6 @@ export class Vcpu implements GuestMode, PagingContext {
     if ((s.flags & (RowFlag.PRIV | RowFlag.IOPL | RowFlag.IO)) === 0) return; // CPUID is unprivileged on a 486
     // #GP into the VMM, which decodes and emulates the instruction (here: natively, after bookkeeping).
     if (s.op === 'invlpg' && this.vm.paging.kind === 'shadow') return this.unwind(cpu, 'EXCEPTION_NMI', s);
-    if (s.op === 'rdmsr' || s.op === 'wrmsr') return this.unwind(cpu, 'EXCEPTION_NMI', s);
     if (s.op === 'in' || s.op === 'out' || s.op === 'ins' || s.op === 'outs') this.checkPort(cpu, s);
     this.syncExit(cpu, s, 'EXCEPTION_NMI', 13, this.costs.emulate);
     this.bookkeeping(cpu, s);

@@ -1,8 +1,9 @@
 // Ordered event sequences: "exactly 3 hidden faults, then 1 injected fault with CR2 = 0x400000".
 // The sequence looks only at its scope (by default: events of the kinds its steps name). Within
 // the scope the steps must match one contiguous stretch; each step matches a run of consecutive
-// events, and runs are maximal on the left (the event before the stretch does not match the first
-// step), so "exactly 3" means three and not four. With `whole`, the stretch is the entire scope.
+// events, and runs are maximal: the event before the stretch does not match the first step, and a
+// run ends early only where the next step's filter claims the event. So "exactly 3" means three
+// and not four. With `whole`, the stretch is the entire scope.
 // When nothing matches, the message describes the attempt that got furthest.
 import type { TraceEvent } from '../trace/schema.ts';
 import { describeEvent, describeFilter, matchesFilter } from './predicates.ts';
@@ -36,7 +37,9 @@ interface Failure {
 export function matchSequence(events: readonly TraceEvent[], steps: readonly SequenceStep[], whole: boolean): SequenceResult {
   const n = events.length;
   let best: Failure | null = null;
+  let tooManyFirst: Failure | null = null; // step 1 found, but in a longer run than allowed
   const fail = (f: Failure) => {
+    if (f.step === 0 && f.run > steps[0]!.count.max && tooManyFirst === null) tooManyFirst = f;
     if (best === null || f.step > best.step || (f.step === best.step && f.pos > best.pos)) best = f;
   };
   const runAt = (step: SequenceStep, pos: number) => {
@@ -56,7 +59,10 @@ export function matchSequence(events: readonly TraceEvent[], steps: readonly Seq
     }
     const step = steps[i]!;
     const run = runAt(step, pos);
+    const next = steps[i + 1];
     for (let k = Math.min(run, step.count.max); k >= step.count.min; k--) {
+      // A run is maximal: it may stop early only where the next step claims the event.
+      if (k < run && (next === undefined || !matchesFilter(next, events[pos + k]!))) continue;
       const end = from(pos + k, i + 1);
       if (end !== null) return end;
     }
@@ -82,7 +88,8 @@ export function matchSequence(events: readonly TraceEvent[], steps: readonly Seq
     const first = steps[0]!;
     const shown = events.slice(0, 4).map(describeEvent);
     const list = n === 0 ? 'there were no events in its scope' : `its scope had ${n} event${n === 1 ? '' : 's'}: ${shown.join('; ')}${n > 4 ? '; ...' : ''}`;
-    const detail = b !== null && b.run > first.count.max ? b.message : `expected step 1: ${describeStep(first)}, but no run of them fits; ${list}`;
+    const tooMany = tooManyFirst as Failure | null;
+    const detail = tooMany !== null ? tooMany.message : `expected step 1: ${describeStep(first)}, but no run of them fits; ${list}`;
     return { ok: false, message: detail };
   }
   return { ok: false, message: b.message };

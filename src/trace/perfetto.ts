@@ -99,7 +99,16 @@ export class PerfettoConverter {
       const pid = pidOf(ev.vm);
       const tid = tidOf(ev.vcpu);
       this.nameOwnThread(out, ev.vm, ev.vcpu);
-      out.push({ name: instantName(ev), cat: ev.kind, ph: 'i', s: 't', ts: ev.tick, pid, tid, args: ownFields(ev) });
+      out.push({
+        name: instantName(ev),
+        cat: ev.kind,
+        ph: 'i',
+        s: 't',
+        ts: ev.tick,
+        pid,
+        tid,
+        args: ownFields(ev),
+      });
     }
     return out;
   }

@@ -45,9 +45,11 @@ describe('machine views', () => {
     const { page } = app;
     await page.locator('[data-testid="editor"] .view-lines').click();
     await page.keyboard.press('Control+Home');
-    const mul = page.locator('[data-testid="editor"] .view-line span', { hasText: /^mul$/ });
-    await mul.hover();
-    await expect.poll(() => page.locator('.monaco-hover').innerText(), { timeout: 10_000 }).toContain('Unsigned multiply');
+    const line = page.locator('[data-testid="editor"] .view-line', { hasText: /mov.esp,.stack_top/ });
+    const box = (await line.locator('span', { hasText: /^mov$/ }).boundingBox())!;
+    await page.mouse.move(400, 300);
+    await page.mouse.move(box.x + 6, box.y + 5, { steps: 8 });
+    await expect.poll(async () => (await page.locator('.monaco-hover').allTextContents()).join(' '), { timeout: 10_000 }).toContain('Copies the source operand');
     await screenshot(page, '26-hover');
     await page.keyboard.press('Escape');
     await page.locator('[data-testid="editor"] .view-line span', { hasText: /^puts$/ }).first().click();

@@ -224,3 +224,73 @@ describe('privilege changes through the TSS', () => {
     expect(memory.read32(0x40014)).toBe(0x1b);
   });
 });
+
+describe('hardware task switches', () => {
+  const TSS_B = `
+      ; TSS B at 0xA00, descriptor 0x40 (available 32-bit TSS)
+      mov dword [0x800 + 0x40], (0xA00 << 16) | 0x67
+      mov dword [0x800 + 0x44], 0x00008900
+      mov dword [0xA00 + 0x20], task_b       ; EIP
+      mov dword [0xA00 + 0x24], 2            ; EFLAGS
+      mov dword [0xA00 + 0x38], 0x68000      ; ESP
+      mov word [0xA00 + 0x48], 0x10          ; ES
+      mov word [0xA00 + 0x4c], 0x08          ; CS
+      mov word [0xA00 + 0x50], 0x10          ; SS
+      mov word [0xA00 + 0x54], 0x10          ; DS
+      mov word [0xA00 + 0x58], 0x10          ; FS
+      mov word [0xA00 + 0x5c], 0x10          ; GS
+      lgdt [gdtr]
+  `;
+  it('CALL to a TSS runs the other task; its IRET (NT) returns with the caller state intact', () => {
+    const { memory, state } = run32(`${PM_PRELUDE}
+      ${TSS_B}
+      mov ebx, 0x1234
+      call 0x40:0
+      mov [0x40008], ebx
+      str ax
+      mov [0x4000c], eax
+      call 0x40:0
+      jmp done
+    task_b:
+      inc dword [0x40004]
+      mov ebx, 0x9999
+      str ax
+      mov [0x40010], eax
+      iretd
+      jmp task_b
+    gdtr: dw 0x47
+      dd 0x800
+    done:
+    `, 10000);
+    expect(memory.read32(0x40004)).toBe(2);
+    expect(memory.read32(0x40008)).toBe(0x1234);
+    expect(memory.read32(0x4000c) & 0xffff).toBe(0x28);
+    expect(memory.read32(0x40010) & 0xffff).toBe(0x40);
+    expect(memory.read8(0x800 + 0x45) & 2).toBe(0); // B no longer busy
+    expect(memory.read16(0xa00)).toBe(0x28); // back link
+    expect(state.tr.selector).toBe(0x28);
+  });
+  it('a double fault through a task gate runs on a fresh stack with error code 0', () => {
+    const { memory } = run32(`${PM_PRELUDE}
+      ${TSS_B}
+      mov dword [0x1000 + 8 * 8], 0x00400000       ; task gate -> TSS 0x40
+      mov dword [0x1000 + 8 * 8 + 4], 0x00008500
+      GATE 13, 0, 0x0E                             ; #GP gate not present -> #NP -> #DF
+      mov ax, 0x78
+      mov ds, ax
+      jmp $
+    task_b:
+      mov eax, [esp]
+      mov [0x40000], eax
+      mov [0x40004], esp
+      mov eax, [0x900 + 0x20]
+      mov [0x40008], eax                            ; the faulting EIP saved in the old TSS
+      hlt
+    gdtr: dw 0x47
+      dd 0x800
+    `, 10000);
+    expect(memory.read32(0x40000)).toBe(0);
+    expect(memory.read32(0x40004)).toBe(0x68000 - 4);
+    expect(memory.read32(0x40008)).toBeGreaterThan(0x10000);
+  });
+});

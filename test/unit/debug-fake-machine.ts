@@ -23,6 +23,8 @@ export class FakeCpu {
   code32 = true;
   instructions = 0;
   halted = false;
+  /** Advertises calls to hooks.memoryAccess (read/access watchpoints depend on it). */
+  reportsMemoryAccess = false;
   hooks: { beforeInstruction?(cpu: never): boolean; memoryAccess?(l: number, p: number, size: number, w: boolean): void } | null = null;
   getState(): DebugCpuState {
     const r = this.regs;
@@ -50,6 +52,7 @@ export class FakeMachine {
   private exitCode: number | undefined;
 
   constructor(image: Uint8Array, org: number, entry = org, readonly reportAccesses = false) {
+    this.cpu.reportsMemoryAccess = reportAccesses;
     const ram = new Uint8Array(0x20000);
     ram.set(image, org);
     this.memory = { ram, size: ram.length, writeBytes: (p, b) => ram.set(b, p) };

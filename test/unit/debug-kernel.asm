@@ -1,4 +1,7 @@
-; debugger test kernel: calls, INT n, stores/loads, REP, a demand-paging fault, port I/O.
+; The debugger's test kernel (test/unit/debug-machine.test.ts, test/conformance/gdb-stub.test.ts):
+; calls, INT n, a store and a load, REP STOSB, paging switched on (a mode event), a demand-paging
+; #PF whose handler maps the page and retries the load, port I/O, serial output, the debug exit.
+; Labels name the places the tests stop at. Runs the same under QEMU (status (0x22<<1)|1).
 %include "lib/mb.inc"
 %include "lib/sys.inc"
 

@@ -113,6 +113,8 @@ describe('watchpoints on the real machine', () => {
     d.addWatchpoint({ kind: 'write', address: L('buf') + 5, length: 2, physical: true });
     expect(d.continue()).toMatchObject({ reason: 'watchpoint', eip: L('rep_site') });
     expect(d.cpuState()).toMatchObject({ edi: L('buf') + 6, ecx: 10 });
+    // read watchpoints need the CPU's access reports: refused with a reason until it has them
+    expect(() => d.addWatchpoint({ kind: 'read', address: L('var2'), length: 4 })).toThrow(/need the CPU to report memory accesses/);
   });
 });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { hvKernel, runHv } from './hv-helpers.ts';
 import { Hypervisor } from '../../src/hypervisor/index.ts';
 
-const TICKS = 6_000_000;
+const TICKS = 30_000_000;
 const shares = (ticks: number[]) => {
   const total = ticks.reduce((a, b) => a + b, 0);
   return ticks.map((t) => t / total);

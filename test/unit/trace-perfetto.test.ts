@@ -72,8 +72,26 @@ describe('Perfetto JSON for a multi-VM run', () => {
     expect(threadNames.get(`${pidOf(1)}:${tidOf(1)}`)).toBe('vCPU 1');
     expect(threadNames.get(`${HYPERVISOR_PID}:1000`)).toBe('scheduler');
     expect(threadNames.get(`${HYPERVISOR_PID}:1001`)).toBe('exit handlers');
-    expect(threadNames.get(`${HYPERVISOR_PID}:${tidOf(0)}`)).toBe('cpu 0'); // the hypervisor's own events
-    expect(new Set(threadNames.values()).size).toBeGreaterThan(3);
+    // ... and names only threads that carry events.
+    const used = new Set(te.filter((x) => x.ph !== 'M').map((x) => `${x.pid}:${x.tid}`));
+    expect([...threadNames.keys()].sort()).toEqual([...used].sort());
+    // The hypervisor's own events (vm -1) go on its CPU threads.
+    const warning = {
+      seq: 1e9,
+      tick: 1e9,
+      vm: -1,
+      vcpu: 0,
+      kind: 'warning',
+      message: 'VM 2 killed',
+    } as const;
+    const withOwn = toPerfetto([...events, warning]).traceEvents;
+    const own = withOwn.find((x) => x.cat === 'warning' && x.pid === HYPERVISOR_PID)!;
+    expect(own.tid).toBe(tidOf(0));
+    expect(
+      withOwn.find((x) => x.name === 'thread_name' && x.pid === HYPERVISOR_PID && x.tid === own.tid)!.args,
+    ).toEqual({
+      name: 'cpu 0',
+    });
   });
 
   it('makes every exit a slice from the exit to its entry, and every fault an instant', () => {

@@ -16,7 +16,7 @@ export class CreditScheduler implements Scheduler {
    * Xen: 10 ms ticks, 30 ms accounting period (3 ticks). Here a quantum is `quantumTicks` host
    * ticks and an accounting period is `periodQuanta` quanta.
    */
-  constructor(private readonly quantumTicks = 20_000, private readonly periodQuanta = 3) {}
+  constructor(private readonly quantumTicks = 100_000, private readonly periodQuanta = 3) {}
 
   private get period(): number {
     return this.quantumTicks * this.periodQuanta;

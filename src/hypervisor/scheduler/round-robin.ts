@@ -3,7 +3,7 @@ import type { SchedEntity, Scheduler } from './scheduler.ts';
 
 export class RoundRobin implements Scheduler {
   readonly name = 'rr';
-  constructor(private readonly quantumTicks = 20_000) {}
+  constructor(private readonly quantumTicks = 100_000) {}
 
   pick(runnable: readonly SchedEntity[], current: SchedEntity | null): SchedEntity | null {
     if (runnable.length === 0) return null;

@@ -1,8 +1,9 @@
 // Control transfers that can change CS: interrupt and exception delivery through the IVT or IDT
 // (interrupt/trap gates, stack switch through the TSS's SSn:ESPn), far JMP/CALL (code segments
 // and call gates), far RET and IRET to the same or an outer ring (SDM vol. 3, 6.12; vol. 2 JMP,
-// CALL, RET, IRET pseudo-code). Task gates and task switches are not modelled (they raise #GP).
+// CALL, RET, IRET pseudo-code). Task gates and TSS targets switch tasks (task.ts).
 import type { CpuMmu } from '../mmu.ts';
+import { TASK_CALL, TASK_INT, TASK_IRET, TASK_JMP, taskSwitch } from './task.ts';
 import { Descriptor, loadDataSegment, protectedMode, readDescriptor, setAccessed, setSegment } from './segments.ts';
 import { CS, DS, ES, FS, GS, SS, TR, F_IF, F_NT, F_RF, F_TF, F_VM, F_IOPL, F_AC, STATUS } from './state.ts';
 
@@ -86,12 +87,13 @@ export function deliver(cpu: CpuMmu, vector: number, source: number, hasCode: bo
   gate.hi = cpu.sysRead32((addr + 4) | 0);
   const type = (gate.hi >>> 8) & 0x1f;
   const is32 = type === 0x0e || type === 0x0f;
-  if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07) {
-    // Task gates (0x05) would need a hardware task switch, which is not modelled.
-    cpu.raise(13, idtErr);
-  }
+  if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07 && type !== 0x05) cpu.raise(13, idtErr);
   if (source === 1 && gate.dpl < cpu.cpl) cpu.raise(13, vector * 8 + 2);
   if (!gate.present) cpu.raise(11, idtErr);
+  if (type === 0x05) {
+    taskSwitch(cpu, gate.gateSelector, TASK_INT, hasCode ? errCode : -1);
+    return;
+  }
   const trapGate = (type & 1) !== 0;
   const sel = gate.gateSelector;
   const offset = is32 ? gate.gateOffset : gate.gateOffset & 0xffff;
@@ -198,7 +200,8 @@ export function farJump(cpu: CpuMmu, sel: number, offset: number, size: number):
   readDescriptor(cpu, sel, code);
   if (code.system) {
     const type = code.type;
-    if (type !== 4 && type !== 0xc) cpu.raise(13, sel & 0xfffc); // task gates / TSS: not modelled
+    if (type === 9 || type === 5) return taskTarget(cpu, sel, TASK_JMP);
+    if (type !== 4 && type !== 0xc) cpu.raise(13, sel & 0xfffc);
     gate.lo = code.lo;
     gate.hi = code.hi;
     if (gate.dpl < cpu.cpl || gate.dpl < (sel & 3)) cpu.raise(13, sel & 0xfffc);
@@ -254,6 +257,7 @@ export function farCall(cpu: CpuMmu, sel: number, offset: number, size: number):
     return;
   }
   const type = code.type;
+  if (type === 9 || type === 5) return taskTarget(cpu, sel, TASK_CALL);
   if (type !== 4 && type !== 0xc) cpu.raise(13, sel & 0xfffc);
   gate.lo = code.lo;
   gate.hi = code.hi;
@@ -382,7 +386,10 @@ export function iret(cpu: CpuMmu, size: number): void {
     setEflags(cpu, fl, size === 2 ? 0x7fd5 | 0x7000 : 0x257fd5);
     return;
   }
-  if ((cpu.getEflags() & F_NT) !== 0) nestedTaskReturn(cpu);
+  if ((cpu.getEflags() & F_NT) !== 0) {
+    nestedTaskReturn(cpu);
+    return;
+  }
   const ip = readStack(cpu, 0, size);
   const sel = readStack(cpu, size, size) & 0xffff;
   const fl = readStack(cpu, 2 * size, size);
@@ -403,15 +410,21 @@ export function iret(cpu: CpuMmu, size: number): void {
 export { loadDataSegment, DS };
 
 /**
- * IRET with NT set returns to the task in the TSS back link. The checks run as on a 486 (and
- * QEMU): the link must name a busy TSS in the GDT, else #TS(link). The task switch itself is
- * not modelled: a valid link ends in #GP(0).
+ * IRET with NT set returns to the task in the TSS back link, which must name a busy TSS in the
+ * GDT (else #TS(link)), as on a 486 and in QEMU.
  */
-function nestedTaskReturn(cpu: CpuMmu): never {
+function nestedTaskReturn(cpu: CpuMmu): void {
   const link = cpu.sysRead16(cpu.segBase[TR]!);
   if ((link & 4) !== 0) cpu.raise(10, link & 0xfffc);
   readDescriptor(cpu, link, gate, 10);
   const type = gate.hi >>> 8 & 0x1f;
   if (type !== 0x0b && type !== 0x03) cpu.raise(10, link & 0xfffc);
-  return cpu.raise(13, 0);
+  taskSwitch(cpu, link, TASK_IRET);
+}
+
+/** Far JMP/CALL to a TSS descriptor (type 9) or a task gate (type 5) in `code`. */
+function taskTarget(cpu: CpuMmu, sel: number, kind: number): void {
+  if (code.dpl < cpu.cpl || code.dpl < (sel & 3)) cpu.raise(13, sel & 0xfffc);
+  if (!code.present) cpu.raise(11, sel & 0xfffc);
+  taskSwitch(cpu, code.type === 5 ? code.gateSelector : sel, kind);
 }

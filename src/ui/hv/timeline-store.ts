@@ -102,12 +102,13 @@ export class TimelineStore {
     const outcome = cols.small(KIND_CODE.pagefault, 'outcome');
     const op = cols.small(KIND_CODE.shadow, 'op');
     const injBit = cols.presenceBit(KIND_CODE.entry, 'injectedVector');
+    const vector = cols.small(KIND_CODE.entry, 'injectedVector');
     const hiddenIdx = 1, eptIdx = 3; // 'bare' | 'hidden' | 'injected' | 'ept-violation'
     for (let i = 0; i < cols.count; i++) {
       const k = kind[i]!;
       let cat: number = CAT.other, sub = 0;
       if (k === K_EXIT) { cat = CAT.exit; sub = reason[i]!; }
-      else if (k === K_ENTRY) { if (cols.flags[i]! & injBit) cat = CAT.inject; }
+      else if (k === K_ENTRY) { if (cols.flags[i]! & injBit) { cat = CAT.inject; sub = vector[i]!; } }
       else if (k === K_PF) { const o = outcome[i]!; cat = o === hiddenIdx ? CAT.hidden : o === eptIdx ? CAT.ept : CAT.injected; }
       else if (k === K_SHADOW) { cat = CAT.shadow; sub = op[i]!; }
       else if (k === K_SCHED) cat = CAT.sched;

@@ -1,0 +1,66 @@
+// Set-up for the hypervisor views' Chromium tests and bench: reuses the app's e2e harness (one
+// Vite build per process, its screenshot folder) and serves that build's viz.html.
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { preview, type PreviewServer } from 'vite';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { SCREENSHOTS, siteDir, stopSite } from './harness.ts';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+let served: Promise<{ server: PreviewServer; url: string }> | null = null;
+
+async function vizUrl(): Promise<string> {
+  served ??= (async () => {
+    const outDir = await siteDir();
+    const server = await preview({ root, logLevel: 'error', build: { outDir }, preview: { port: 0, strictPort: false, host: '127.0.0.1' } });
+    const url = server.resolvedUrls?.local[0];
+    if (!url) throw new Error('vite preview did not report a URL');
+    return { server, url };
+  })();
+  return (await served).url;
+}
+
+export interface VizPage { page: Page; context: BrowserContext; close(): Promise<void> }
+
+/** Opens viz.html with the given query (e.g. 'scenario=nested&theme=dark'). */
+export async function openViz(query = '', opts: { width?: number; height?: number } = {}): Promise<VizPage> {
+  const url = await vizUrl();
+  const profile = mkdtempSync(join(tmpdir(), 'vizor-viz-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: opts.width ?? 1600, height: opts.height ?? 1000 },
+  });
+  await context.addInitScript('globalThis.__name = (f) => f;');
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${url}viz.html${query ? '?' + query : ''}`);
+  await page.waitForFunction(() => (globalThis as { __viz?: unknown }).__viz !== undefined, null, { timeout: 30_000 });
+  return {
+    page,
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+      if (errors.length > 0) throw new Error(`page errors: ${errors.join('; ')}`);
+    },
+  };
+}
+
+export async function stopViz(): Promise<void> {
+  if (served) { (await served).server.close(); served = null; }
+  await stopSite();
+}
+
+/** Screenshot of the whole page or of one element, into test/e2e/screenshots/viz-NAME.png. */
+export async function vizShot(page: Page, name: string, selector?: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `viz-${name}.png`);
+  if (selector) await page.locator(selector).screenshot({ path });
+  else await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,64 @@
+// Isolation: hostile guests (fixtures/hv/hostile-*.asm) run beside a well-behaved VM. The good
+// VM's output is what it is alone, every VM's memory checksum is what it is alone (nobody wrote
+// into anybody else), the hypervisor never throws, and each hostile VM ends with a clear reason.
+import { describe, expect, it } from 'vitest';
+import { fixtureKernel, hvKernel, vmEnding } from './hv-helpers.ts';
+import { Hypervisor, type CpuTechnique, type PagingTechnique, type VmConfig } from '../../src/hypervisor/index.ts';
+
+const HOSTILE: Record<string, RegExp> = {
+  'hostile-past-memory': /^debug-exit 64$/,
+  'hostile-pt-huge': /^debug-exit 65$/,
+  'hostile-pt-foreign': /^debug-exit 66$/,
+  'hostile-garbage-cr3': /^triple-fault$/,
+  'hostile-port-flood': /^(triple-fault|instruction-limit|reset)$/,
+  'hostile-cpuid-storm': /^instruction-limit$/,
+  'hostile-triple-fault': /^triple-fault$/,
+  'hostile-selfmod-pt': /^debug-exit 71$/,
+  'hostile-read-host': /^debug-exit 72$/,
+  'hostile-hog': /^instruction-limit$/,
+  'hostile-wrmsr': /^triple-fault$/,
+  'hostile-halt': /^halted false$/,
+};
+const LIMIT = 3_000_000;
+
+async function configs(cpu: CpuTechnique, paging: PagingTechnique): Promise<VmConfig[]> {
+  const good: VmConfig = { name: 'good', image: await fixtureKernel('muldiv-shifts'), cpu, paging, maxInstructions: 50_000_000 };
+  const bad = await Promise.all(Object.keys(HOSTILE).map(async (name) => ({
+    name, image: await hvKernel(name), cpu, paging, memoryBytes: 8 << 20, maxInstructions: LIMIT,
+  } as VmConfig)));
+  return [good, ...bad];
+}
+
+function runAlone(c: VmConfig): { serial: string; checksum: number; ending: string } {
+  const hv = new Hypervisor({ hostMemoryBytes: 128 << 20 });
+  const vm = hv.addVm(c);
+  hv.run();
+  return { serial: vm.serialText, checksum: vm.gmem.checksum(), ending: vmEnding(vm) };
+}
+
+describe('hostile guests beside a good one', () => {
+  for (const [cpu, paging] of [['vtx', 'shadow'], ['vtx', 'nested'], ['deprivilege', 'shadow']] as [CpuTechnique, PagingTechnique][]) {
+    it(`${cpu} x ${paging}: isolation holds and the hypervisor never throws`, async () => {
+      const all = await configs(cpu, paging);
+      expect(all.length).toBeGreaterThanOrEqual(9);
+      const alone = all.map(runAlone);
+      const hv = new Hypervisor({ sched: 'rr', quantum: 5_000 });
+      const vms = all.map((c) => hv.addVm(c));
+      expect(() => hv.run()).not.toThrow();
+      vms.forEach((vm, i) => {
+        expect({ vm: vm.name, serial: vm.serialText, checksum: vm.gmem.checksum() })
+          .toEqual({ vm: vm.name, serial: alone[i]!.serial, checksum: alone[i]!.checksum });
+        if (i > 0) expect(vmEnding(vm)).toMatch(HOSTILE[vm.name]!);
+        expect(vm.describeEnd().length).toBeGreaterThan(0);
+      });
+      expect(vmEnding(vms[0]!)).toBe('debug-exit 18');
+      // No host frame belongs to two VMs.
+      const owner = new Map<number, number>();
+      vms.forEach((vm, i) => vm.gmem.p2m.forEach((f) => {
+        if (f === 0) return;
+        expect(owner.get(f)).toBeUndefined();
+        owner.set(f, i);
+      }));
+    });
+  }
+});

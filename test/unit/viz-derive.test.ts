@@ -1,0 +1,136 @@
+// @vitest-environment happy-dom
+// What the VM cards, exit bars, scheduler and memory map derive from events, on small hand-made
+// streams whose answers can be worked out by hand.
+import { describe, expect, it } from 'vitest';
+import type { EventFields, EventKind } from '../../src/trace/schema.ts';
+import { decodeOwner, exitStats, memoryMap, ownerCode, schedule, vmCards, OWNER_FREE } from '../../src/ui/hv/derive.ts';
+import { inferRunInfo } from '../../src/ui/hv/run-info.ts';
+import { parseVizNdjson } from '../../src/ui/hv/hv-state.svelte.ts';
+import type { ProposedFrameEvent, RunInfo, VizEvent } from '../../src/ui/hv/types.ts';
+
+function stream() {
+  const events: VizEvent[] = [];
+  let seq = 0;
+  return {
+    events,
+    at<K extends EventKind>(tick: number, vm: number, kind: K, f: EventFields[K]): number {
+      events.push({ seq: ++seq, tick, vm, vcpu: 0, kind, ...f } as VizEvent);
+      return seq;
+    },
+    frame(tick: number, f: Omit<ProposedFrameEvent, 'seq' | 'tick' | 'vm' | 'vcpu' | 'kind'>): void {
+      events.push({ seq: ++seq, tick, vm: f.ownerVm, vcpu: 0, kind: 'frame', ...f });
+    },
+  };
+}
+const exit = (reason: EventFields['exit']['reason'], cycles: number): EventFields['exit'] => ({ reason, qualification: 0, instructionLength: 0, eip: 0, cycles });
+const info: RunInfo = {
+  vms: [{ vm: 0, name: 'vm0', cpu: 'vtx', paging: 'shadow', weight: 256 }, { vm: 1, name: 'vm1', cpu: 'vtx', paging: 'shadow', weight: 768 }],
+  sched: 'credit',
+  hostFrames: 64,
+};
+
+describe('VM cards', () => {
+  it('follow the scheduler: running, runnable, blocked on HLT, woken, exited', () => {
+    const s = stream();
+    s.at(0, -1, 'sched', { from: -1, to: 0, reason: 'start' });
+    s.at(10, 0, 'exit', exit('CPUID', 100));
+    const afterHalt = s.at(20, 0, 'exit', exit('HLT', 50));
+    s.at(30, -1, 'sched', { from: 0, to: 1, reason: 'halt' });
+    const woken = s.at(40, -1, 'sched', { from: -1, to: 0, reason: 'wake' });
+    s.at(45, 1, 'console', { device: 'serial', text: 'hi\n' });
+    s.at(50, -1, 'sched', { from: 1, to: 0, reason: 'exit' });
+    const state = (upTo?: number) => vmCards(s.events, info, upTo).map((c) => c.state);
+    expect(state(1)).toEqual(['running', 'runnable']);
+    expect(state(afterHalt + 1)).toEqual(['blocked', 'running']);
+    expect(state(woken)).toEqual(['runnable', 'running']);
+    expect(state()).toEqual(['running', 'exited']);
+    expect(vmCards(s.events, info)[0]!.exits).toBe(2);
+    expect(vmCards(s.events, info, afterHalt - 1)[0]!.exits).toBe(1);
+    expect(vmCards(s.events, info)[1]!.console).toBe('hi\n');
+  });
+});
+
+describe('exits by reason', () => {
+  it('counts and sums modelled cycles per VM and reason, up to the position', () => {
+    const s = stream();
+    s.at(1, 0, 'exit', exit('CPUID', 100));
+    s.at(2, 0, 'exit', exit('CPUID', 120));
+    const third = s.at(3, 0, 'exit', exit('HLT', 7));
+    s.at(4, 1, 'exit', exit('EPT_VIOLATION', 2000));
+    const all = exitStats(s.events);
+    expect(all.get(0)).toEqual([{ reason: 'CPUID', count: 2, cycles: 220 }, { reason: 'HLT', count: 1, cycles: 7 }]);
+    expect(all.get(1)).toEqual([{ reason: 'EPT_VIOLATION', count: 1, cycles: 2000 }]);
+    expect([...exitStats(s.events, third - 1).keys()]).toEqual([0]);
+  });
+});
+
+describe('scheduler', () => {
+  it('turns switches into CPU time per VM and compares the share with the weight', () => {
+    const s = stream();
+    s.at(0, -1, 'sched', { from: -1, to: 0, reason: 'start', credits: [100, 300] });
+    s.at(100, -1, 'sched', { from: 0, to: 1, reason: 'quantum', credits: [0, 300] });
+    s.at(150, -1, 'sched', { from: -1, to: 0, reason: 'wake' }); // not a switch
+    s.at(400, -1, 'sched', { from: 1, to: 0, reason: 'quantum', credits: [0, 0] });
+    s.at(500, 0, 'halt', { eip: 0 });
+    const r = schedule(s.events, info);
+    expect(r.segments).toEqual([
+      { vm: 0, start: 0, end: 100, reason: 'start' },
+      { vm: 1, start: 100, end: 400, reason: 'quantum' },
+      { vm: 0, start: 400, end: 500, reason: 'quantum' },
+    ]);
+    expect(r.credits.map((c) => c.credits)).toEqual([[100, 300], [0, 300], [0, 0]]);
+    expect(r.shares).toEqual([
+      { vm: 0, ticks: 200, share: 0.4, weight: 256, weightShare: 0.25 },
+      { vm: 1, ticks: 300, share: 0.6, weight: 768, weightShare: 0.75 },
+    ]);
+  });
+});
+
+describe('host memory map', () => {
+  it('colours frames from frame events, and infers owners from shadow PTEs and walk addresses', () => {
+    const s = stream();
+    s.frame(0, { op: 'alloc', frame: 0, count: 4, owner: 'hypervisor', ownerVm: -1 });
+    s.frame(1, { op: 'alloc', frame: 8, count: 2, owner: 'nested', ownerVm: 1 });
+    s.frame(2, { op: 'free', frame: 9, count: 1, owner: 'nested', ownerVm: 1 });
+    s.at(3, 0, 'shadow', { op: 'fill', linear: 0x400000, guestPte: 0x5007, shadowPte: 0x14007 }); // host frame 20
+    s.at(4, 0, 'walk', { linear: 0x400000, step: 1, level: 2, dimension: 'host', address: 0x1e004, value: 0x14007 }); // frame 30
+    s.at(5, 0, 'shadow', { op: 'invalidate', linear: 0x400000, guestPte: 0x5007, shadowPte: 0 });
+    const m = memoryMap(s.events, info);
+    expect([...m.owners.subarray(0, 4)]).toEqual([1, 1, 1, 1]);
+    expect(decodeOwner(m.owners[8]!)).toEqual({ owner: 'nested', vm: 1 });
+    expect(m.owners[9]).toBe(OWNER_FREE);
+    expect(decodeOwner(m.owners[20]!)).toEqual({ owner: 'guest', vm: 0 });
+    expect(m.owners[30]).toBe(ownerCode('shadow', 0));
+    expect(m.counts.get(OWNER_FREE)).toBe(64 - 4 - 1 - 2);
+    expect(memoryMap(s.events, info, 3).owners[9]).toBe(OWNER_FREE);
+    expect(memoryMap(s.events, info, 2).owners[9]).toBe(ownerCode("nested", 1));
+  });
+});
+
+describe('run info and NDJSON with frame lines', () => {
+  it('guesses paging per VM from the events when the header has no params', () => {
+    const s = stream();
+    s.at(0, 0, 'shadow', { op: 'flush', linear: 0, guestPte: 0, shadowPte: 0 });
+    s.at(1, 1, 'pagefault', { outcome: 'ept-violation', linear: 0, physical: 0, errorCode: 0, eip: 0 });
+    s.at(2, -1, 'sched', { from: 0, to: 1, reason: 'quantum', credits: [1, 2] });
+    const r = inferRunInfo(s.events);
+    expect(r.vms.map((v) => v.paging)).toEqual(['shadow', 'nested']);
+    expect(r.sched).toBe('credit');
+  });
+
+  it('reads frame lines itself and reports bad lines with their number', () => {
+    const text = [
+      '{"vizor-trace":1,"params":{"vms":[{"vm":0,"name":"alpha","paging":"shadow","weight":100}]}}',
+      '{"seq":1,"tick":0,"vm":-1,"vcpu":0,"kind":"frame","op":"alloc","frame":0,"count":3,"owner":"hypervisor","ownerVm":-1}',
+      '{"seq":2,"tick":5,"vm":0,"vcpu":0,"kind":"halt","eip":4096}',
+    ].join('\n') + '\n';
+    const ok = parseVizNdjson(text);
+    expect(ok.ok && ok.events.map((e) => e.kind)).toEqual(['frame', 'halt']);
+    expect(ok.ok && inferRunInfo(ok.events, ok.params).vms[0]).toMatchObject({ name: 'alpha', weight: 100 });
+    const bad = parseVizNdjson(text.replace('"eip":4096', '"eip":"x"'));
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.error).toMatch(/^line 3: /);
+    const badFrame = parseVizNdjson(text.replace('"owner":"hypervisor"', '"owner":"someone"'));
+    expect(!badFrame.ok && badFrame.error).toMatch(/^line 2: bad frame event/);
+  });
+});
