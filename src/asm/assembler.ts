@@ -18,6 +18,8 @@ export interface ListRecord {
   bytes: Uint8Array | null;
   reserve: number;
   rep: number;
+  /** Relocatable fields, shown by the listing as NASM does: [section offset] or (branch target). */
+  marks: { at: number; size: number; text: string }[];
   messages: { severity: Severity; message: string }[];
 }
 
@@ -217,7 +219,7 @@ export class Assembler {
     for (let li = 0; li < this.lines.length && !this.aborted; li++) {
       const line = this.lines[li]!;
       if (this.final) {
-        this.record = { line, offset: this.here(offsets), bytes: null, reserve: 0, rep: 0, messages: [] };
+        this.record = { line, offset: this.listOffset(offsets), bytes: null, reserve: 0, rep: 0, messages: [], marks: [] };
         this.records.push(this.record);
       }
       if (line.bad) continue;
@@ -329,6 +331,13 @@ export class Assembler {
   private segIndex(): number {
     return this.absolute ? this.absolute.seg : this.cur.index;
   }
+  /** The offset the listing shows: in its section (for `absolute label`, relative to label's section). */
+  private listOffset(offsets: number[]): number {
+    const a = this.absolute;
+    if (!a) return offsets[this.cur.index]!;
+    return a.seg >= 0 ? a.base - (this.sections[a.seg]?.base ?? 0) + a.offset : a.base + a.offset;
+  }
+
   private here(offsets: number[]): number {
     return this.absolute ? this.absolute.offset : offsets[this.cur.index]!;
   }
@@ -509,6 +518,10 @@ export class Assembler {
           const lim = 2n ** BigInt(8 * Math.min(width, 8));
           if (width < 8 && (r.n < -lim / 2n || r.n >= lim)) this.at(line, it.col, `value ${r.n} does not fit in ${width === 1 ? 'a byte' : `${width * 8} bits`}: it is truncated`, 'warning');
         }
+        if (this.final && first && this.record && r.seg >= 0 && !r.unknown) {
+          const at0 = (this.record.bytes?.length ?? 0) + out.length;
+          this.record.marks.push({ at: at0, size: Math.min(width, 8), text: this.markText(Number(BigInt.asIntN(32, r.n)), r.seg, Math.min(width, 4), false) + '00'.repeat(Math.max(0, Math.min(width, 8) - 4)) });
+        }
         let v = BigInt.asUintN(64, r.n);
         for (let i = 0; i < width; i++) {
           out.push(i < 8 ? Number(v & 255n) : 0);
@@ -518,6 +531,14 @@ export class Assembler {
     }
     this.emit(out, offsets, 'data', first, line);
     return out.length;
+  }
+
+  /** NASM's listing shows a relocatable value as its offset in its section, little-endian hex. */
+  private markText(value: number, section: number, size: number, rel: boolean): string {
+    const v = section >= 0 ? value - (this.sections[section]?.base ?? 0) : value;
+    let hexs = '';
+    for (let i = 0; i < size; i++) hexs += (Math.floor(v / 2 ** (8 * i)) & 0xff).toString(16).toUpperCase().padStart(2, '0');
+    return rel ? `(${hexs})` : `[${hexs}]`;
   }
 
   private operandValue(e: Expr, ctx: EvalContext, line: Line): EncValue {
@@ -548,6 +569,10 @@ export class Assembler {
       for (const w of res.warnings) this.at(line, st.col, w, 'warning');
     }
     if (constant && !res.error && line.times === null) this.encCache[li] = res.bytes;
+    if (this.final && first && this.record && res.fields) {
+      const at0 = this.record.bytes?.length ?? 0;
+      for (const f of res.fields) this.record.marks.push({ at: at0 + f.at, size: f.size, text: this.markText(f.value.value, f.value.section, f.size, f.rel) });
+    }
     this.emit(res.bytes, offsets, 'code', first, line);
     return res.bytes.length;
   }

@@ -74,6 +74,26 @@ const MAX_LINES = 500_000;
 const MAX_DEPTH = 100;
 const MAX_LINE = 16_384;
 
+/** NASM lists expanded lines as its preprocessor re-forms them: comment gone, indent one space. */
+function listForm(text: string): string {
+  const t = text.slice(0, commentStart(text)).trimEnd();
+  let out = '';
+  let q = '';
+  for (let i = 0; i < t.length; i++) {
+    const c = t[i]!;
+    if (q) {
+      if (c === q) q = '';
+    } else if (c === '"' || c === "'" || c === '`') q = c;
+    else if (c === ' ' || c === '\t') {
+      while (t[i + 1] === ' ' || t[i + 1] === '\t') i++;
+      out += ' ';
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 export function splitLines(source: string, file: string): RawLine[] {
   const phys = source.split(/\r\n|\n|\r/);
   const out: RawLine[] = [];
@@ -221,13 +241,13 @@ export class Preprocessor {
     if (trimmed.startsWith('%') && /^%[a-zA-Z]/.test(trimmed)) {
       const m = /^%([a-zA-Z]+)\b\s*(.*)$/.exec(trimmed);
       if (m) {
-        if (f.kind === 'file') this.listOnly(raw);
+        this.listOnly(raw, f);
         this.directive(f, raw, m[1]!.toLowerCase(), m[2]!.trimEnd(), col, active, col + m[0].length - m[2]!.length);
         return;
       }
     }
     if (!active) {
-      if (f.kind === 'file') this.listOnly(raw);
+      this.listOnly(raw, f);
       return;
     }
     const exact = text === raw.text.slice(0, cut);
@@ -242,7 +262,7 @@ export class Preprocessor {
       exactColumns: !inMacro && exact && expanded === text,
       listLine: raw.line,
       // NASM lists expanded lines as its preprocessor re-forms them: comment gone, indent one space
-      listText: f.kind === 'file' ? raw.text : raw.text.slice(0, commentStart(raw.text)).trimEnd().replace(/^\s+/, ' '),
+      listText: f.kind === 'file' ? raw.text : listForm(raw.text),
       depth: this.frames.length - 1,
       callColumn: inMacro ? site.col : col,
     });
@@ -346,15 +366,16 @@ export class Preprocessor {
       return true;
     }
     if (label) this.out.push({ text: label, file: raw.file, line: raw.line, exactColumns: false, listLine: raw.line, listText: raw.text, depth: this.frames.length - 1, callColumn: col });
-    else if (f.kind === 'file') this.listOnly(raw);
+    else this.listOnly(raw, f);
     const call = this.frames.some((x) => x.call) ? undefined : { file: raw.file, line: raw.line, col };
     this.frames.push({ lines: def.body, i: 0, kind: 'macro', params: args, uniq: ++this.uniq, macroName: def.name, call, depth: f.depth + 1, condDepth: this.conds.length });
     return true;
   }
 
   /** A source line that only shows in the listing (directives, definitions, false %if branches). */
-  private listOnly(raw: RawLine): void {
-    this.out.push({ text: '', file: raw.file, line: raw.line, exactColumns: true, listLine: raw.line, listText: raw.text, depth: this.frames.length - 1, callColumn: 0 });
+  private listOnly(raw: RawLine, f?: Frame): void {
+    const text = !f || f.kind === 'file' ? raw.text : listForm(raw.text);
+    this.out.push({ text: '', file: raw.file, line: raw.line, exactColumns: true, listLine: raw.line, listText: text, depth: this.frames.length - 1, callColumn: 0 });
   }
 
   /** Collects lines up to the matching end directive; undefined when the file ends first. */
@@ -363,7 +384,7 @@ export class Preprocessor {
     let depth = 1;
     while (f.i < f.lines.length) {
       const l = f.lines[f.i++]!;
-      if (f.kind === 'file') this.listOnly(l);
+      this.listOnly(f.kind === 'macro' ? { ...l, text: this.substituteParams(l.text) } : l, f);
       const t = l.text.trimStart().toLowerCase();
       if (open.test(t)) depth++;
       else if (close.test(t) && --depth === 0) return body;
@@ -487,7 +508,7 @@ export class Preprocessor {
         const found = Preprocessor.resolve(this.provider, fname, raw.file);
         if (!found) return at(argCol, `cannot open include file '${fname}'`);
         if (this.includeStack.includes(found.path)) return at(argCol, `%include loop: '${found.path}' includes itself (directly or through other files)`);
-        const text = typeof found.data === 'string' ? found.data : new TextDecoder('latin1').decode(found.data);
+        const text = typeof found.data === 'string' ? found.data : new TextDecoder('utf-8').decode(found.data);
         this.includeStack.push(found.path);
         this.frames.push({ lines: splitLines(text, found.path), i: 0, kind: 'file', depth: f.depth, condDepth: this.conds.length });
         return;

@@ -75,6 +75,8 @@ export class Machine {
   private pendingTrap = false;
   private pendingReset: ResetCause | null = null;
   private userStop = false;
+  /** The PIT was reprogrammed mid-slice: the stop only re-sizes the slice. */
+  private sliceResized = false;
   private image: Uint8Array | null = null;
   private mode: BootMode | null = null;
   private romMapped = false;
@@ -100,7 +102,7 @@ export class Machine {
     this.cpu.pic = pic;
     pic.onChange = () => this.cpu.interruptCheck();
     pit.setIrq0 = (h) => pic.setIrq(0, h);
-    pit.onReprogram = () => this.cpu.requestStop(); // the slice was sized for the old deadline
+    pit.onReprogram = () => { this.sliceResized = true; this.cpu.requestStop(); }; // the slice was sized for the old deadline
     uart.setIrq = (h) => pic.setIrq(4, h);
     ps2.setIrq1 = (h) => pic.setIrq(1, h);
     const serial = opts.serial;
@@ -251,7 +253,6 @@ export class Machine {
       // 'halt': sleep until the next device event, or report that nothing can wake the CPU.
       const st = cpu.getState();
       const ifOn = (st.eflags & 0x200) !== 0;
-      if ((this.emitter.mask & KIND_BIT.halt) !== 0) this.emitter.emit('halt', { eip: st.eip });
       if (!ifOn) return this.end({ reason: 'halted', interruptsEnabled: false });
       const next = pit.nextDeadlineNs();
       if (!Number.isFinite(next)) {
@@ -272,12 +273,15 @@ export class Machine {
       this.pendingExit = null;
       return { reason: 'debug-exit', code };
     }
+    let ours = false; // did the machine itself ask for this stop?
     if (this.pendingTrap) {
+      ours = true;
       this.pendingTrap = false;
       const r = this.serviceTrap();
       if (r !== null) return r;
     }
     if (this.pendingReset !== null) {
+      ours = true;
       const cause = this.pendingReset;
       this.pendingReset = null;
       this.reboot(cause);
@@ -286,7 +290,12 @@ export class Machine {
       this.userStop = false;
       return { reason: 'stopped' };
     }
-    return null;
+    if (this.sliceResized) {
+      ours = true;
+      this.sliceResized = false;
+    }
+    // Otherwise a debugger hook asked for it (beforeInstruction returned true).
+    return ours ? null : { reason: 'stopped' };
   }
 
   private serviceTrap(): RunResult | null {

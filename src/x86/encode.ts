@@ -57,6 +57,22 @@ export interface EncodeResult {
   /** Operand (0-based) the error is about, -1 for the whole instruction. */
   operand?: number;
   warnings: string[];
+  /** Where relocatable values sit in `bytes` (for the listing's [..] and (..) marks). */
+  fields?: EncField[];
+}
+
+/** A value field in the encoded bytes: `rel` for branch displacements. */
+export interface EncField {
+  at: number;
+  size: number;
+  value: EncValue;
+  rel: boolean;
+}
+
+let fields: EncField[] = [];
+
+function field(out: number[], size: number, value: EncValue | null, rel = false): void {
+  if (value && !value.simple) fields.push({ at: out.length, size, value, rel });
 }
 
 // ---- mnemonics --------------------------------------------------------------------------
@@ -276,12 +292,14 @@ function modrm(out: number[], regField: number, op: EncOperand, req: EncodeReque
     const key = op.base && op.index ? op.base.name + '+' + op.index.name : (op.base ?? op.index)?.name ?? '';
     if (!key) {
       out.push((regField << 3) | 6);
+      field(out, 2, d);
       le(out, dv & 0xffff, 2);
       return;
     }
     const rm = RM16[key]!;
     const mod = pickMod(op, rm !== 6, warnings);
     out.push((mod << 6) | (regField << 3) | rm);
+    if (mod) field(out, mod === 1 ? 1 : 2, d);
     if (mod === 1) out.push(dv & 0xff);
     else if (mod === 2) le(out, dv & 0xffff, 2);
     return;
@@ -290,18 +308,21 @@ function modrm(out: number[], regField: number, op: EncOperand, req: EncodeReque
   const index = op.index;
   if (!base && !index) {
     out.push((regField << 3) | 5);
+    field(out, 4, d);
     le(out, dv >>> 0, 4);
     return;
   }
   const ss = [0, 0, 1, 1, 2, 2, 2, 2, 3][op.scale] ?? 0;
   if (!base) {
     out.push((regField << 3) | 4, (ss << 6) | (index!.num << 3) | 5);
+    field(out, 4, d);
     le(out, dv >>> 0, 4);
     return;
   }
   const mod = pickMod(op, base.num !== 5, warnings);
   if (!index && base.num !== 4) out.push((mod << 6) | (regField << 3) | base.num);
   else out.push((mod << 6) | (regField << 3) | 4, (ss << 6) | ((index ? index.num : 4) << 3) | base.num);
+  if (mod) field(out, mod === 1 ? 1 : 4, d);
   if (mod === 1) out.push(dv & 0xff);
   else if (mod === 2) le(out, dv >>> 0, 4);
 }
@@ -325,6 +346,7 @@ function checkRange(v: EncValue, bytes: number, warnings: string[], signedOnly =
 }
 
 function emit(m: Match, req: EncodeRequest, warnings: string[]): { bytes: number[]; relAt: number; relSize: number } {
+  fields = [];
   const { row, osz } = m;
   const ops = req.operands;
   const out: number[] = [];
@@ -390,10 +412,12 @@ function emit(m: Match, req: EncodeRequest, warnings: string[]): { bytes: number
     const info = OPERAND_INFO[k];
     if (info.loc === 'moffs' && o.t === 'mem') {
       const v = o.disp ? o.disp.value : 0;
+      field(out, asz === 16 ? 2 : 4, o.disp);
       immBytes(out, v, asz === 16 ? 2 : 4);
     }
     if (o.t !== 'imm') return;
     if (k === 'Ap') {
+      field(out, osz === 16 ? 2 : 4, o.v);
       immBytes(out, o.v.value, osz === 16 ? 2 : 4);
       immBytes(out, o.seg!.value, 2);
       return;
@@ -401,15 +425,18 @@ function emit(m: Match, req: EncodeRequest, warnings: string[]): { bytes: number
     if (info.loc === 'rel') {
       relAt = out.length;
       relSize = k === 'Jb' ? 1 : osz === 16 ? 2 : 4;
+      if (o.v.section !== req.section) fields.push({ at: out.length, size: relSize, value: o.v, rel: true });
       for (let j = 0; j < relSize; j++) out.push(0);
       return;
     }
     if (k === 'Ibs') {
       if (o.size === 8) checkRange(o.v, 1, warnings, true);
+      field(out, 1, o.v);
       out.push(o.v.value & 0xff);
     } else if (info.loc === 'imm' || info.loc === 'imm2') {
       const n = info.size === 'v' ? osz / 8 : (info.size as number) / 8;
       checkRange(o.v, n, warnings);
+      field(out, n, o.v);
       immBytes(out, o.v.value, n);
     }
   });
@@ -453,7 +480,7 @@ export function encode(req: EncodeRequest): EncodeResult {
   for (let attempt = 0; attempt < matches.length; attempt++) {
     chosen = matches[attempt]!;
     const { bytes, relAt, relSize } = emit(chosen, req, warnings);
-    if (relAt < 0) return { bytes, warnings };
+    if (relAt < 0) return { bytes, warnings, fields };
     const opIndex = chosen.row.operands.findIndex((k) => OPERAND_INFO[k].loc === 'rel');
     const target = req.operands[opIndex] as Extract<EncOperand, { t: 'imm' }>;
     const next = req.address + bytes.length;
@@ -475,7 +502,7 @@ export function encode(req: EncodeRequest): EncodeResult {
     const tmp: number[] = [];
     immBytes(tmp, disp, relSize);
     for (let j = 0; j < relSize; j++) out[relAt + j] = tmp[j]!;
-    return { bytes: out, warnings };
+    return { bytes: out, warnings, fields };
   }
   return { bytes: [], error: explainMismatch(req), operand: -1, warnings };
 }

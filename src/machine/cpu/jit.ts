@@ -38,17 +38,75 @@ function eaSrc(o: Opnd): string {
   return o.am === -1 ? `((${s})|0)` : `((${s})&65535)`;
 }
 
-function aluSrc(op: number, dst: string, a: string, b: string): string | null {
+function aluSrc(op: number, dst: string, a: string, b: string, size = 32): string | null {
+  const t = size === 32 ? '|0' : '&255';
+  const lz = (o: number, x: string, y: string) => size === 32 ? lazy(o, x, y, 'x') : lazy8(o, x, y);
   switch (op) {
-    case A_ADD: return `{const a=${a},b=${b},x=(a+b)|0;${dst.replace('$', 'x')}${lazy(L_ADD, 'a', 'b', 'x')}}`;
-    case A_SUB: return `{const a=${a},b=${b},x=(a-b)|0;${dst.replace('$', 'x')}${lazy(L_SUB, 'a', 'b', 'x')}}`;
-    case A_CMP: return `{const a=${a},b=${b},x=(a-b)|0;${lazy(L_SUB, 'a', 'b', 'x')}}`;
-    case A_AND: return `{const x=${a}&${b};${dst.replace('$', 'x')}${lazy(L_LOGIC, '', '', 'x')}}`;
-    case A_OR: return `{const x=${a}|${b};${dst.replace('$', 'x')}${lazy(L_LOGIC, '', '', 'x')}}`;
-    case A_XOR: return `{const x=${a}^${b};${dst.replace('$', 'x')}${lazy(L_LOGIC, '', '', 'x')}}`;
-    case A_TEST: return `{const x=${a}&${b};${lazy(L_LOGIC, '', '', 'x')}}`;
+    case A_ADD: return `{const a=${a},b=${b},x=(a+b)${t};${dst.replace('$', 'x')}${lz(L_ADD, 'a', 'b')}}`;
+    case A_SUB: return `{const a=${a},b=${b},x=(a-b)${t};${dst.replace('$', 'x')}${lz(L_SUB, 'a', 'b')}}`;
+    case A_CMP: return `{const a=${a},b=${b},x=(a-b)${t};${lz(L_SUB, 'a', 'b')}}`;
+    case A_AND: return `{const x=${a}&${b};${dst.replace('$', 'x')}${lz(L_LOGIC, '', '')}}`;
+    case A_OR: return `{const x=${a}|${b};${dst.replace('$', 'x')}${lz(L_LOGIC, '', '')}}`;
+    case A_XOR: return `{const x=${a}^${b};${dst.replace('$', 'x')}${lz(L_LOGIC, '', '')}}`;
+    case A_TEST: return `{const x=${a}&${b};${lz(L_LOGIC, '', '')}}`;
     default: return null;
   }
+}
+
+function lazy8(op: number, a: string, b: string): string {
+  if (op === L_LOGIC) return `c.lop=${L_LOGIC};c.lr=x;c.lsign=128;c.lazyMask=${STATUS};`;
+  return `c.lop=${op};c.la=${a};c.lb=${b};c.lr=x;c.lsign=128;c.lazyMask=${STATUS};`;
+}
+
+/** Source reading an 8- or 32-bit register, immediate or memory operand (8-bit values unsigned). */
+function rdSrc(o: Opnd): string {
+  if (o.kind === O_IMM) return `${o.size === 32 ? o.imm | 0 : o.imm & 0xff}`;
+  if (o.kind === O_REG) return o.size === 32 ? `r[${o.reg}]` : o.size === 8 ? `((r[${o.reg}]>>${o.sh})&255)` : `(r[${o.reg}]&65535)`;
+  return `c.rd${o.size}(${o.seg},${eaSrc(o)})`;
+}
+
+/** Statement writing `x` (an 8-bit value) into an 8-bit register. */
+function wrReg8(o: Opnd, x: string): string {
+  return `r[${o.reg}]=(r[${o.reg}]&${~(0xff << o.sh)})|((${x}&255)<<${o.sh});`;
+}
+
+/** 8-bit ALU, MOV and SETcc forms (string output, console and parsing loops live on bytes). */
+function byteSnippet(d: Decoded, next: number): Snippet | null {
+  void next;
+  const row = d.row!;
+  const op = row.op;
+  const ops = row.operands;
+  if (op in ALU_INDEX) {
+    const dst = operand(d, ops[0]!), src = operand(d, ops[1]!);
+    if (dst.size !== 8 || src.size !== 8 || (dst.kind === O_MEM && src.kind === O_MEM)) return null;
+    const aop = ALU_INDEX[op]!;
+    const faults = dst.kind === O_MEM || src.kind === O_MEM;
+    if (dst.kind === O_REG) {
+      const s = aluSrc(aop, wrReg8(dst, '$'), rdSrc(dst), rdSrc(src), 8);
+      return s === null ? null : { src: s, faults, target: -1 };
+    }
+    if (aop === A_CMP || aop === A_TEST) {
+      const s = aluSrc(aop, '', rdSrc(dst), rdSrc(src), 8);
+      return s === null ? null : { src: s, faults, target: -1 };
+    }
+    const s = aluSrc(aop, `c.wr8(${dst.seg},e,$);`, `c.rd8(${dst.seg},e)`, rdSrc(src), 8);
+    return s === null ? null : { src: `{const e=${eaSrc(dst)};c.checkWrite(${dst.seg},e,1);${s}}`, faults: true, target: -1 };
+  }
+  if (op === 'mov') {
+    const dst = operand(d, ops[0]!), src = operand(d, ops[1]!);
+    if (dst.size !== 8 || (dst.kind === O_MEM && src.kind === O_MEM)) return null;
+    const v = rdSrc(src);
+    if (dst.kind === O_REG) return { src: `{const x=${v};${wrReg8(dst, 'x')}}`, faults: src.kind === O_MEM, target: -1 };
+    if (dst.kind === O_MEM) return { src: `c.wr8(${dst.seg},${eaSrc(dst)},${v});`, faults: true, target: -1 };
+    return null;
+  }
+  if (op === 'setcc') {
+    const o = operand(d, ops[0]!);
+    const cond = COND[row.cc] ?? `c.cond(${row.cc})`;
+    if (o.kind === O_REG) return { src: `{const x=(${cond})?1:0;${wrReg8(o, 'x')}}`, faults: false, target: -1 };
+    return { src: `c.wr8(${o.seg},${eaSrc(o)},(${cond})?1:0);`, faults: true, target: -1 };
+  }
+  return null;
 }
 
 const COND: Record<number, string> = {
@@ -58,8 +116,11 @@ const COND: Record<number, string> = {
 /** Inline source for the decoded instruction, or null (the block then calls its closure). */
 export function snippet(d: Decoded, next: number): Snippet | null {
   const row = d.row;
-  if (row === null || d.opsize !== 32 || d.rep !== 0) return null;
+  if (row === null || d.rep !== 0) return null;
   const op = row.op;
+  const byteForm = byteSnippet(d, next);
+  if (byteForm !== null) return byteForm;
+  if (d.opsize !== 32) return null;
   const ops = row.operands;
   const plain = (src: string, faults = false): Snippet => ({ src, faults, target: -1 });
   if (op in ALU_INDEX) {
@@ -123,6 +184,21 @@ export function snippet(d: Decoded, next: number): Snippet | null {
     }
     case 'nop':
       return plain('');
+    case 'movzx':
+    case 'movsx': {
+      const dst = operand(d, ops[0]!), src = operand(d, ops[1]!);
+      const v = rdSrc(src);
+      const ext = op === 'movzx' ? v : src.size === 8 ? `((${v}<<24)>>24)` : `((${v}<<16)>>16)`;
+      return plain(`r[${dst.reg}]=${ext};`, src.kind === O_MEM);
+    }
+    case 'call': {
+      const target = (next + (d.imm | 0)) | 0;
+      return { src: `c.push32(${next});c.eip=${target};`, faults: true, target };
+    }
+    case 'ret': {
+      const imm = d.imm & 0xffff;
+      return { src: imm === 0 ? 'c.eip=c.pop32();' : `c.eip=c.pop32();c.addSP(${imm});`, faults: true, target: -1 };
+    }
     default:
       return null;
   }

@@ -1,0 +1,202 @@
+// The hypervisor views (viz.html) in Chromium, fed by the synthetic scenario generator: each view
+// shows the counts the stream holds (counted here independently from the same events), the
+// timeline explains what is under the pointer, zooms, pans and asks for a seek on click, every
+// view follows the position backwards too, and screenshots are taken for light, dark, presenter.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openViz, stopViz, vizShot, type VizPage } from './viz-harness.ts';
+import { generateScenario } from '../../src/ui/hv/scenario.ts';
+import type { VizEvent } from '../../src/ui/hv/types.ts';
+
+const EVENTS = 20_000;
+type G = { width: number; gutter: number; axis: number; laneHeight: number };
+type View = { t0: number; t1: number };
+
+async function geometry(page: Page): Promise<G> {
+  return page.evaluate(() => (globalThis as any).__viz.timeline().getGeometry());
+}
+async function setView(page: Page, t0: number, t1: number): Promise<void> {
+  await page.evaluate(([a, b]) => (globalThis as any).__viz.timeline().setView(a, b), [t0, t1]);
+  await page.waitForTimeout(100);
+}
+async function view(page: Page): Promise<View> {
+  return page.evaluate(() => (globalThis as any).__viz.timeline().getView());
+}
+/** Page coordinates of an event's mark: lane = vm + 1, row 0 = exits, 1 = faults, 2 = shadow ops. */
+async function markAt(page: Page, tick: number, vm: number, row: number): Promise<{ x: number; y: number }> {
+  const g = await geometry(page);
+  const v = await view(page);
+  const box = (await page.locator('[data-testid="hv-timeline"] canvas').boundingBox())!;
+  const x = box.x + 1 + g.gutter + ((tick - v.t0) / (v.t1 - v.t0)) * (g.width - g.gutter);
+  const laneTop = g.axis + (vm + 1) * g.laneHeight;
+  const y = box.y + 1 + laneTop + g.laneHeight * 0.4 + ((g.laneHeight * 0.6) / 3) * (row + 0.5);
+  return { x, y };
+}
+const exitsUpTo = (events: VizEvent[], seq: number) => events.filter((e) => e.kind === 'exit' && e.seq <= seq).length;
+
+describe('hypervisor views: shadow paging, 3 VMs', () => {
+  const run = generateScenario({ events: EVENTS, paging: 'shadow' });
+  let viz: VizPage;
+  beforeAll(async () => {
+    viz = await openViz(`scenario=shadow&events=${EVENTS}&theme=light`);
+  });
+  afterAll(async () => {
+    await viz?.close();
+  });
+
+  it('every view shows the counts in the stream', async () => {
+    const { page } = viz;
+    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(run.events.length));
+    for (const v of run.info.vms) {
+      const exits = run.events.filter((e) => e.kind === 'exit' && e.vm === v.vm).length;
+      await expect.poll(() => page.locator(`[data-testid="hv-vms"] [data-vm="${v.vm}"] [data-testid="vm-exits"]`).innerText()).toBe(exits.toLocaleString('en-US'));
+      expect(await page.locator(`[data-testid="exits-total"][data-vm="${v.vm}"]`).getAttribute('data-count')).toBe(String(exits));
+      const guestFrames = run.events.reduce((a, e) => a + (e.kind === 'frame' && e.owner === 'guest' && e.ownerVm === v.vm ? e.count : 0), 0);
+      expect(await page.locator(`[data-testid="hv-memory"] [data-owner="g${v.vm}"]`).getAttribute('data-count')).toBe(String(guestFrames));
+    }
+    const reasons = new Map<string, number>();
+    for (const e of run.events) if (e.kind === 'exit') reasons.set(e.reason, (reasons.get(e.reason) ?? 0) + 1);
+    for (const [reason, n] of reasons) expect(await page.locator(`[data-testid="hv-exits"] [data-reason="${reason}"]`).getAttribute('data-count')).toBe(String(n));
+    const switches = run.events.filter((e) => e.kind === 'sched' && e.reason !== 'wake' && e.to >= 0).length;
+    expect(await page.locator('[data-testid="hv-sched"]').getAttribute('data-switches')).toBe(String(switches));
+    const wp = [...new Set(run.events.flatMap((e) => (e.kind === 'shadow' && e.op === 'write-protect' && e.vm === 0 ? [e.guestTable!] : [])))].sort((a, b) => a - b);
+    expect(await page.locator('[data-testid="wp-pages"]').innerText()).toBe(wp.map((p) => p.toString(16).padStart(8, '0')).join(', '));
+    expect(await page.locator('[data-testid="hv-walk"] [data-step]').count()).toBe(2);
+    await vizShot(page, 'light-all');
+    for (const [name, id] of [['vms', 'hv-vms'], ['timeline', 'hv-timeline'], ['exits', 'hv-exits'], ['sched', 'hv-sched'], ['tables', 'hv-tables'], ['walk', 'hv-walk'], ['memory', 'hv-memory']]) {
+      await vizShot(page, `light-${name}`, `[data-testid="${id}"]`);
+    }
+  });
+
+  it('the timeline zooms with the wheel and pans with a drag', async () => {
+    const { page } = viz;
+    const canvas = page.locator('[data-testid="hv-timeline"] canvas');
+    const box = (await canvas.boundingBox())!;
+    const before = await view(page);
+    await page.mouse.move(box.x + box.width / 2, box.y + 40);
+    await page.mouse.wheel(0, -600);
+    await expect.poll(async () => { const v = await view(page); return v.t1 - v.t0; }).toBeLessThan((before.t1 - before.t0) / 2);
+    const zoomed = await view(page);
+    await page.mouse.move(box.x + box.width / 2, box.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2 - 200, box.y + 40, { steps: 5 });
+    await page.mouse.up();
+    const panned = await view(page);
+    expect(panned.t0).toBeGreaterThan(zoomed.t0);
+    expect(panned.t1 - panned.t0).toBeCloseTo(zoomed.t1 - zoomed.t0, 0);
+  });
+
+  it('hovering explains events in words, zoomed out and down to single events', async () => {
+    const { page } = viz;
+    await page.evaluate(() => (globalThis as any).__viz.timeline().whole());
+    await page.waitForTimeout(100);
+    const busy = run.events.filter((e) => e.kind === 'exit' && e.vm === 1)[400]!;
+    const p = await markAt(page, busy.tick, 1, 0);
+    await page.mouse.move(p.x, p.y);
+    await expect.poll(() => page.locator('[data-testid="timeline-tooltip"]').innerText()).toMatch(/exits \(/);
+    await vizShot(page, 'light-timeline-hover-summary', '[data-testid="hv-timeline"]');
+    // Zoom in around one CR_ACCESS exit until single events are drawn.
+    const cr = run.events.filter((e) => e.kind === 'exit' && e.reason === 'CR_ACCESS' && e.vm === 0)[5]!;
+    await setView(page, cr.tick - 3000, cr.tick + 9000);
+    const q = await markAt(page, cr.tick, 0, 0);
+    await page.mouse.move(q.x, q.y);
+    const tip = page.locator('[data-testid="timeline-tooltip"]');
+    await expect.poll(() => tip.innerText()).toContain('vm0 exits: CR_ACCESS');
+    expect(await tip.innerText()).toContain('control register');
+    await vizShot(page, 'light-timeline-zoomed-hover', '[data-testid="hv-timeline"]');
+    // Down to single instructions: a span of a few dozen ticks.
+    await setView(page, cr.tick - 20, cr.tick + 20);
+    expect(await page.locator('[data-testid="timeline-readout"]').innerText()).toMatch(/px per tick/);
+  });
+
+  it('clicking a timeline event asks for a seek there, and every view goes back to that moment', async () => {
+    const { page } = viz;
+    const cr = run.events.filter((e) => e.kind === 'exit' && e.reason === 'CR_ACCESS' && e.vm === 0)[5]!;
+    await setView(page, cr.tick - 3000, cr.tick + 9000);
+    const q = await markAt(page, cr.tick, 0, 0);
+    await page.mouse.click(q.x, q.y);
+    await expect.poll(() => page.evaluate(() => (globalThis as any).__viz.seeks().at(-1))).toEqual({ seq: cr.seq, tick: cr.tick });
+    await expect.poll(() => page.locator('[data-testid="position-readout"]').getAttribute('data-seq')).toBe(String(cr.seq));
+    const total = async () => {
+      let n = 0;
+      for (const v of run.info.vms) n += Number((await page.locator(`[data-vm="${v.vm}"] [data-testid="vm-exits"]`).innerText()).replace(/,/g, ''));
+      return n;
+    };
+    await expect.poll(total).toBe(exitsUpTo(run.events, cr.seq));
+    // Step back one exit: every count follows.
+    await page.getByRole('button', { name: '◀ exit' }).click();
+    const prev = run.events.filter((e) => e.kind === 'exit' && e.seq < cr.seq).at(-1)!;
+    await expect.poll(() => page.locator('[data-testid="position-readout"]').getAttribute('data-seq')).toBe(String(prev.seq));
+    await expect.poll(total).toBe(exitsUpTo(run.events, cr.seq) - 1);
+    expect(await page.locator('[data-testid="hv-exits"] [data-reason="CR_ACCESS"]').getAttribute('data-count')).toBe(
+      String(run.events.filter((e) => e.kind === 'exit' && e.reason === 'CR_ACCESS' && e.seq <= prev.seq).length),
+    );
+  });
+
+  it('stopping on a shadow fill highlights that entry in the tables', async () => {
+    const { page } = viz;
+    const fill = run.events.filter((e) => e.kind === 'shadow' && e.op === 'fill' && e.vm === 2)[30]!;
+    if (fill.kind !== 'shadow') throw new Error('not a shadow event');
+    await page.locator('[data-testid="hv-vms"] [data-vm="2"]').click();
+    await page.evaluate((seq) => { (globalThis as any).__viz.hv.position = seq; }, fill.seq);
+    const row = page.locator(`[data-testid="hv-tables"] tr[data-linear="${fill.linear.toString(16).padStart(8, '0')}"]`);
+    await expect.poll(() => row.getAttribute('class')).toMatch(/flash/);
+    expect(await row.getAttribute('data-op')).toBe('fill');
+    expect(await row.innerText()).toContain(fill.shadowPte.toString(16).padStart(8, '0'));
+    expect(await row.innerText()).toContain(fill.guestPte.toString(16).padStart(8, '0'));
+    await vizShot(page, 'light-tables-fill', '[data-testid="hv-tables"]');
+  });
+});
+
+describe('hypervisor views: nested paging, dark and presenter', () => {
+  const run = generateScenario({ events: EVENTS, paging: 'nested' });
+  let viz: VizPage;
+  beforeAll(async () => {
+    viz = await openViz(`scenario=nested&events=${EVENTS}&theme=dark`);
+  });
+  afterAll(async () => {
+    await viz?.close();
+  });
+
+  it('shows the 2-D walk of the last EPT violation with its 8 numbered references, and the memory faulted in', async () => {
+    const { page } = viz;
+    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(run.events.length));
+    const last = run.events.filter((e) => e.kind === 'pagefault' && e.vm === 0).at(-1)!;
+    expect(last.kind === 'pagefault' && last.outcome).toBe('ept-violation');
+    await expect.poll(() => page.locator('[data-testid="hv-walk"] [data-step]').allInnerTexts()).toHaveLength(8);
+    const steps = await page.locator('[data-testid="hv-walk"] [data-step]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-step'))));
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    for (const v of run.info.vms) {
+      const nested = run.events.reduce((a, e) => a + (e.kind === 'frame' && e.owner === 'nested' && e.ownerVm === v.vm ? e.count : 0), 0);
+      expect(await page.locator(`[data-testid="hv-memory"] [data-owner="t${v.vm}"]`).getAttribute('data-count')).toBe(String(nested));
+    }
+    await vizShot(page, 'dark-all');
+    for (const [name, id] of [['timeline', 'hv-timeline'], ['walk', 'hv-walk'], ['memory', 'hv-memory'], ['sched', 'hv-sched'], ['exits', 'hv-exits']]) {
+      await vizShot(page, `dark-${name}`, `[data-testid="${id}"]`);
+    }
+  });
+
+  it('hovering the memory map names the owner of a frame', async () => {
+    const { page } = viz;
+    const box = (await page.locator('[data-testid="hv-memory"] canvas').boundingBox())!;
+    await page.mouse.move(box.x + 3, box.y + 3);
+    await expect.poll(() => page.locator('[data-testid="memory-tooltip"]').innerText()).toBe('frame 0 (host 00000000): the hypervisor');
+  });
+
+  it('presenter mode makes everything larger', async () => {
+    const { page } = viz;
+    const before = (await geometry(page)).laneHeight;
+    await page.locator('[data-testid="presenter"]').check();
+    await expect.poll(async () => (await geometry(page)).laneHeight).toBeGreaterThan(before);
+    await page.locator('[data-testid="dark"]').uncheck();
+    await page.waitForTimeout(200);
+    await vizShot(page, 'presenter-all');
+    for (const [name, id] of [['vms', 'hv-vms'], ['timeline', 'hv-timeline'], ['tables', 'hv-tables'], ['walk', 'hv-walk'], ['sched', 'hv-sched']]) {
+      await vizShot(page, `presenter-${name}`, `[data-testid="${id}"]`);
+    }
+  });
+});
+
+afterAll(async () => {
+  await stopViz();
+});
