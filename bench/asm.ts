@@ -23,8 +23,8 @@ function prng(seed: number): () => number {
 }
 
 /** A deterministic program of about `n` lines. */
-export function generate(n: number): string {
-  const r = prng(42);
+export function generate(n: number, seed = 42, bits: 16 | 32 = 32): string {
+  const r = prng(seed);
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)]!;
   const R32 = ['eax', 'ebx', 'ecx', 'edx', 'esi', 'edi', 'ebp'];
   const R16 = ['ax', 'bx', 'cx', 'dx', 'si', 'di'];
@@ -32,7 +32,7 @@ export function generate(n: number): string {
   const ALU = ['add', 'sub', 'and', 'or', 'xor', 'cmp', 'adc', 'sbb'];
   const imm = () => pick(['1', '0x7f', '-5', '0x1234', '0x12345678', '200', 'CONST_A', 'CONST_B * 2', '(CONST_A + 3) << 2']);
   const mem = () => pick(['[ebx]', '[esi+8]', '[ebp-4]', '[eax+ecx*4]', '[edi+edx*2+0x100]', '[table]', '[table+ebx*4]', '[esp+12]', '[0x1000]']);
-  const out: string[] = ['bits 32', 'org 0x100000', 'CONST_A equ 17', 'CONST_B equ 0x300', '%macro PAIR 2', '  mov %1, %2', '  add %1, 1', '%endmacro', 'section .text'];
+  const out: string[] = [`bits ${bits}`, bits === 16 ? 'org 0x7c00' : 'org 0x100000', 'CONST_A equ 17', 'CONST_B equ 0x300', '%macro PAIR 2', '  mov %1, %2', '  add %1, 1', '%endmacro', 'section .text'];
   let label = 0;
   while (out.length < n - 20) {
     const k = r();

@@ -46,6 +46,12 @@ interface JumpInfo {
 const DEBUG_SIZES = (globalThis as { VIZOR_ASM_SIZES?: (pass: number, line: number, size: number) => void }).VIZOR_ASM_SIZES;
 const MAX_OUTPUT = 64 << 20;
 
+/** jmp and jcc: NASM picks the short or the near form by distance. */
+function variableBranch(m: string): boolean {
+  const rows = rowsForMnemonic(m);
+  return rows.some((r) => r.operands[0] === 'Jb') && rows.some((r) => r.operands[0] === 'Jv');
+}
+
 function isConstantOperand(o: Operand): boolean {
   if (o.t === 'reg') return true;
   if (o.t === 'mem') return o.disp === null || o.disp.k === 'num';
@@ -113,6 +119,7 @@ export class Assembler {
   private encCache: (number[] | undefined)[] = [];
   private equNames = new Set<string>();
   private aborted = false;
+  private istrucStack: { name: string; start: number; line: Line }[] = [];
   private changed = false;
   /** Per line, from pass 3 on: FIXED (size never changes), JUMP (short/near by distance) or GENERIC. */
   private fastKind: Uint8Array | null = null;
@@ -216,6 +223,7 @@ export class Assembler {
     let bits: 16 | 32 = 16;
     const ctx = this.context(offsets);
     this.aborted = false;
+    this.istrucStack = [];
     for (let li = 0; li < this.lines.length && !this.aborted; li++) {
       const line = this.lines[li]!;
       if (this.final) {
@@ -279,6 +287,23 @@ export class Assembler {
           this.define(st.name, { n: 0n, seg: -1 }, 'equ', line);
           this.absolute = { base: 0, offset: 0, seg: -1 };
           continue;
+        case 'istruc':
+          this.istrucStack.push({ name: st.name, start: this.here(offsets), line });
+          continue;
+        case 'iend': {
+          const top = this.istrucStack.pop();
+          if (!top) {
+            if (this.final) this.at(line, st.col, 'iend without a matching istruc');
+            continue;
+          }
+          const size = this.symbols.get(top.name + '_size');
+          if (!size) {
+            if (this.final) this.at(top.line, (top.line.stmt as { col: number }).col, `'${top.name}' is not a structure defined with struc/endstruc`);
+            continue;
+          }
+          this.padTo(Number(size.value.n), top.start, offsets, line, st.col);
+          continue;
+        }
         case 'endstruc':
           if (!this.absolute || !this.strucName) {
             this.at(line, st.col, 'endstruc without a matching struc');
@@ -473,6 +498,21 @@ export class Assembler {
         this.emitMany(bytes, offsets, line);
         return n;
       }
+      case 'at': {
+        const top = this.istrucStack[this.istrucStack.length - 1];
+        if (!top) {
+          if (this.final) this.at(line, st.col, "'at' outside istruc ... iend");
+          return 0;
+        }
+        const base = this.symbols.get(top.name);
+        const r = this.eval(st.field, ctx, line, true);
+        const before = this.here(offsets);
+        if (!r.unknown && base) this.padTo(Number(r.n - base.value.n), top.start, offsets, line, st.col);
+        const inner = st.inner;
+        if (inner.k === 'data') this.data(line, inner.width, inner.items, offsets, ctx, first);
+        else if (inner.k === 'res') this.reserve(Number(this.eval(inner.count, ctx, line, true).n) * inner.width, offsets, line, first);
+        return this.here(offsets) - before;
+      }
       case 'incbin': {
         let data = this.incbinCache.get(line);
         if (data === undefined) {
@@ -492,6 +532,17 @@ export class Assembler {
       }
     }
     return 0;
+  }
+
+  /** istruc: zero-fill up to `offset` bytes past the structure's start. */
+  private padTo(offset: number, start: number, offsets: number[], line: Line, col: number): boolean {
+    const pad = offset - (this.here(offsets) - start);
+    if (pad < 0) {
+      if (this.final) this.at(line, col, `this field starts at offset ${offset} of the structure, but the data before it already reaches offset ${offset - pad}`);
+      return false;
+    }
+    if (pad > 0) this.emit(new Array<number>(pad).fill(0), offsets, 'data', true, line);
+    return true;
   }
 
   private emitMany(bytes: number[], offsets: number[], line: Line): void {
@@ -607,7 +658,9 @@ export class Assembler {
           this.jumps.set(li, jump);
           continue;
         }
-        fixed = this.encCache[li] !== undefined || (this.lineFixed![li] === 1 && !hasRelRows(st.mnemonic));
+        // a branch whose size NASM chooses (jmp/jcc without short/near) is JUMP or GENERIC, never FIXED
+        const sized = st.operands.every((o) => o.t !== 'imm' || o.jump === 'short' || o.jump === 'near' || o.strict);
+        fixed = this.encCache[li] !== undefined || (this.lineFixed![li] === 1 && (!variableBranch(st.mnemonic) || sized));
       }
       if (fixed) {
         this.fastKind[li] = FIXED;
@@ -692,8 +745,12 @@ export class Assembler {
       } else {
         // not circular: it depends on a symbol that is never defined
         const ctx = { lookup: (n: string) => this.symbols.get(n)?.value, here: () => ({ n: 0n, seg: -1 }), base: () => ({ n: 0n, seg: -1 }) };
-        const r = evaluate(line.stmt.e, ctx);
-        if (r.missing && !this.equNames.has(r.missing.name)) this.at(line, r.missing.col, `undefined symbol '${r.missing.name}'`);
+        try {
+          const r = evaluate(line.stmt.e, ctx);
+          if (r.missing && !this.equNames.has(r.missing.name)) this.at(line, r.missing.col, `undefined symbol '${r.missing.name}'`);
+        } catch (err) {
+          this.at(line, err instanceof ExprError ? err.col : 0, err instanceof Error ? err.message : 'cannot evaluate this expression');
+        }
       }
     }
   }

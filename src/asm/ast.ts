@@ -67,6 +67,9 @@ export type Statement =
   | { k: 'absolute'; e: Expr; col: number }
   | { k: 'struc'; name: string; col: number }
   | { k: 'endstruc'; col: number }
+  | { k: 'istruc'; name: string; col: number }
+  | { k: 'at'; field: Expr; inner: Statement; col: number }
+  | { k: 'iend'; col: number }
   | { k: 'nothing' };
 
 export interface Line {

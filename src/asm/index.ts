@@ -5,6 +5,7 @@ import { Assembler } from './assembler.ts';
 import { formatListing } from './listing.ts';
 import type { AssembleOptions, AssembleResult } from './types.ts';
 
+export { addressOfLine, itemAt, itemsForLine, symbolAddress } from './map.ts';
 export type { AsmMap, AssembleOptions, AssembleResult, Diagnostic, FileProvider, MapItem, MapSection, MapSymbol, Severity } from './types.ts';
 
 /** Assembles `source`. Never throws: every problem is a diagnostic. */

@@ -73,6 +73,16 @@ interface SDef {
 const MAX_LINES = 500_000;
 const MAX_DEPTH = 100;
 const MAX_LINE = 16_384;
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** NASM's predefined single-line macros that depend on where they are used. */
+function builtin(name: string, raw: RawLine): SDef | undefined {
+  if (name === '__LINE__' || name === '__?LINE?__') return { params: null, body: String(raw.line) };
+  if (name === '__FILE__' || name === '__?FILE?__') return { params: null, body: `'${raw.file.replace(/'/g, '')}'` };
+  if (name === '__NASM_MAJOR__' || name === '__?NASM_MAJOR?__') return { params: null, body: '2' };
+  if (name === '__NASM_MINOR__' || name === '__?NASM_MINOR?__') return { params: null, body: '16' };
+  return undefined;
+}
 
 /** NASM lists expanded lines as its preprocessor re-forms them: comment gone, indent one space. */
 function listForm(text: string): string {
@@ -207,7 +217,7 @@ export class Preprocessor {
     if (text.indexOf('%[') >= 0) text = this.expandBrackets(text);
     if (!f) return text;
     const params = f.params!;
-    return text.replace(/%%([A-Za-z0-9_.?@$#~]+)|%\{(-?\d+)\}|%(-?\d+)|%\+\s*/g, (m, local, braced, plain) => {
+    return text.replace(/%%([A-Za-z0-9_.?@$#~]+)|%\{(\d+)\}|%(\d+)|%\+\s*/g, (m, local, braced, plain) => {
       if (local !== undefined) return `..@${f.uniq}.${local}`;
       if (m.startsWith('%+')) return '\u0000';
       const n = parseInt(braced ?? plain, 10);
@@ -274,10 +284,14 @@ export class Preprocessor {
     return this.defines.get(name) ?? this.idefines.get(name.toLowerCase());
   }
 
-  expandDefines(text: string, raw: RawLine, depth = 0): string {
-    if (this.defines.size === 0 && this.idefines.size === 0) return text;
-    if (depth > 32) {
-      this.report('error', raw.file, raw.line, 1, 'a %define expands into itself too many times (recursive %define?)');
+  /**
+   * Expands single-line macros. As in NASM, a macro is not expanded again inside its own
+   * expansion (so `twice(twice(1))` leaves the inner call alone, and `%define X X` terminates).
+   */
+  expandDefines(text: string, raw: RawLine, depth = 0, active: ReadonlySet<string> = NO_NAMES): string {
+    if (this.defines.size === 0 && this.idefines.size === 0 && text.indexOf('__') < 0) return text;
+    if (depth > 64) {
+      this.report('error', raw.file, raw.line, 1, 'single-line macros nest more than 64 deep here');
       return text;
     }
     let out = '';
@@ -285,8 +299,8 @@ export class Preprocessor {
     let changed = false;
     let skipUntil = -1;
     forEachIdentifier(text, (span) => {
-      if (span.start < skipUntil) return;
-      const def = this.lookupDefine(span.name);
+      if (span.start < skipUntil || active.has(span.name)) return;
+      const def = this.lookupDefine(span.name) ?? builtin(span.name, raw);
       if (!def) return;
       let end = span.end;
       let body = def.body;
@@ -314,14 +328,15 @@ export class Preprocessor {
         });
         end = k + 1;
       }
-      out += text.slice(last, span.start) + body;
+      const inner = new Set(active);
+      inner.add(span.name);
+      out += text.slice(last, span.start) + this.expandDefines(body, raw, depth + 1, inner);
       last = end;
       skipUntil = end;
       changed = true;
     });
     if (!changed) return text;
-    out += text.slice(last);
-    return this.expandDefines(out, raw, depth + 1);
+    return out + text.slice(last);
   }
 
   // ---- multi-line macros --------------------------------------------------
@@ -384,7 +399,7 @@ export class Preprocessor {
     let depth = 1;
     while (f.i < f.lines.length) {
       const l = f.lines[f.i++]!;
-      this.listOnly(f.kind === 'macro' ? { ...l, text: this.substituteParams(l.text) } : l, f);
+      this.listOnly(l, f);
       const t = l.text.trimStart().toLowerCase();
       if (open.test(t)) depth++;
       else if (close.test(t) && --depth === 0) return body;

@@ -63,15 +63,20 @@ function defaultRoot(): string {
   return resolve(fileURLToPath(new URL('../../lessons/', import.meta.url)));
 }
 
-/** The hypervisor's lesson runner, once src/cli/hv.ts exports one (`lessonRunner: HvRunner`). */
+/**
+ * The hypervisor's lesson runner (`export const lessonRunner: HvRunner`), once src/hypervisor/index.ts
+ * (preferred: the browser can use it too) or src/cli/hv.ts exports one.
+ */
 async function findHvRunner(): Promise<HvRunner | undefined> {
-  const path = './hv.ts';
-  try {
-    const mod = (await import(path)) as { lessonRunner?: HvRunner };
-    return typeof mod.lessonRunner === 'function' ? mod.lessonRunner : undefined;
-  } catch {
-    return undefined;
+  for (const path of ['../hypervisor/index.ts', './hv.ts']) {
+    try {
+      const mod = (await import(path)) as { lessonRunner?: HvRunner };
+      if (typeof mod.lessonRunner === 'function') return mod.lessonRunner;
+    } catch {
+      // not there yet
+    }
   }
+  return undefined;
 }
 
 function list(files: LessonFiles): number {
@@ -114,7 +119,7 @@ async function check(files: LessonFiles, names: string[]): Promise<number> {
   for (const name of names) {
     const report = checkLesson(files, loadLesson(files, name), hv ? { hv } : {});
     print(formatReport(report));
-    if (report.status === 'needs-hv') print(`  (${NEEDS_HV}: src/cli/hv.ts does not export lessonRunner yet)\n`);
+    if (report.status === 'needs-hv') print(`  (${NEEDS_HV}: no lessonRunner exported by src/hypervisor/index.ts or src/cli/hv.ts yet)\n`);
     const code = STATUS_EXIT[report.status];
     worst = code === 1 || worst === 1 ? 1 : Math.max(worst, code);
   }

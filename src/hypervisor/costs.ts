@@ -36,18 +36,18 @@ export const DEFAULT_COSTS: CostTable = {
   // cycles (Prescott, 2005) to about 500 (Sandy Bridge, 2011); we take a Core 2-era ~1,000.
   hwRoundTrip: 1000,
   // Adams & Agesen, "A Comparison of Software and Hardware Techniques for x86 Virtualization",
-  // ASPLOS 2006, sect. 2: a classical trap (fault into the VMM, return to the guest) costs several
-  // hundred cycles on the Pentium 4 before any emulation work.
+  // ASPLOS 2006: a classical trap (fault into the VMM, return to the guest) costs hundreds of
+  // cycles on the Pentium 4 of the paper before any emulation work; we take 600.
   trapRoundTrip: 600,
-  // Adams & Agesen 2006, sect. 3: a translated sensitive instruction becomes inline code or an
-  // in-VMM callout and avoids the trap entirely; tens of cycles for the common cases.
+  // Adams & Agesen 2006 (binary translation): a translated sensitive instruction becomes inline
+  // code or a callout into the VMM and avoids the trap entirely; tens of cycles, we take 40.
   btCallout: 40,
-  // Adams & Agesen 2006, sect. 4 ("decoding and emulating the faulting instruction"): a few
-  // hundred cycles of interpretive work per emulated instruction.
+  // Adams & Agesen 2006: after a trap the VMM decodes and emulates the faulting instruction,
+  // interpretive work of a few hundred cycles; we take 300.
   emulate: 300,
   handler: {
-    // Intel SDM vol. 3C ch. 25 lists what each exit saves; handler work beyond the transition is
-    // modelled small for register-only instructions and larger for device models.
+    // Handler work beyond the transition (our estimates, not measurements): small for
+    // register-only instructions (CPUID, MSRs), larger for device models (I/O) and fault handling.
     CPUID: 100,
     RDMSR: 100,
     WRMSR: 150,
@@ -66,22 +66,25 @@ export const DEFAULT_COSTS: CostTable = {
     INVD: 100,
     EPT_VIOLATION: 300,
   },
-  // Adams & Agesen 2006, sect. 2.4 and fig. 4 (pgfault, ptemod): a hidden page fault costs
-  // thousands of cycles under shadow paging; ~2,000 of walking and filling on top of the trap.
+  // Adams & Agesen 2006 (their page-fault and PTE-modification microbenchmarks): a hidden page
+  // fault under shadow paging costs thousands of cycles; 2,000 of walking and filling on top of
+  // the exit itself.
   shadowFill: 2000,
-  // Adams & Agesen 2006, fig. 4 "ptemod": a traced PTE write costs a trap plus emulation.
+  // Adams & Agesen 2006 (PTE modification): a traced page-table write costs an exit plus the
+  // emulation of the write and the invalidation of what was derived from it.
   shadowWriteProtect: 1500,
-  // Rebuilding shadows after a CR3 switch is the dominant cost of context switches under shadow
-  // paging (Adams & Agesen 2006, sect. 5, "ptemod"/"cr3wr"); modelled as a flat 4,000.
+  // Rebuilding shadows after a CR3 switch dominates context switches under shadow paging (Adams
+  // & Agesen 2006, context-switch discussion); modelled as a flat 4,000 plus the refills.
   shadowFlush: 4000,
   // Bhargava, Serebrin, Spadini, Manne, "Accelerating Two-Dimensional Page Walks for Virtualized
   // Systems", ASPLOS 2008: a 2-D walk makes up to (n+1)(m+1)-1 references; each is a cache
   // access, ~10 cycles when the page-walk caches hit, more when they miss.
   walkReference: 10,
-  // An EPT violation: exit, allocate a host frame, map it, resume (SDM vol. 3C 28.2.3).
+  // An EPT violation: exit, allocate a host frame, map it in the nested table, resume (Intel SDM
+  // vol. 3C, "EPT violations"); our estimate.
   eptFill: 1500,
-  // Saving one vCPU's state and loading another's (SDM vol. 3C ch. 24: VMCS switch via VMPTRLD)
-  // plus the scheduler's own bookkeeping.
+  // Saving one vCPU's state and loading another's (a VMCS switch, VMPTRLD, in Intel's terms) plus
+  // the scheduler's own bookkeeping; our estimate.
   worldSwitch: 2000,
 };
 

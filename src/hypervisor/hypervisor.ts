@@ -14,6 +14,9 @@ import type { Scheduler } from './scheduler/scheduler.ts';
 import { RoundRobin } from './scheduler/round-robin.ts';
 import { CreditScheduler } from './scheduler/credit.ts';
 
+/** A shadow or nested table: one directory and at most 1024 tables. */
+const TABLE_FRAMES_PER_VM = 1025;
+
 export interface HypervisorOptions {
   /** Host RAM shared by every VM's memory and the VMM's tables (default 512 MiB, at most 1 GiB). */
   hostMemoryBytes?: number;
@@ -46,6 +49,7 @@ export class Hypervisor implements HostServices, RunHost {
   /** Host ticks with no VM runnable (everyone halted). */
   idleTicks = 0;
   switches = 0;
+  private reserved = 0;
 
   constructor(opts: HypervisorOptions = {}) {
     this.memory = new Memory(opts.hostMemoryBytes ?? 512 * 1024 * 1024);
@@ -62,6 +66,14 @@ export class Hypervisor implements HostServices, RunHost {
 
   /** Creates a VM (throws BootError for a bad image). */
   addVm(config: VmConfig): Vm {
+    // Admission control: every VM's RAM and its page tables are guaranteed up front, so no guest,
+    // however hostile, can take frames another VM was promised.
+    const pages = Math.ceil((config.memoryBytes ?? 64 << 20) / 4096) + TABLE_FRAMES_PER_VM;
+    if (this.reserved + pages > this.frames.total - 256) {
+      throw new Error(`not enough host memory for another VM of ${(config.memoryBytes ?? 64 << 20) >> 20} MiB: ` +
+        `${this.reserved} of ${this.frames.total - 256} host frames are promised already`);
+    }
+    this.reserved += pages;
     const vm = new Vm(this.vms.length, this, config);
     this.vms.push(vm);
     return vm;

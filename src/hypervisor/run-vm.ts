@@ -30,7 +30,11 @@ export function runVm(vm: Vm, budget: number, host: RunHost): SliceEnd {
   const startTicks = vm.stats.ticks;
   while (vm.stats.ticks - startTicks < budget) {
     const now = vm.nowNs();
+    const hadIrq = vm.pic.hasInterrupt();
     pit.advanceTo(now);
+    // The VM's timer fired while it ran: on hardware the host's timer interrupt exits to the
+    // VMM, which raises the virtual IRQ; the injection follows at the guest's interrupt window.
+    if (!hadIrq && vm.pic.hasInterrupt()) vm.vcpu.exit(cpu, 'EXTERNAL_INTERRUPT', 0, vm.host.costs.handler.EXTERNAL_INTERRUPT ?? 0);
     vm.uart.pollInput();
     if (now >= budgetEndNs) {
       vm.finish({ reason: 'instruction-limit' });
@@ -139,7 +143,7 @@ function emulatePending(vm: Vm, p: PendingExit): void {
       default: break;
     }
     if (p.silent !== true) {
-      const q = s.op === 'invlpg' ? 0 : p.reason === 'EXCEPTION_NMI' ? 13 : 0;
+      const q = p.reason === 'EXCEPTION_NMI' ? 13 : 0;
       vm.vcpu.exit(cpu, p.reason, q, (costs.handler[p.reason] ?? 0) + costs.emulate, { instructionLength: s.length, eip: s.eip });
     } else if (leaked) {
       vm.stats.holeHits++;

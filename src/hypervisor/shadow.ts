@@ -112,7 +112,7 @@ export class ShadowPaging implements Paging {
       mem.write32(spteAddr, spte);
       const list = this.rmap.get(gfn);
       if (list === undefined) this.rmap.set(gfn, [spteAddr]);
-      else if (list.length < 64) list.push(spteAddr);
+      else if (list.length < 1024) list.push(spteAddr);
     }
     if (write && isTable) {
       this.tableWrite(cpu, lin, gpa);

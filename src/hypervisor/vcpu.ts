@@ -16,6 +16,9 @@ import { KIND_BIT, type ExitReason } from '../trace/schema.ts';
 import type { PagingContext } from './paging.ts';
 import type { Vm } from './vm.ts';
 
+/** Exits that are hardware traps even under binary translation. */
+const TRAPS = new Set<ExitReason>(['EXCEPTION_NMI', 'EXTERNAL_INTERRUPT', 'TRIPLE_FAULT', 'PREEMPTION_TIMER', 'HLT']);
+
 const CR0_PE = 1, CR0_WP = 0x10000, CR0_PG = 0x80000000 | 0, CR4_PSE = 0x10;
 
 /** An exit that unwound the instruction and waits for the run loop to emulate it. */
@@ -39,18 +42,24 @@ export class Vcpu implements GuestMode, PagingContext {
   get stats() { return this.vm.stats; }
   get costs() { return this.vm.host.costs; }
 
-  /** The transition cost of one exit for this VM's technique. */
-  private transition(): number {
+  /**
+   * The transition cost of one exit: a hardware exit under vtx (and for EPT violations), a trap
+   * into the VMM for a deprivileged guest, and for bt a callout from translated code unless the
+   * exit is a real trap (a fault, an interrupt, the timer).
+   */
+  private transition(reason: ExitReason): number {
     const c = this.costs;
     const t = this.vm.cpuTechnique;
-    return t === 'vtx' ? c.hwRoundTrip : t === 'bt' ? c.btCallout : c.trapRoundTrip;
+    if (t === 'vtx' || reason === 'EPT_VIOLATION') return c.hwRoundTrip;
+    if (t === 'deprivilege') return c.trapRoundTrip;
+    return TRAPS.has(reason) ? c.trapRoundTrip : c.btCallout;
   }
 
   // ---- PagingContext ---------------------------------------------------------------------------
 
   exit(cpu: CpuMmu, reason: ExitReason, qualification: number, cycles: number,
     extra: { guestLinear?: number; guestPhysical?: number; injectedVector?: number; instructionLength?: number; eip?: number } = {}): void {
-    const total = this.transition() + cycles;
+    const total = this.transition(reason) + cycles;
     this.stats.countExit(reason);
     const em = this.emitter;
     const eip = (extra.eip ?? cpu.eip) >>> 0;
@@ -110,6 +119,11 @@ export class Vcpu implements GuestMode, PagingContext {
 
   instruction(cpu: Cpu, s: GuestSite): void {
     const t = this.vm.cpuTechnique;
+    if (s.op === 'hlt') return; // HLT runs natively; the CPU stopping on it is the HLT exit (run-vm.ts)
+    if (s.op === 'invlpg' && this.vm.paging.kind === 'shadow' && cpu.cpl === 0) {
+      // The shadow entry must go too: the VMM needs the address, so the instruction is emulated.
+      return this.unwind(cpu, t === 'vtx' ? 'INVLPG' : t === 'bt' ? 'SENSITIVE_INSTRUCTION' : 'EXCEPTION_NMI', s);
+    }
     if (t === 'deprivilege' && cpu.cpl === 0) return this.deprivileged(cpu, s);
     if (t === 'bt' && (s.flags & (RowFlag.SENSITIVE | RowFlag.PRIV)) !== 0 && cpu.cpl === 0) {
       // The translator replaced this instruction with a callout into the VMM.
@@ -170,7 +184,6 @@ export class Vcpu implements GuestMode, PagingContext {
     }
     if ((s.flags & (RowFlag.PRIV | RowFlag.IOPL | RowFlag.IO)) === 0) return; // CPUID is unprivileged on a 486
     // #GP into the VMM, which decodes and emulates the instruction (here: natively, after bookkeeping).
-    if (s.op === 'invlpg' && this.vm.paging.kind === 'shadow') return this.unwind(cpu, 'EXCEPTION_NMI', s);
     if (s.op === 'in' || s.op === 'out' || s.op === 'ins' || s.op === 'outs') this.checkPort(cpu, s);
     this.syncExit(cpu, s, 'EXCEPTION_NMI', 13, this.costs.emulate);
     this.bookkeeping(cpu, s);

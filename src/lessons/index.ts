@@ -23,6 +23,22 @@ export const NEEDS_HV = 'not checkable yet: needs the hypervisor';
 
 const FOLDER = /^\d\d-[a-z0-9-]+$/;
 
+/**
+ * Lesson files from a path → text record (the browser: `import.meta.glob('/lessons/**', { query: '?raw' })`
+ * with the "/lessons/" prefix removed).
+ */
+export function memoryFiles(record: Readonly<Record<string, string | Uint8Array>>): LessonFiles {
+  return {
+    read: (path) => record[path],
+    list(dir) {
+      const prefix = dir === '' ? '' : dir.replace(/\/?$/, '/');
+      const names = new Set<string>();
+      for (const path of Object.keys(record)) if (path.startsWith(prefix)) names.add(path.slice(prefix.length).split('/')[0]!);
+      return [...names];
+    },
+  };
+}
+
 function readText(files: LessonFiles, path: string): string | undefined {
   const v = files.read(path);
   return v === undefined ? undefined : typeof v === 'string' ? v : new TextDecoder().decode(v);

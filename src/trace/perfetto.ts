@@ -229,3 +229,59 @@ export function toPerfetto(events: Iterable<TraceEvent>, params: TraceParams = {
   traceEvents.push(...conv.finish());
   return { ...perfettoEnvelope(params), traceEvents };
 }
+
+/**
+ * Checks a Chrome trace-event object the way a viewer relies on it: a traceEvents array; every
+ * event with a name, a known ph, integer pid/tid, ts (and dur for slices) as non-negative
+ * numbers; a process_name and thread_name for every process and thread that has events; and
+ * complete slices properly nested on each thread. Returns the problems found (empty = valid).
+ */
+export function checkChromeTrace(trace: unknown, maxProblems = 10): string[] {
+  const problems: string[] = [];
+  const te = (trace as { traceEvents?: unknown } | null)?.traceEvents;
+  if (!Array.isArray(te)) return ['traceEvents is not an array'];
+  const named = new Set<string>();
+  const used = new Set<string>();
+  const slices = new Map<string, { ts: number; end: number }[]>();
+  const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+  (te as ChromeEvent[]).forEach((e, i) => {
+    const where = `traceEvents[${i}]`;
+    if (typeof e.name !== 'string') problems.push(`${where}: no name`);
+    if (!Number.isInteger(e.pid) || !Number.isInteger(e.tid)) problems.push(`${where}: pid/tid not integers`);
+    if (e.ph === 'M') {
+      const name = (e.args as { name?: unknown } | undefined)?.name;
+      if (e.name === 'process_name' && typeof name === 'string') named.add(`${e.pid}`);
+      if (e.name === 'thread_name' && typeof name === 'string') named.add(`${e.pid}:${e.tid}`);
+      return;
+    }
+    if (e.ph !== 'X' && e.ph !== 'i')
+      return void problems.push(`${where}: unexpected ph ${JSON.stringify(e.ph)}`);
+    if (!isNum(e.ts)) problems.push(`${where}: bad ts`);
+    used.add(`${e.pid}`).add(`${e.pid}:${e.tid}`);
+    if (e.ph === 'i' && e.s !== 't' && e.s !== 'p' && e.s !== 'g')
+      problems.push(`${where}: instant without scope`);
+    if (e.ph === 'X') {
+      if (!isNum(e.dur)) problems.push(`${where}: bad dur`);
+      const key = `${e.pid}:${e.tid}`;
+      const list = slices.get(key) ?? [];
+      list.push({ ts: e.ts!, end: e.ts! + (e.dur ?? 0) });
+      slices.set(key, list);
+    }
+  });
+  for (const u of used)
+    if (!named.has(u)) problems.push(`${u.includes(':') ? 'thread' : 'process'} ${u} has no name`);
+  for (const [thread, list] of slices) {
+    list.sort((a, b) => a.ts - b.ts || b.end - a.end);
+    const open: number[] = [];
+    for (const s of list) {
+      while (open.length > 0 && open[open.length - 1]! <= s.ts) open.pop();
+      if (open.length > 0 && s.end > open[open.length - 1]!) {
+        problems.push(
+          `thread ${thread}: slice at ${s.ts}..${s.end} overlaps its parent (ends ${open[open.length - 1]})`,
+        );
+      }
+      open.push(s.end);
+    }
+  }
+  return problems.slice(0, maxProblems);
+}

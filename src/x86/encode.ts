@@ -528,11 +528,32 @@ function explainMismatch(req: EncodeRequest): string {
   const rows = rowsForMnemonic(req.mnemonic);
   const found = req.operands.length === 0 ? 'no operands' : req.operands.map(describeOperand).join(', ');
   const [o0, o1] = req.operands;
-  if (req.mnemonic === 'mov' && o0?.t === 'reg' && o0.reg.cls === 'seg' && o1?.t === 'imm') {
-    return `a segment register cannot be loaded with an immediate value: load a general register first (mov ax, value / mov ${o0.reg.name}, ax)`;
+  const counts = new Set(rows.map((r) => r.operands.length));
+  const mems = req.operands.filter((o) => o.t === 'mem').length;
+  if (counts.has(req.operands.length)) {
+    if (mems >= 2) return `an instruction can have at most one memory operand (found ${found}): load one of them into a register first`;
+    if (req.mnemonic === 'mov' && o0?.t === 'reg' && o0.reg.cls === 'seg' && o1?.t === 'imm') {
+      return `a segment register cannot be loaded with an immediate value: load a general register first (mov ax, value / mov ${o0.reg.name}, ax)`;
+    }
+    if (req.mnemonic === 'mov' && o0?.t === 'reg' && (o0.reg.cls === 'cr' || o0.reg.cls === 'dr') && o1?.t !== 'reg') {
+      return `${o0.reg.name} can only be loaded from a 32-bit general register (mov eax, value / mov ${o0.reg.name}, eax)`;
+    }
+    if ((req.mnemonic === 'jmp' || req.mnemonic === 'call') && o0?.t === 'imm' && o0.jump === 'far') {
+      return `a far ${req.mnemonic} needs segment:offset (${req.mnemonic} 0x08:label) or a far pointer in memory (${req.mnemonic} far [pointer]); a flat binary has no segment for '${req.mnemonic} far label'`;
+    }
+    if (o0?.t === 'reg' && o0.reg.cls === 'r8' && (req.mnemonic === 'push' || req.mnemonic === 'pop')) {
+      return `${req.mnemonic} works on 16- or 32-bit values, not on the 8-bit register ${o0.reg.name}`;
+    }
+    if (req.operands.length === 1 && o0?.t === 'imm' && rows.every((r) => OPERAND_INFO[r.operands[0]!].form === 'mem')) {
+      return `'${req.mnemonic}' needs a memory operand: write the address in brackets, e.g. [label]`;
+    }
+    if (req.operands.length === 2) {
+      const swapped = { ...req, operands: [req.operands[1]!, req.operands[0]!] };
+      if (rows.some((r) => matchRow(r, swapped))) return `the operands of '${req.mnemonic}' are the wrong way round: the destination comes first (found ${found})`;
+    }
   }
   const sizeOf = (o: EncOperand): number => (o.t === 'reg' && o.reg.cls !== 'seg' ? regBits(o.reg) : o.t === 'mem' ? o.size : 0);
-  if (req.operands.length >= 2) {
+  if (req.operands.length === 2 && counts.has(2)) {
     const [a, b] = [sizeOf(req.operands[0]!), sizeOf(req.operands[1]!)];
     const sameSizeForm = rows.some((r) => r.operands.length >= 2 && r.operands[0]!.length === 2 && r.operands[1]!.length === 2 && r.operands[0]![1] === r.operands[1]![1]);
     if (a && b && a !== b && sameSizeForm) {
@@ -548,7 +569,6 @@ function explainMismatch(req: EncodeRequest): string {
     forms.add(f || '(no operands)');
   }
   const list = [...forms].slice(0, 10).join(' | ');
-  const counts = new Set(rows.map((r) => r.operands.length));
   if (!counts.has(req.operands.length)) {
     const c = [...counts].sort();
     if (c.length === 1 && c[0] === 0) return `'${req.mnemonic}' takes no operands, found ${req.operands.length} (${found})`;

@@ -37,3 +37,16 @@ describe('fixture kernels under the hypervisor', () => {
     });
   }
 });
+
+describe('fixture kernels side by side', () => {
+  it('all of them at once under round-robin: each VM\'s output is its bare-metal output', async () => {
+    const names = KERNELS.filter((k) => k !== 'runaway');
+    const images = await Promise.all(names.map(fixtureKernel));
+    const bare = images.map((img) => runBare(img, LIMIT));
+    for (const [cpu, paging] of [['vtx', 'shadow'], ['vtx', 'nested']] as const) {
+      const { vms } = runHv(images.map((image) => ({ image, cpu, paging, maxInstructions: LIMIT })), { quantum: 10_000, hostMemoryBytes: 1 << 30 });
+      vms.forEach((vm, i) => expect({ k: names[i], serial: vm.serialText, ending: vmEnding(vm) })
+        .toEqual({ k: names[i], serial: bare[i]!.serial, ending: bare[i]!.ending }));
+    }
+  });
+});

@@ -320,6 +320,52 @@ lbl: pushall`,
 %ifstr "s"
   db 10
 %endif`,
+  'nested macros, %{n}, pasting, %0, nested %rep': `
+%macro outer 2
+  inner %1
+  db %2
+%endmacro
+%macro inner 1
+  mov ax, %1
+%%x: jmp %%x
+%endmacro
+%macro cat 2
+  mov %1%2, 1
+  dw %{1}_x
+%endmacro
+%define PREFIX e
+outer 5, 7
+outer bx, {1, 2}
+cat a, x
+cat b, x
+a_x: nop
+b_x: nop
+%macro count 0-*
+  db %0
+%endmacro
+count
+count 1
+count 1, 2, 3
+%define twice(x) x + x
+db twice(3), twice(2)
+%define EMPTY
+db 1 EMPTY
+%assign i 0
+%rep 3
+  %assign j 0
+  %rep 2
+    db i * 10 + j
+    %assign j j + 1
+  %endrep
+  %assign i i + 1
+%endrep
+%macro lbl 1
+%1: db 0
+%endmacro
+lbl foo
+lbl .bar
+dw foo, foo.bar
+`,
   'include and incbin': `
 %include "defs.inc"
 db DEF_A
@@ -346,7 +392,20 @@ struc point
 endstruc
 mov eax, [ebx + point.y]
 mov ecx, point_size
-dd point.x, point.y, point_size`,
+dd point.x, point.y, point_size
+struc pt
+.x: resd 1
+.y: resw 1
+.z: resb 1
+endstruc
+istruc pt
+at pt.x, dd 1
+at pt.z, db 3
+iend
+istruc pt
+at pt.y, dw 2
+iend
+db 0xff`,
   'misc instructions': `
 bits 32
 nop

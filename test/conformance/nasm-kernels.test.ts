@@ -26,7 +26,7 @@ const kernels = [
 // Kernels elsewhere share fixtures/kernels/lib: both assemblers get it as an include path (nasm -i).
 const includeDir = join(root, 'fixtures', 'kernels');
 
-function vizor(path: string): { bytes: Uint8Array; errors: string[] } {
+function vizor(path: string): { bytes: Uint8Array; errors: string[]; listing: string } {
   const dir = dirname(path);
   const provider = {
     read: (p: string) => {
@@ -37,14 +37,18 @@ function vizor(path: string): { bytes: Uint8Array; errors: string[] } {
     },
   };
   const r = assemble(readFileSync(path, 'utf8'), { fileName: relative(dir, path), provider });
-  return { bytes: r.bytes, errors: r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`) };
+  return { bytes: r.bytes, errors: r.diagnostics.filter((d) => d.severity === 'error').map((d) => `${d.file}:${d.line}:${d.column}: ${d.message}`), listing: r.listing() };
 }
 
-function nasm(path: string): Uint8Array {
+function nasm(path: string): { bytes: Uint8Array; listing: string } {
   const bin = join(out, relative(root, path).replace(/[/\\]/g, '_') + '.bin');
-  execFileSync('nasm', ['-f', 'bin', '-i', includeDir + '/', '-o', bin, path], { cwd: dirname(path), stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Uint8Array(readFileSync(bin));
+  const lst = bin.replace(/\.bin$/, '.lst');
+  execFileSync('nasm', ['-f', 'bin', '-i', includeDir + '/', '-o', bin, '-l', lst, relative(dirname(path), path)], { cwd: dirname(path), stdio: ['ignore', 'pipe', 'pipe'] });
+  return { bytes: new Uint8Array(readFileSync(bin)), listing: readFileSync(lst, 'utf8') };
 }
+
+/** Listing lines without NASM's warning lines (vizor words its warnings differently). */
+const listingLines = (text: string) => text.split('\n').filter((l) => !l.includes('******************'));
 
 describe.concurrent('fixture and lesson kernels: vizor asm = nasm', () => {
   it('finds kernels to check', () => {
@@ -52,7 +56,7 @@ describe.concurrent('fixture and lesson kernels: vizor asm = nasm', () => {
   });
   for (const path of kernels) {
     it(relative(root, path), () => {
-      const theirs = nasm(path);
+      const { bytes: theirs, listing } = nasm(path);
       const ours = vizor(path);
       expect(ours.errors).toEqual([]);
       let first = -1;
@@ -63,6 +67,12 @@ describe.concurrent('fixture and lesson kernels: vizor asm = nasm', () => {
         }
       }
       expect({ length: ours.bytes.length, firstDifference: first }).toEqual({ length: theirs.length, firstDifference: -1 });
+      // and the listing is nasm -l's, line for line
+      const a = listingLines(ours.listing);
+      const b = listingLines(listing);
+      const firstLine = a.findIndex((l, i) => l !== b[i]);
+      expect(firstLine < 0 ? null : { vizor: a[firstLine], nasm: b[firstLine] }).toBeNull();
+      expect(a.length).toBe(b.length);
     });
   }
 });

@@ -25,8 +25,7 @@ describe('machine views', () => {
     for (const key of ['F10', 'F10', 'F11']) await page.keyboard.press(key); // into puts
     await expect.poll(() => register(page, 'eip')).toBe('00100046');
     await page.getByRole('tab', { name: 'Stack' }).click();
-    const stack = await page.locator('[data-testid="stack"]').innerText();
-    expect(stack).toMatch(/0010002f\s+← ESP\s+↩ return to _start\+0xf/);
+    await expect.poll(() => page.locator('[data-testid="stack"]').innerText()).toMatch(/0010002f\s+← ESP\s+↩ return to _start\+0xf/);
     await screenshot(page, '20-stack');
     await page.getByRole('tab', { name: 'Memory' }).click();
     await page.getByLabel('Address or symbol').fill('message');
@@ -52,7 +51,10 @@ describe('machine views', () => {
     await expect.poll(async () => (await page.locator('.monaco-hover').allTextContents()).join(' '), { timeout: 10_000 }).toContain('Copies the source operand');
     await screenshot(page, '26-hover');
     await page.keyboard.press('Escape');
-    await page.locator('[data-testid="editor"] .view-line span', { hasText: /^puts$/ }).first().click();
+    await page.keyboard.press('Control+Home');
+    for (let i = 1; i < 22; i++) await page.keyboard.press('ArrowDown'); // "    call puts"
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowRight'); // inside "puts"
     await page.keyboard.press('F12');
     await expect.poll(() => page.locator('[data-testid="editor"] .active-line-number').innerText()).toBe('33'); // puts:
   });

@@ -25,13 +25,13 @@ async function vizUrl(): Promise<string> {
 export interface VizPage { page: Page; context: BrowserContext; close(): Promise<void> }
 
 /** Opens viz.html with the given query (e.g. 'scenario=nested&theme=dark'). */
-export async function openViz(query = '', opts: { width?: number; height?: number } = {}): Promise<VizPage> {
+export async function openViz(query = '', opts: { width?: number; height?: number; args?: string[] } = {}): Promise<VizPage> {
   const url = await vizUrl();
   const profile = mkdtempSync(join(tmpdir(), 'vizor-viz-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', ...(opts.args ?? [])],
     viewport: { width: opts.width ?? 1600, height: opts.height ?? 1000 },
   });
   await context.addInitScript('globalThis.__name = (f) => f;');

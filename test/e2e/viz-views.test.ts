@@ -7,6 +7,7 @@ import type { Page } from 'playwright-core';
 import { openViz, stopViz, vizShot, type VizPage } from './viz-harness.ts';
 import { generateScenario } from '../../src/ui/hv/scenario.ts';
 import type { VizEvent } from '../../src/ui/hv/types.ts';
+import { BAND } from '../../src/ui/hv/timeline-draw.ts';
 
 const EVENTS = 20_000;
 type G = { width: number; gutter: number; axis: number; laneHeight: number };
@@ -26,10 +27,12 @@ async function view(page: Page): Promise<View> {
 async function markAt(page: Page, tick: number, vm: number, row: number): Promise<{ x: number; y: number }> {
   const g = await geometry(page);
   const v = await view(page);
-  const box = (await page.locator('[data-testid="hv-timeline"] canvas').boundingBox())!;
+  const canvas = page.locator('[data-testid="hv-timeline"] canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const box = (await canvas.boundingBox())!;
   const x = box.x + 1 + g.gutter + ((tick - v.t0) / (v.t1 - v.t0)) * (g.width - g.gutter);
   const laneTop = g.axis + (vm + 1) * g.laneHeight;
-  const y = box.y + 1 + laneTop + g.laneHeight * 0.4 + ((g.laneHeight * 0.6) / 3) * (row + 0.5);
+  const y = box.y + 1 + laneTop + g.laneHeight * BAND + ((g.laneHeight * (1 - BAND)) / 3) * (row + 0.5);
   return { x, y };
 }
 const exitsUpTo = (events: VizEvent[], seq: number) => events.filter((e) => e.kind === 'exit' && e.seq <= seq).length;
@@ -71,6 +74,7 @@ describe('hypervisor views: shadow paging, 3 VMs', () => {
   it('the timeline zooms with the wheel and pans with a drag', async () => {
     const { page } = viz;
     const canvas = page.locator('[data-testid="hv-timeline"] canvas');
+    await canvas.scrollIntoViewIfNeeded();
     const box = (await canvas.boundingBox())!;
     const before = await view(page);
     await page.mouse.move(box.x + box.width / 2, box.y + 40);
@@ -178,7 +182,9 @@ describe('hypervisor views: nested paging, dark and presenter', () => {
 
   it('hovering the memory map names the owner of a frame', async () => {
     const { page } = viz;
-    const box = (await page.locator('[data-testid="hv-memory"] canvas').boundingBox())!;
+    const canvas = page.locator('[data-testid="hv-memory"] canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
     await page.mouse.move(box.x + 3, box.y + 3);
     await expect.poll(() => page.locator('[data-testid="memory-tooltip"]').innerText()).toBe('frame 0 (host 00000000): the hypervisor');
   });

@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assemble } from '../../src/asm/index.ts';
+import { addressOfLine, assemble, itemAt, symbolAddress } from '../../src/asm/index.ts';
 import { parseNumber } from '../../src/asm/lexer.ts';
 
 const root = join(dirname(new URL(import.meta.url).pathname), '..', '..');
@@ -29,6 +29,17 @@ describe('assemble()', () => {
       { name: '.text', start: 0x100000, fileOffset: 0, length: 7, nobits: false },
       { name: '.bss', start: 0x100008, fileOffset: -1, length: 16, nobits: true },
     ]);
+  });
+
+  it('looks the map up both ways: address -> line and line -> address', () => {
+    const r = assemble('org 0x7c00\nstart: xor ax, ax\n  mov bx, 5\n  jmp start\n', { fileName: 'b.asm' });
+    expect(itemAt(r.map, 0x7c03)?.line).toBe(3);
+    expect(itemAt(r.map, 0x7c04)?.line).toBe(3);
+    expect(itemAt(r.map, 0x7c05)?.line).toBe(4);
+    expect(itemAt(r.map, 0x7c07)).toBeUndefined();
+    expect(addressOfLine(r.map, 'b.asm', 4)).toBe(0x7c05);
+    expect(addressOfLine(r.map, 'b.asm', 1)).toBeUndefined();
+    expect(symbolAddress(r.map, 'start')).toBe(0x7c00);
   });
 
   it('attributes macro-expanded code to the line that calls the macro', () => {

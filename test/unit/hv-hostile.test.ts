@@ -19,10 +19,10 @@ const HOSTILE: Record<string, RegExp> = {
   'hostile-wrmsr': /^triple-fault$/,
   'hostile-halt': /^halted false$/,
 };
-const LIMIT = 3_000_000;
+const LIMIT = 2_000_000;
 
 async function configs(cpu: CpuTechnique, paging: PagingTechnique): Promise<VmConfig[]> {
-  const good: VmConfig = { name: 'good', image: await fixtureKernel('muldiv-shifts'), cpu, paging, maxInstructions: 50_000_000 };
+  const good: VmConfig = { name: 'good', image: await fixtureKernel('usermode-syscalls'), cpu, paging, maxInstructions: 50_000_000 };
   const bad = await Promise.all(Object.keys(HOSTILE).map(async (name) => ({
     name, image: await hvKernel(name), cpu, paging, memoryBytes: 8 << 20, maxInstructions: LIMIT,
   } as VmConfig)));
@@ -51,7 +51,7 @@ describe('hostile guests beside a good one', () => {
         if (i > 0) expect(vmEnding(vm)).toMatch(HOSTILE[vm.name]!);
         expect(vm.describeEnd().length).toBeGreaterThan(0);
       });
-      expect(vmEnding(vms[0]!)).toBe('debug-exit 18');
+      expect(vmEnding(vms[0]!)).toBe('debug-exit 22');
       // No host frame belongs to two VMs.
       const owner = new Map<number, number>();
       vms.forEach((vm, i) => vm.gmem.p2m.forEach((f) => {

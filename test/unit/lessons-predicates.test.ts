@@ -145,3 +145,17 @@ describe('matchSequence', () => {
     expect(matchSequence(events, [step({ outcome: 'hidden' }), step({ outcome: 'injected' })], true).ok).toBe(false);
   });
 });
+
+describe('memoryFiles', () => {
+  it('lists folders and files from a path record, as the browser provides them', async () => {
+    const { memoryFiles, lessonFolders, resolveLesson } = await import('../../src/lessons/index.ts');
+    const files = memoryFiles({ '01-a/lesson.md': 'x', '01-a/kernel.asm': 'k', '_lib/mb.inc': 'm', '02-b/lesson.md': 'y', 'README.md': 'r' });
+    expect(files.list('').sort()).toEqual(['01-a', '02-b', 'README.md', '_lib']);
+    expect(files.list('01-a').sort()).toEqual(['kernel.asm', 'lesson.md']);
+    expect(lessonFolders(files)).toEqual(['01-a', '02-b']);
+    expect(resolveLesson(files, '2')).toBe('02-b');
+    expect(resolveLesson(files, 'a')).toBe('01-a');
+    expect(files.read('_lib/mb.inc')).toBe('m');
+    expect(files.read('nope')).toBeUndefined();
+  });
+});

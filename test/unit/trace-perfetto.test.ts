@@ -1,7 +1,14 @@
 // The Chrome/Perfetto trace-event JSON for a multi-VM stream: the structure the format requires
 // (traceEvents, ph/ts/dur/pid/tid, metadata names), slices well nested per thread, and the sinks.
 import { describe, expect, it } from 'vitest';
-import { HYPERVISOR_PID, pidOf, tidOf, toPerfetto, type ChromeEvent } from '../../src/trace/perfetto.ts';
+import {
+  HYPERVISOR_PID,
+  checkChromeTrace,
+  pidOf,
+  tidOf,
+  toPerfetto,
+  type ChromeEvent,
+} from '../../src/trace/perfetto.ts';
 import { createTraceSink } from '../../src/trace/sink.ts';
 import { parseTrace } from '../../src/trace/reader.ts';
 import { Emitter } from '../../src/trace/emitter.ts';
@@ -120,6 +127,26 @@ describe('Perfetto JSON for a multi-VM run', () => {
 
   it('keeps slices well nested on every thread', () => {
     checkWellNested(te.filter((e) => e.ph === 'X'));
+  });
+
+  it('passes checkChromeTrace, which catches broken traces', () => {
+    expect(checkChromeTrace(trace)).toEqual([]);
+    const m = (pid: number, tid: number): ChromeEvent[] => [
+      { name: 'process_name', ph: 'M', pid, tid: 0, args: { name: 'p' } },
+      { name: 'thread_name', ph: 'M', pid, tid, args: { name: 't' } },
+    ];
+    const x = (ts: number, dur: number): ChromeEvent => ({ name: 's', ph: 'X', pid: 1, tid: 1, ts, dur });
+    expect(checkChromeTrace({ traceEvents: [...m(1, 1), x(0, 10), x(2, 3), x(8, 5)] })).toEqual([
+      'thread 1:1: slice at 8..13 overlaps its parent (ends 10)',
+    ]);
+    expect(checkChromeTrace({ traceEvents: [x(0, 1)] })).toEqual([
+      'process 1 has no name',
+      'thread 1:1 has no name',
+    ]);
+    expect(checkChromeTrace({ traceEvents: [...m(1, 1), { ...x(0, 1), ph: 'B' as never }] })).toEqual([
+      'traceEvents[2]: unexpected ph "B"',
+    ]);
+    expect(checkChromeTrace({})).toEqual(['traceEvents is not an array']);
   });
 });
 

@@ -24,10 +24,10 @@ export interface View { t0: number; t1: number }
 
 /** Which mark row a category is drawn in. */
 export const ROW_OF_CAT = [0, 0, 1, 1, 1, 2, 0, -1];
-const BAND = 0.4; // share of the lane height used by the slice band
+export const BAND = 0.34; // share of the lane height used by the slice band
 
 export function geometryFor(width: number, lanes: number, font: number): Geometry {
-  const laneHeight = Math.round(font * 3.6);
+  const laneHeight = Math.round(font * 4.6);
   const axis = Math.round(font * 2);
   return { width, height: axis + lanes * laneHeight + 4, gutter: Math.round(font * 8.5), axis, laneHeight, font };
 }
@@ -79,45 +79,67 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, store: TimelineStore
     ctx.fillStyle = lane === 0 ? theme.muted : vmColor(lane - 1);
     ctx.font = `600 ${g.font}px system-ui, sans-serif`;
     ctx.fillText(labels[lane] ?? `lane ${lane}`, 6, y0 + bandH / 2 + 2);
-    ctx.font = `${g.font * 0.8}px system-ui, sans-serif`;
+    ctx.font = `${g.font * 0.75}px system-ui, sans-serif`;
     ctx.fillStyle = theme.muted;
     const rowNames = lane === 0 ? ['switches', '', ''] : ['exits', 'faults', 'shadow'];
     for (let r = 0; r < 3; r++) if (rowNames[r]) ctx.fillText(rowNames[r]!, 6, y0 + bandH + rowH * (r + 0.5));
     ctx.font = `${g.font}px system-ui, sans-serif`;
     const bins = (binsCache[lane] = store.bin(lane, t0, t1, plotW, binsCache[lane]?.cover.length === plotW ? binsCache[lane] : undefined));
-    // Slices: one rectangle per run of pixels of the same colour, alpha by coverage.
+    // Slices: runs of pixels with the same colour and coverage (in 8 steps), alpha by coverage,
+    // one path per colour and step.
+    const slicePaths = new Map<number, Path2D>();
+    const stripes = new Map<number, Path2D>();
     for (let px = 0; px < plotW; ) {
       const c = bins.cover[px]!;
       if (c <= 0) { px++; continue; }
       const vm = bins.vm[px]!;
+      const step = Math.min(8, Math.ceil(c * 8));
       let end = px + 1;
-      while (end < plotW && bins.vm[end] === vm && Math.abs(bins.cover[end]! - c) < 0.05) end++;
-      ctx.globalAlpha = 0.25 + 0.75 * Math.min(1, c);
-      ctx.fillStyle = vmColor(vm);
-      ctx.fillRect(g.gutter + px, y0 + 3, end - px, bandH - 4);
+      while (end < plotW && bins.vm[end] === vm && bins.cover[end]! > 0 && Math.min(8, Math.ceil(bins.cover[end]! * 8)) === step) end++;
+      // Handler time is the hypervisor's (grey); a stripe in the colour of the VM it serves.
+      const key = (lane === 0 ? -1 : vm) * 16 + step;
+      let path = slicePaths.get(key);
+      if (!path) slicePaths.set(key, (path = new Path2D()));
+      path.rect(g.gutter + px, y0 + 3, end - px, bandH - 4);
+      if (lane === 0 && vm >= 0) {
+        let sp = stripes.get(vm);
+        if (!sp) stripes.set(vm, (sp = new Path2D()));
+        sp.rect(g.gutter + px, y0 + bandH - 5, end - px, 4);
+      }
       px = end;
     }
+    for (const [key, path] of slicePaths) {
+      const step = ((key % 16) + 16) % 16;
+      ctx.globalAlpha = 0.25 + 0.75 * (step / 8);
+      ctx.fillStyle = vmColor(Math.floor(key / 16));
+      ctx.fill(path);
+    }
     ctx.globalAlpha = 1;
+    for (const [vm, path] of stripes) { ctx.fillStyle = vmColor(vm); ctx.fill(path); }
     if (detail) continue;
-    // Aggregated marks: a bar per pixel and row, height by log(count), colour of the commonest category.
+    // Aggregated marks: a bar per pixel and row, height by log(count), colour of the commonest
+    // category. Gathered into one path per colour: thousands of fillRect calls would cost more
+    // than everything else in the frame.
     let max = 1;
     for (let i = 0; i < bins.counts.length; i++) if (bins.counts[i]! > max) max = bins.counts[i]!;
     const logMax = Math.log1p(max);
+    const paths: (Path2D | null)[] = new Array(NCAT).fill(null);
     for (let px = 0; px < plotW; px++) {
+      const base = px * NCAT;
       for (let r = 0; r < 3; r++) {
         let best = -1, total = 0, bestN = 0;
         for (let c = 0; c < NCAT; c++) {
           if (ROW_OF_CAT[c] !== r) continue;
-          const n = bins.counts[px * NCAT + c]!;
+          const n = bins.counts[base + c]!;
           total += n;
           if (n > bestN) { bestN = n; best = c; }
         }
         if (total === 0) continue;
         const h = rowH * (0.35 + 0.6 * (Math.log1p(total) / logMax));
-        ctx.fillStyle = marks[best]!;
-        ctx.fillRect(g.gutter + px, y0 + bandH + rowH * (r + 1) - h, 1, h - 1);
+        (paths[best] ??= new Path2D()).rect(g.gutter + px, y0 + bandH + rowH * (r + 1) - h, 1, h - 1);
       }
     }
+    paths.forEach((p, c) => { if (p) { ctx.fillStyle = marks[c]!; ctx.fill(p); } });
   }
   if (detail) drawDetail(ctx, store, view, g, marks, theme, x);
   if (positionTick !== null && positionTick >= t0 && positionTick <= t1) {

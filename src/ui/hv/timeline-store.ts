@@ -93,10 +93,20 @@ export class TimelineStore {
 
   /** Ingests one binary batch (the worker's transfer format, or a saved binary trace) without decoding it. */
   addBatch(buffer: ArrayBuffer): void {
+    this.addBatches([buffer]);
+  }
+
+  /** Ingests many batches at once (opening a big trace): one allocation, one pyramid rebuild. */
+  addBatches(buffers: readonly ArrayBuffer[]): void {
     if (this.events.length > 0) throw new Error('timeline: mixing event arrays and binary batches');
-    const cols = new BatchColumns(buffer);
+    const all = buffers.map((b) => new BatchColumns(b));
+    this.reserve(this.n + all.reduce((a, c) => a + c.count, 0));
+    for (const cols of all) this.ingestColumns(cols);
+    this.changed();
+  }
+
+  private ingestColumns(cols: BatchColumns): void {
     this.batches.push({ first: this.n, cols });
-    this.reserve(this.n + cols.count);
     const { kind, tick, seq, vm } = cols;
     const reason = cols.small(KIND_CODE.exit, 'reason');
     const outcome = cols.small(KIND_CODE.pagefault, 'outcome');
@@ -114,7 +124,6 @@ export class TimelineStore {
       else if (k === K_SCHED) cat = CAT.sched;
       this.push(k, tick[i]!, seq[i]!, vm[i]!, cat, sub);
     }
-    this.changed();
   }
 
   /** Forgets everything from `seq` on (the debugger stepped back and will replay). */
@@ -282,8 +291,7 @@ export class TimelineStore {
 
   private reserve(n: number): void {
     if (n <= this.tick.length) return;
-    let cap = this.tick.length;
-    while (cap < n) cap *= 2;
+    const cap = Math.max(n, this.tick.length * 2); // exact for one big reservation, doubling for appends
     this.tick = grow(this.tick, cap); this.seq = grow(this.seq, cap);
     this.lane = grow(this.lane, cap); this.cat = grow(this.cat, cap); this.sub = grow(this.sub, cap);
   }
