@@ -14,7 +14,17 @@ const scratch = mkdtempSync(join(tmpdir(), 'vizor-bench-cpu-'));
 
 function assemble(name: string): Uint8Array {
   const out = join(scratch, `${name}.bin`);
-  execFileSync('nasm', ['-f', 'bin', '-I', join(ROOT, 'fixtures/kernels/'), '-I', join(ROOT, 'fixtures/kernels/lib/'), '-o', out, join(ROOT, 'fixtures/bench', `${name}.asm`)]);
+  execFileSync('nasm', [
+    '-f',
+    'bin',
+    '-I',
+    join(ROOT, 'fixtures/kernels/'),
+    '-I',
+    join(ROOT, 'fixtures/kernels/lib/'),
+    '-o',
+    out,
+    join(ROOT, 'fixtures/bench', `${name}.asm`),
+  ]);
   return new Uint8Array(readFileSync(out));
 }
 
@@ -37,14 +47,33 @@ function runVizor(image: Uint8Array, hooked: boolean, limit: number): Result {
   const r = m.run(limit);
   const wallS = (performance.now() - t0) / 1000;
   const c = process.cpuUsage(c0);
-  return { instructions: m.cpu.instructions - i0, wallS, cpuS: (c.user + c.system) / 1e6, serial, reason: r.reason };
+  return {
+    instructions: m.cpu.instructions - i0,
+    wallS,
+    cpuS: (c.user + c.system) / 1e6,
+    serial,
+    reason: r.reason,
+  };
 }
 
 function qemuSeconds(file: string): number | null {
   const probe = spawnSync('qemu-system-i386', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) return null;
-  const args = ['-accel', 'tcg', '-m', '64', '-display', 'none', '-no-reboot', '-monitor', 'none', '-serial', 'null',
-    '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'];
+  const args = [
+    '-accel',
+    'tcg',
+    '-m',
+    '64',
+    '-display',
+    'none',
+    '-no-reboot',
+    '-monitor',
+    'none',
+    '-serial',
+    'null',
+    '-device',
+    'isa-debug-exit,iobase=0xf4,iosize=4',
+  ];
   const time = (extra: string[]) => {
     const t0 = performance.now();
     spawnSync('timeout', ['120', 'qemu-system-i386', ...args, ...extra], { encoding: 'utf8' });
@@ -59,7 +88,17 @@ function exitKernel(): void {
   const src = join(scratch, 'exit.asm');
   const text = `%include "lib/mb.inc"\nSTART\n    EXIT 0x10\n%include "lib/end.inc"\n`;
   writeFileSync(src, text);
-  execFileSync('nasm', ['-f', 'bin', '-I', join(ROOT, 'fixtures/kernels/'), '-I', join(ROOT, 'fixtures/kernels/lib/'), '-o', join(scratch, 'exit.bin'), src]);
+  execFileSync('nasm', [
+    '-f',
+    'bin',
+    '-I',
+    join(ROOT, 'fixtures/kernels/'),
+    '-I',
+    join(ROOT, 'fixtures/kernels/lib/'),
+    '-o',
+    join(scratch, 'exit.bin'),
+    src,
+  ]);
 }
 
 const mips = (n: number, s: number) => (n / 1e6 / s).toFixed(1);
@@ -88,7 +127,9 @@ try {
     const q = quick ? null : qemuSeconds(join(scratch, `${name}.bin`));
     report(name, runVizor(img, false, limit), q);
   }
-  console.log('\n(MIPS cpu-time = instructions / process CPU time: steadier than wall time on a busy machine.)');
+  console.log(
+    '\n(MIPS cpu-time = instructions / process CPU time: steadier than wall time on a busy machine.)',
+  );
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

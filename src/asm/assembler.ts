@@ -10,7 +10,7 @@ import { applyAttrs, layout, newSection, type Section } from './sections.ts';
 import type { AsmMap, AssembleOptions, Diagnostic, MapItem, Severity } from './types.ts';
 import { encode, type EncOperand, type EncValue } from '../x86/encode.ts';
 import { rowsForMnemonic } from '../x86/table.ts';
-import { OPERAND_INFO } from '../x86/types.ts';
+import { ByteSink, PREFIX_BYTES, floatBytes, hasRelRows, isConstantOperand, usesHere, variableBranch } from './emit.ts';
 
 export interface ListRecord {
   line: Line;
@@ -31,6 +31,7 @@ interface Sym {
 }
 
 const MAX_PASSES = 1000;
+/** Optional hook for investigating convergence: globalThis.VIZOR_ASM_DEBUG(pass, symbols) after each pass. */
 const DEBUG_PASS = (globalThis as { VIZOR_ASM_DEBUG?: (p: number, s: Map<string, Sym>) => void }).VIZOR_ASM_DEBUG;
 const GENERIC = 0;
 const FIXED = 1;
@@ -43,64 +44,7 @@ interface JumpInfo {
   short: number;
   near: number;
 }
-const DEBUG_SIZES = (globalThis as { VIZOR_ASM_SIZES?: (pass: number, line: number, size: number) => void }).VIZOR_ASM_SIZES;
 const MAX_OUTPUT = 64 << 20;
-
-/** jmp and jcc: NASM picks the short or the near form by distance. */
-function variableBranch(m: string): boolean {
-  const rows = rowsForMnemonic(m);
-  return rows.some((r) => r.operands[0] === 'Jb') && rows.some((r) => r.operands[0] === 'Jv');
-}
-
-function isConstantOperand(o: Operand): boolean {
-  if (o.t === 'reg') return true;
-  if (o.t === 'mem') return o.disp === null || o.disp.k === 'num';
-  return o.e.k === 'num' && (!o.segPart || o.segPart.k === 'num');
-}
-
-function usesHere(e: Expr): boolean {
-  switch (e.k) {
-    case 'here': case 'base': return true;
-    case 'un': return usesHere(e.a);
-    case 'bin': return usesHere(e.a) || usesHere(e.b);
-    case 'cond': return usesHere(e.c) || usesHere(e.a) || usesHere(e.b);
-  }
-  return false;
-}
-
-const REL_MNEMONICS = new Set<string>();
-function hasRelRows(m: string): boolean {
-  if (REL_MNEMONICS.has(m)) return true;
-  const r = rowsForMnemonic(m).some((row) => row.operands.some((k) => OPERAND_INFO[k].loc === 'rel'));
-  if (r) REL_MNEMONICS.add(m);
-  return r;
-}
-
-class ByteSink {
-  buf = new Uint8Array(256);
-  len = 0;
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const b = new Uint8Array(size);
-    b.set(this.buf.subarray(0, this.len));
-    this.buf = b;
-  }
-  push(b: number): void {
-    this.ensure(1);
-    this.buf[this.len++] = b;
-  }
-  pushAll(a: ArrayLike<number>): void {
-    this.ensure(a.length);
-    for (let i = 0; i < a.length; i++) this.buf[this.len++] = a[i]!;
-  }
-  fill(v: number, n: number): void {
-    this.ensure(n);
-    this.buf.fill(v, this.len, this.len + n);
-    this.len += n;
-  }
-}
 
 export class Assembler {
   readonly diagnostics: Diagnostic[] = [];
@@ -148,7 +92,8 @@ export class Assembler {
 
   private at(line: Line, col: number, message: string, severity: Severity = 'error'): void {
     const s = line.src;
-    this.report(severity, s.file, s.line, s.exactColumns ? col + 1 : s.callColumn + 1, message);
+    const where = s.macro && s.macro.name !== '%rep' ? ` (in macro '${s.macro.name}', ${s.macro.file}:${s.macro.line})` : '';
+    this.report(severity, s.file, s.line, s.exactColumns ? col + 1 : s.callColumn + 1, message + where);
   }
 
   run(source: string): void {
@@ -337,7 +282,6 @@ export class Assembler {
       } else {
         for (let k = 0; k < count; k++) {
           const size = this.statement(line, li, offsets, ctx, bits, k === 0);
-          if (DEBUG_SIZES) DEBUG_SIZES(this.pass, li * 1000000 + line.src.line, size);
           if (size < 0) break;
         }
       }
@@ -721,7 +665,10 @@ export class Assembler {
     const rest = count - 1;
     if (this.final) {
       const first = this.items[itemsBefore];
-      if (first) this.items.push({ ...first, address: first.address + size, length: size * rest });
+      if (first && line.stmt.k === 'insn' && rest <= 65536) {
+        // one map item per repeated instruction, so the debugger can step through them
+        for (let k = 1; k <= rest; k++) this.items.push({ ...first, address: first.address + size * k, length: size });
+      } else if (first) this.items.push({ ...first, address: first.address + size, length: size * rest });
       if (sink && sink.len === startLen + size) {
         sink.ensure(size * rest);
         for (let k = 0; k < rest; k++) sink.buf.copyWithin(sink.len + k * size, startLen, startLen + size);
@@ -809,25 +756,4 @@ export class Assembler {
       items: this.items,
     };
   }
-}
-
-const PREFIX_BYTES: Record<string, (bits: number) => number> = {
-  wait: () => 0x9b, lock: () => 0xf0, rep: () => 0xf3, repe: () => 0xf3, repz: () => 0xf3, repne: () => 0xf2, repnz: () => 0xf2,
-  es: () => 0x26, cs: () => 0x2e, ss: () => 0x36, ds: () => 0x3e, fs: () => 0x64, gs: () => 0x65,
-  o16: (b) => (b === 32 ? 0x66 : -1), o32: (b) => (b === 16 ? 0x66 : -1), a16: (b) => (b === 32 ? 0x67 : -1), a32: (b) => (b === 16 ? 0x67 : -1),
-};
-
-function floatBytes(text: string, width: number, wrong: () => void): number[] {
-  const v = Number(text.replace(/_/g, ''));
-  const dv = new DataView(new ArrayBuffer(8));
-  if (width === 4) {
-    dv.setFloat32(0, v, true);
-    return Array.from(new Uint8Array(dv.buffer, 0, 4));
-  }
-  if (width === 8) {
-    dv.setFloat64(0, v, true);
-    return Array.from(new Uint8Array(dv.buffer, 0, 8));
-  }
-  wrong();
-  return new Array<number>(width).fill(0);
 }

@@ -7,6 +7,7 @@ import { ExprError, ExprParser, evaluate } from './expr.ts';
 import { tokenize } from './lexer.ts';
 import { commentStart, forEachIdentifier, splitArgs } from './textutil.ts';
 import type { FileProvider, Severity } from './types.ts';
+import { CC_ALIASES, CC_NAMES } from '../x86/types.ts';
 
 export interface PLine {
   /** Text after expansion, comment removed. */
@@ -23,6 +24,8 @@ export interface PLine {
   depth: number;
   /** Column of the first character (for lines reported at a macro call site). */
   callColumn: number;
+  /** For lines from a macro body: the macro and where the body line is, for diagnostics. */
+  macro?: { name: string; file: string; line: number };
 }
 
 export type Report = (severity: Severity, file: string, line: number, column: number, message: string) => void;
@@ -131,6 +134,8 @@ export class Preprocessor {
   private out: PLine[] = [];
   private uniq = 0;
   private includeStack: string[] = [];
+  /** %push/%pop context stack: %$name labels are local to the top context. */
+  private contexts: { name: string; id: number }[] = [];
   private stopped = false;
 
   constructor(
@@ -217,14 +222,32 @@ export class Preprocessor {
     if (text.indexOf('%[') >= 0) text = this.expandBrackets(text);
     if (!f) return text;
     const params = f.params!;
-    return text.replace(/%%([A-Za-z0-9_.?@$#~]+)|%\{(\d+)\}|%(\d+)|%\+\s*/g, (m, local, braced, plain) => {
+    return text.replace(/%%([A-Za-z0-9_.?@$#~]+)|%\{(\d+)\}|%(\d+)|%([-+])(\d+)|%\+\s*/g, (m, local, braced, plain, sign, ccParam) => {
       if (local !== undefined) return `..@${f.uniq}.${local}`;
+      if (sign !== undefined) {
+        // %-1 / %+1: the parameter as a condition code, inverted or not (j%-1 with `e` is jne)
+        const p = (params[parseInt(ccParam, 10) - 1] ?? '').trim().toLowerCase();
+        const cc = CC_ALIASES.findIndex((names) => names.includes(p));
+        return cc < 0 ? p : CC_NAMES[sign === '-' ? cc ^ 1 : cc]!;
+      }
       if (m.startsWith('%+')) return '\u0000';
       const n = parseInt(braced ?? plain, 10);
       if (n === 0) return String(params.length);
       const idx = n > 0 ? n - 1 : params.length + n;
       return params[idx] ?? '';
     }).replace(/\s*\u0000/g, '');
+  }
+
+  /** `%$name` -> a label unique to the current %push context (`%$$name`: the one below it). */
+  private contextLocals(text: string, raw: RawLine): string {
+    return text.replace(/%(\$+)([A-Za-z0-9_.?@$#~]+)/g, (m, dollars: string, name: string) => {
+      const ctx = this.contexts[this.contexts.length - dollars.length];
+      if (!ctx) {
+        this.report('error', raw.file, raw.line, text.indexOf(m) + 1, `'${m}' is used outside a %push context`);
+        return name;
+      }
+      return `..@${ctx.id}.${name}`;
+    });
   }
 
   /** `%[...]`: expands the single-line macros inside and pastes the result (isr%[v] -> isr3). */
@@ -245,6 +268,7 @@ export class Preprocessor {
     }
     const cut = commentStart(text);
     text = text.slice(0, cut);
+    if (text.indexOf('%$') >= 0) text = this.contextLocals(text, raw);
     const trimmed = text.trimStart();
     const col = text.length - trimmed.length;
     const active = this.conds.length === 0 || this.conds[this.conds.length - 1]!.active;
@@ -275,6 +299,7 @@ export class Preprocessor {
       listText: f.kind === 'file' ? raw.text : listForm(raw.text),
       depth: this.frames.length - 1,
       callColumn: inMacro ? site.col : col,
+      macro: inMacro ? { name: this.macroFrame()?.macroName ?? '%rep', file: raw.file, line: raw.line } : undefined,
     });
   }
 
@@ -432,7 +457,7 @@ export class Preprocessor {
 
   private directive(f: Frame, raw: RawLine, name: string, args: string, col: number, active: boolean, argCol: number): void {
     const at = (c: number, msg: string, sev: Severity = 'error') => this.report(sev, raw.file, raw.line, c + 1, msg);
-    const cond = /^(el)?if(n)?(def|idni?|num|str|id|macro|empty)?$/.exec(name);
+    const cond = /^(el)?if(n)?(def|idni?|num|str|id|macro|empty|ctx)?$/.exec(name);
     if (cond) return this.conditional(raw, cond[1] !== undefined, cond[2] !== undefined, cond[3] ?? '', args, col, active, argCol);
     if (name === 'else' || name === 'endif') return this.elseEndif(raw, name, col);
     if (!active) {
@@ -536,12 +561,28 @@ export class Preprocessor {
         if (name === 'fatal') this.stopped = true;
         return;
       }
+      case 'push': {
+        const name = args.trim().split(/\s+/)[0] ?? '';
+        this.contexts.push({ name, id: ++this.uniq });
+        return;
+      }
+      case 'pop': {
+        const top = this.contexts[this.contexts.length - 1];
+        if (!top) return at(col, '%pop without a matching %push (the context stack is empty)');
+        const want = args.trim();
+        if (want && want !== top.name) return at(argCol, `%pop ${want}: the current context is '${top.name}'`);
+        this.contexts.pop();
+        return;
+      }
+      case 'repl': {
+        const top = this.contexts[this.contexts.length - 1];
+        if (!top) return at(col, '%repl without a %push context');
+        top.name = args.trim();
+        return;
+      }
       case 'line':
       case 'pragma':
       case 'use':
-      case 'push':
-      case 'pop':
-      case 'repl':
       case 'clear':
         if (name === 'line' || name === 'pragma') return;
         return at(col, `%${name} is not supported by vizor's assembler`);
@@ -634,6 +675,10 @@ export class Preprocessor {
         return /^[A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*$/.test(this.expandDefines(a, raw).trim());
       case 'empty':
         return this.expandDefines(a, raw).trim() === '';
+      case 'ctx': {
+        const top = this.contexts[this.contexts.length - 1];
+        return top !== undefined && a.split(/\s+/).includes(top.name);
+      }
     }
     return false;
   }

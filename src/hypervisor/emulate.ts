@@ -106,3 +106,14 @@ export function movFromSegRing1(cpu: Cpu, site: GuestSite): boolean {
   else writeReg(cpu, dst, v);
   return leaks;
 }
+
+/** PUSH CS / PUSH SS push the selector with RPL 1. */
+export function pushSegRing1(cpu: Cpu, site: GuestSite): boolean {
+  const d = decodeSite(cpu, site);
+  const s = operand(d, d.row!.operands[0]!).reg;
+  let v = cpu.segSel[s]! & 0xffff;
+  const leaks = s === CS || s === SS;
+  if (leaks) v = (v & ~3) | 1;
+  if (site.opsize === 32) cpu.push32(v); else cpu.push16(v);
+  return leaks;
+}

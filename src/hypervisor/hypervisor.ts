@@ -125,7 +125,7 @@ export class Hypervisor implements HostServices, RunHost {
       this.current = next;
       this.sliceStart = next.cpu.instructions;
       const before = next.stats.ticks;
-      const end = runVm(next, this.budgetFor(next, runnable.length), this);
+      const end = this.runGuarded(next, this.budgetFor(next, runnable.length));
       this.current = null;
       this.scheduler.charge(next, next.stats.ticks - before, this.tick);
       if (end === 'quantum' && this.vms.some((v) => v !== next && v.state === 'runnable')) {
@@ -147,6 +147,19 @@ export class Hypervisor implements HostServices, RunHost {
     let until = Infinity;
     for (const v of this.vms) if (v.state === 'blocked') until = Math.min(until, v.wakeAtTick);
     return Math.max(q, Math.min(until - this.tick, 50 * q));
+  }
+
+  /**
+   * One VM's turn. Whatever a guest does must not take the hypervisor down: an unexpected error
+   * inside the emulation stops that VM (with the error as its reason) and the others go on.
+   */
+  private runGuarded(vm: Vm, budget: number): 'quantum' | 'halt' | 'exit' {
+    try {
+      return runVm(vm, budget, this);
+    } catch (err) {
+      vm.finish({ reason: 'killed', message: `internal error while running it: ${(err as Error).message ?? String(err)}` });
+      return 'exit';
+    }
   }
 
   private wakeDue(): void {

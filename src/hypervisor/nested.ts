@@ -47,7 +47,7 @@ export class NestedPaging implements Paging {
       : (_l: number) => { this.step++; };
     const toHost = (gpa: number) => this.gpaToHost(cpu, gpa);
     const g: WalkResult = (cpu.cr0 & PG) === 0
-      ? physicalMode(lin, -1)
+      ? physicalMode(lin, this.ctx.a20Mask)
       : walkGuest(cpu, lin, write, user, toHost, (a) => mem.read32(a), (a, v) => mem.write32(a, v), onRef);
     if (!g.ok) {
       // The guest's own fault: delivered to the guest by the CPU, no exit.
@@ -56,7 +56,7 @@ export class NestedPaging implements Paging {
       return cpu.raise(14, g.errorCode);
     }
     const user_ = g.user, writable = g.writable, dirty = g.dirty;
-    const host = this.gpaToHost(cpu, g.gpa);
+    const host = this.gpaToHost(cpu, (g.gpa & this.ctx.a20Mask) >>> 0);
     this.account();
     return tlbEntry(cpu, host >>> 12, user_, writable, dirty);
   }

@@ -19,6 +19,8 @@ export interface PagingContext {
   exit(cpu: CpuMmu, reason: ExitReason, qualification: number, cycles: number, extra?: { guestLinear?: number; guestPhysical?: number; injectedVector?: number }): void;
   /** Charges hypervisor/hardware work that is not an exit (walk references). */
   charge(cycles: number): void;
+  /** The VM's A20 gate as an address mask (bit 20 cleared while the gate is off, as on a PC). */
+  readonly a20Mask: number;
   /** Stops the VM for good with a reason (host memory exhausted ...): never returns. */
   kill(cpu: CpuMmu, message: string): never;
 }

@@ -9,7 +9,7 @@ import { KIND_BIT } from '../trace/schema.ts';
 import type { Vm } from './vm.ts';
 import type { PendingExit } from './vcpu.ts';
 import {
-  emulateCpuid, emulateMsr, invlpgTarget, movFromSegRing1, popfRing1, pushfRing1, smswRing1, storeTableRing1,
+  emulateCpuid, emulateMsr, invlpgTarget, movFromSegRing1, popfRing1, pushSegRing1, pushfRing1, smswRing1, storeTableRing1,
 } from './emulate.ts';
 
 export type SliceEnd = 'quantum' | 'halt' | 'exit';
@@ -140,6 +140,10 @@ function emulatePending(vm: Vm, p: PendingExit): void {
       case 'sgdt': case 'sidt': leaked = storeTableRing1(cpu, s); break;
       case 'smsw': leaked = smswRing1(cpu, s); break;
       case 'mov_from_seg': leaked = movFromSegRing1(cpu, s); break;
+      case 'push_seg': leaked = pushSegRing1(cpu, s); break;
+      case 'lar': case 'lsl': case 'verr': case 'verw':
+        leaked = stepAtRing1(vm);
+        return;
       default: break;
     }
     if (p.silent !== true) {
@@ -157,5 +161,54 @@ function emulatePending(vm: Vm, p: PendingExit): void {
   } catch (e) {
     if (e !== FAULT) throw e;
     cpu.exception(cpu.excVector, cpu.excHasCode, cpu.excCode);
+  }
+}
+
+/**
+ * Runs the instruction at EIP natively with CPL 1 (LAR, LSL, VERR, VERW check descriptor DPLs
+ * against the CPL: at ring 1 they refuse DPL-0 segments the kernel could see at ring 0).
+ * Returns true when the outcome (ZF) differs from ring 0's.
+ */
+function stepAtRing1(vm: Vm): boolean {
+  const cpu = vm.cpu;
+  const zfAtRing0 = probeZf(vm, 0);
+  vm.vcpu.ring1Step = true;
+  cpu.cpl = 1;
+  cpu.updateMasks();
+  try {
+    cpu.run(1);
+  } finally {
+    if (cpu.cpl === 1) {
+      cpu.cpl = 0;
+      cpu.updateMasks();
+    }
+    vm.vcpu.ring1Step = false;
+  }
+  const leaked = zfAtRing0 !== null && zfAtRing0 !== ((cpu.getEflags() & 0x40) !== 0);
+  if (leaked) {
+    vm.stats.holeHits++;
+    const em = vm.host.emitter;
+    if ((em.mask & KIND_BIT.warning) !== 0) em.emit('warning', { message: 'Popek-Goldberg hole: a descriptor check ran at ring 1 and answered differently', eip: cpu.eip >>> 0 });
+  }
+  return leaked;
+}
+
+/** ZF that the instruction at EIP would produce at `cpl`, from a snapshot it is rolled back to. */
+function probeZf(vm: Vm, cpl: number): boolean | null {
+  const cpu = vm.cpu;
+  const snap = cpu.saveSnapshot();
+  const regs = Int32Array.from(cpu.regs);
+  vm.vcpu.ring1Step = true;
+  try {
+    cpu.cpl = cpl;
+    cpu.updateMasks();
+    cpu.run(1);
+    return (cpu.getEflags() & 0x40) !== 0;
+  } catch {
+    return null;
+  } finally {
+    vm.vcpu.ring1Step = false;
+    cpu.loadSnapshot(snap);
+    cpu.regs.set(regs);
   }
 }

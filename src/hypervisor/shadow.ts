@@ -84,7 +84,7 @@ export class ShadowPaging implements Paging {
         ctx.emitter.emit('walk', { linear: l >>> 0, step, level, dimension: 'guest', address: address >>> 0, value: value >>> 0 })
       : null;
     const g: WalkResult = (cpu.cr0 & PG) === 0
-      ? physicalMode(lin, mem.a20Mask)
+      ? physicalMode(lin, ctx.a20Mask)
       : walkGuest(cpu, lin, write, user, (gpa) => gmem.hostAddress(gpa), (a) => mem.read32(a), (a, v) => mem.write32(a, v), onRef);
     const eip = cpu.eip >>> 0;
     if (!g.ok) {
@@ -96,7 +96,7 @@ export class ShadowPaging implements Paging {
       cpu.cr2 = lin | 0;
       return cpu.raise(14, g.errorCode);
     }
-    const gpa = g.gpa, user_ = g.user, writable = g.writable, dirty = g.dirty, leaf = g.leaf;
+    const gpa = (g.gpa & ctx.a20Mask) >>> 0, user_ = g.user, writable = g.writable, dirty = g.dirty, leaf = g.leaf;
     const pdGfn = g.pdGfn, ptGfn = g.ptGfn;
     const gfn = gpa >>> 12;
     const hf = gmem.backing(gfn);

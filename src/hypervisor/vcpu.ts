@@ -33,6 +33,8 @@ export interface PendingExit {
 
 export class Vcpu implements GuestMode, PagingContext {
   pending: PendingExit | null = null;
+  /** Set while run-vm.ts single-steps a deprivileged kernel's instruction at CPL 1. */
+  ring1Step = false;
 
   constructor(readonly vm: Vm) {}
 
@@ -41,6 +43,7 @@ export class Vcpu implements GuestMode, PagingContext {
   get emitter() { return this.vm.host.emitter; }
   get stats() { return this.vm.stats; }
   get costs() { return this.vm.host.costs; }
+  get a20Mask() { return this.vm.a20Mask; }
 
   /**
    * The transition cost of one exit: a hardware exit under vtx (and for EPT violations), a trap
@@ -98,6 +101,7 @@ export class Vcpu implements GuestMode, PagingContext {
 
   /** Interrupt injection: the VM's virtual PIC has an unmasked IRQ and the guest has IF=1. */
   interrupt(cpu: Cpu): void {
+    if (this.ring1Step) return; // not between the halves of an emulated instruction
     const pic = this.vm.pic;
     if (!pic.hasInterrupt()) {
       cpu.intrPending = false;
@@ -176,11 +180,13 @@ export class Vcpu implements GuestMode, PagingContext {
   private deprivileged(cpu: Cpu, s: GuestSite): void {
     if ((s.flags & RowFlag.SENSITIVE) !== 0) {
       switch (s.op) {
-        case 'popf': case 'pushf': case 'sgdt': case 'sidt': case 'smsw': case 'mov_from_seg':
+        case 'popf': case 'pushf': case 'sgdt': case 'sidt': case 'smsw': case 'mov_from_seg': case 'push_seg':
+        case 'lar': case 'lsl': case 'verr': case 'verw':
+          if (this.ring1Step) return; // the instruction is being run at CPL 1 (run-vm.ts)
           this.pending = { reason: 'SENSITIVE_INSTRUCTION', site: s, silent: true };
           cpu.raise(VMEXIT_VECTOR);
       }
-      return; // SLDT, STR, LAR, LSL, VERR, VERW, PUSH Sreg: their ring-1 difference is not modelled
+      return; // SLDT, STR: no difference modelled (the VMM runs with the guest's own LDTR and TR)
     }
     if ((s.flags & (RowFlag.PRIV | RowFlag.IOPL | RowFlag.IO)) === 0) return; // CPUID is unprivileged on a 486
     // #GP into the VMM, which decodes and emulates the instruction (here: natively, after bookkeeping).

@@ -100,6 +100,8 @@ export class Vm {
   lastHaltInstructions = -1;
   pendingExitCode: number | null = null;
   pendingReset = false;
+  /** The VM's A20 gate (port 0x92, keyboard controller) as an address mask. */
+  a20Mask = -1;
   /** Text written to COM1 (kept for tests and the CLI's per-VM files). */
   serialText = '';
 
@@ -143,6 +145,8 @@ export class Vm {
     this.debugExit.onExit = (code) => { this.pendingExitCode = code; cpu.requestStop(); };
     ps2.onReset = () => { this.pendingReset = true; cpu.requestStop(); };
     this.port92.onReset = () => { this.pendingReset = true; cpu.requestStop(); };
+    ps2.onA20 = (on) => this.setA20(on);
+    this.port92.onA20 = (on) => this.setA20(on);
     for (const d of [pic, pit, uart, this.vga, this.cmos, ps2, this.post, this.port92]) d.register(io);
     this.debugExit.register(io);
   }
@@ -171,6 +175,16 @@ export class Vm {
     this.ps2.loadState(m.ps2.saveState());
     this.vga.loadState(m.vga.saveState());
     this.cpu.setState(m.cpu.getState());
+  }
+
+  private setA20(on: boolean): void {
+    const mask = on ? -1 : ~0x100000;
+    this.port92.value = (this.port92.value & ~2) | (on ? 2 : 0);
+    if (mask === this.a20Mask) return;
+    this.a20Mask = mask;
+    // Every translation may change: drop the TLB and whatever the VMM derived from the old view.
+    if (this.cpu.guest !== null) this.paging.pagingModeChanged(this.cpu);
+    this.cpu.flushTlb();
   }
 
   /** This VM's virtual time in nanoseconds. */

@@ -19,7 +19,7 @@ const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 function describeEnd(e: VmEnd | undefined): string {
   if (!e) return 'no result for this VM';
   if (e.reason === 'debug-exit') return `debug-exit with code ${hex(e.code ?? 0)}`;
-  return e.reason;
+  return e.message ? `${e.reason} (${e.message})` : e.reason;
 }
 
 function checkExit(x: ExitExpectation, obs: Observation): Finding {

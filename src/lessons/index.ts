@@ -127,6 +127,8 @@ export function checkLesson(files: LessonFiles, lesson: Lesson, opts: { hv?: HvR
     } catch (err) {
       if (err instanceof LessonFormatError) return { ...base, status: 'fail', findings: [], error: err.message };
       if (err instanceof SpecError) return { ...base, status: 'fail', findings: [], error: `${lesson.meta.name}/check.json: ${err.message}` };
+      // The hypervisor refused or failed the run (e.g. an image it cannot boot): a failure, in words.
+      if (run.hv !== undefined && err instanceof Error) return { ...base, status: 'fail', findings: [], error: `the hypervisor could not run it: ${err.message}` };
       throw err;
     }
   });

@@ -8,10 +8,11 @@ import { Emitter } from '../trace/emitter.ts';
 import { maskOf, type EventKind, type TraceEvent } from '../trace/schema.ts';
 import { LessonFormatError, type EndReason, type HvSettings, type LessonFiles, type LessonMeta, type RunSpec } from './types.ts';
 
-/** How one VM's run ended. */
+/** How one VM's run ended ('reset' and 'killed' only under the hypervisor, with its reason). */
 export interface VmEnd {
-  reason: EndReason | 'stopped';
+  reason: EndReason | 'stopped' | 'reset' | 'killed';
   code?: number;
+  message?: string;
 }
 
 export interface HvRunRequest {

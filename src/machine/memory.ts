@@ -96,7 +96,9 @@ export class Memory {
     const m = this.mmioIndex[p >>> PAGE_SHIFT];
     if (m === 0 && p + 3 < this.size) {
       if ((p & 3) === 0) return this.ram32[p >>> 2]! >>> 0;
-      return (this.ram[p]! | (this.ram[p + 1]! << 8) | (this.ram[p + 2]! << 16) | (this.ram[p + 3]! << 24)) >>> 0;
+      return (
+        (this.ram[p]! | (this.ram[p + 1]! << 8) | (this.ram[p + 2]! << 16) | (this.ram[p + 3]! << 24)) >>> 0
+      );
     }
     if (m !== 0 && (p & 0xfff) <= 0xffc) return this.handlers[m - 1]!.read(p, 4) >>> 0;
     return (this.read16(p) | (this.read16(p + 2) << 16)) >>> 0;
@@ -182,7 +184,8 @@ export class Memory {
   }
 
   loadSnapshot(s: MemorySnapshot): void {
-    if (s.size !== this.size) throw new RangeError(`snapshot of ${s.size} bytes does not fit memory of ${this.size}`);
+    if (s.size !== this.size)
+      throw new RangeError(`snapshot of ${s.size} bytes does not fit memory of ${this.size}`);
     this.ram.fill(0);
     for (const [page, bytes] of s.pages) this.ram.set(bytes, page << PAGE_SHIFT);
     // Everything decoded may be stale now.

@@ -71,13 +71,17 @@ export class CpuMmu extends CpuRegs {
     // Chained block links only go stale when a page code was fetched through is remapped.
     if (this.codeLinPages[lin >>> 12] !== 0) this.epoch++;
     this.tlb[lin >>> 12] = 0;
-    if ((this.emitter.mask & KIND_BIT.tlb) !== 0) this.emitter.emit('tlb', { op: 'invlpg', linear: lin >>> 0 });
+    if ((this.emitter.mask & KIND_BIT.tlb) !== 0)
+      this.emitter.emit('tlb', { op: 'invlpg', linear: lin >>> 0 });
   }
 
   /** Drops the T_CODE-less entries that map physical page `page` (called when code is first decoded there). */
   markCodePage(page: number): void {
     this.codePages[page] = 1;
-    if (this.tlbOverflow) { this.flushTlb(); return; }
+    if (this.tlbOverflow) {
+      this.flushTlb();
+      return;
+    }
     for (let i = 0; i < this.tlbCount; i++) {
       const lp = this.tlbList[i]!;
       const e = this.tlb[lp]!;
@@ -92,7 +96,11 @@ export class CpuMmu extends CpuRegs {
     }
     this.tlb[linPage] = entry;
     if ((this.emitter.mask & KIND_BIT.tlb) !== 0) {
-      this.emitter.emit('tlb', { op: 'fill', linear: (linPage << 12) >>> 0, physical: (entry & ~0xfff) >>> 0 });
+      this.emitter.emit('tlb', {
+        op: 'fill',
+        linear: (linPage << 12) >>> 0,
+        physical: (entry & ~0xfff) >>> 0,
+      });
     }
   }
 
@@ -108,7 +116,14 @@ export class CpuMmu extends CpuRegs {
   }
 
   private emitWalk(lin: number, step: number, level: number, address: number, value: number): void {
-    this.emitter.emit('walk', { linear: lin >>> 0, step, level, dimension: 'host', address: address >>> 0, value: value >>> 0 });
+    this.emitter.emit('walk', {
+      linear: lin >>> 0,
+      step,
+      level,
+      dimension: 'host',
+      address: address >>> 0,
+      value: value >>> 0,
+    });
   }
 
   /** Translates `lin` for an access, walking and setting A/D bits as needed; fills the TLB. */
@@ -177,7 +192,8 @@ export class CpuMmu extends CpuRegs {
     if (!this.paging) return lin >>> 0;
     const pde = this.memory.read32(((this.cr3 & ~0xfff) + ((lin >>> 22) << 2)) >>> 0);
     if ((pde & 1) === 0) return -1;
-    if ((pde & 0x80) !== 0 && (this.cr4 & CR4_PSE) !== 0) return ((pde & 0xffc00000) + (lin & 0x3fffff)) >>> 0;
+    if ((pde & 0x80) !== 0 && (this.cr4 & CR4_PSE) !== 0)
+      return ((pde & 0xffc00000) + (lin & 0x3fffff)) >>> 0;
     const pte = this.memory.read32(((pde & ~0xfff) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0);
     if ((pte & 1) === 0) return -1;
     return ((pte & ~0xfff) | (lin & 0xfff)) >>> 0;
@@ -262,25 +278,34 @@ export class CpuMmu extends CpuRegs {
 
   /** Any read that missed the fast path; `user` false for implicit supervisor accesses (GDT, TSS). */
   readSlow(lin: number, size: number, user: boolean): number {
-    if (((lin & 0xfff) + size) <= 0x1000) {
+    if ((lin & 0xfff) + size <= 0x1000) {
       const p = this.translate(lin, false, user);
-      return size === 1 ? this.memory.read8(p) : size === 2 ? this.memory.read16(p) : this.memory.read32(p) | 0;
+      return size === 1
+        ? this.memory.read8(p)
+        : size === 2
+          ? this.memory.read16(p)
+          : this.memory.read32(p) | 0;
     }
     let v = 0;
-    for (let i = 0; i < size; i++) v |= this.memory.read8(this.translate((lin + i) | 0, false, user)) << (8 * i);
+    for (let i = 0; i < size; i++)
+      v |= this.memory.read8(this.translate((lin + i) | 0, false, user)) << (8 * i);
     return v;
   }
 
   writeSlow(lin: number, size: number, v: number, user: boolean): void {
     const e = this.tlb[lin >>> 12]!;
-    if ((e & (this.wmask & ~T_CODE)) === (T_VALID | T_DIRTY) && ((lin & 0xfff) + size) <= 0x1000 && user === (this.cpl === 3)) {
+    if (
+      (e & (this.wmask & ~T_CODE)) === (T_VALID | T_DIRTY) &&
+      (lin & 0xfff) + size <= 0x1000 &&
+      user === (this.cpl === 3)
+    ) {
       // A RAM page that holds decoded code: no walk needed, only the code check.
       const p = (e & ~0xfff) | (lin & 0xfff);
       this.codeWrite(p, size);
       this.writeRam(p, size, v);
       return;
     }
-    if (((lin & 0xfff) + size) <= 0x1000) {
+    if ((lin & 0xfff) + size <= 0x1000) {
       const p = this.translate(lin, true, user);
       this.writePhys(p, size, v);
       return;
@@ -309,7 +334,11 @@ export class CpuMmu extends CpuRegs {
 
   private writePhys(p: number, size: number, v: number): void {
     const page = p >>> 12;
-    if (page < this.codePages.length && this.memory.pageKind(page) === PAGE_RAM && (p & 0xfff) + size <= 0x1000) {
+    if (
+      page < this.codePages.length &&
+      this.memory.pageKind(page) === PAGE_RAM &&
+      (p & 0xfff) + size <= 0x1000
+    ) {
       if (this.codePages[page] !== 0) this.codeWrite(p, size);
       this.writeRam(p, size, v);
       return;
@@ -342,7 +371,9 @@ export class CpuMmu extends CpuRegs {
   }
   private sysWritable(lin: number, size: number): number {
     const e = this.tlb[lin >>> 12]!;
-    const ok = (e & (T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP)) === (T_VALID | T_DIRTY) && (lin & 0xfff) + size <= 0x1000;
+    const ok =
+      (e & (T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP)) === (T_VALID | T_DIRTY) &&
+      (lin & 0xfff) + size <= 0x1000;
     return ok ? (e & ~0xfff) | (lin & 0xfff) : -1;
   }
   sysWrite8(lin: number, v: number): void {

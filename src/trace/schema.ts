@@ -110,7 +110,10 @@ export interface EventFields {
     step: number;
     /** 2 = page directory, 1 = page table (guest levels); nested references carry their own level. */
     level: number;
-    /** Which table: the guest's, the VM's nested (EPT) table, or the host's (shadow). */
+    /**
+     * Which table: the guest's own (walked in software by the hypervisor), the VM's nested (EPT)
+     * table, or 'host' = the tables the physical CPU walks (a bare machine's own, or the shadow tables).
+     */
     dimension: 'guest' | 'nested' | 'host';
     /** Physical address of the entry read. */
     address: number;

@@ -13,12 +13,20 @@ import {
   listLessons,
   loadLesson,
   runBare,
+  runUnderHv,
   type Lesson,
   type LessonFiles,
   type Observation,
   type RunSpec,
 } from '../../src/lessons/index.ts';
+import { hypervisorRunner } from '../../src/lessons/hv-runner.ts';
 import { REPO_ROOT } from '../helpers/nasm.ts';
+
+/**
+ * Flip to true when the hypervisor (issue 5) is declared ready: the runs that need it then run on
+ * src/hypervisor through hypervisorRunner and become real tests instead of it.todo.
+ */
+const HV_READY = false;
 
 const files = diskFiles(join(REPO_ROOT, 'lessons'));
 const entries = listLessons(files);
@@ -51,22 +59,23 @@ describe('the lessons', () => {
 for (const lesson of lessons) {
   describe(`${lesson.meta.name}: ${lesson.meta.title}`, () => {
     for (const run of lesson.check.runs) {
-      if (run.hv !== undefined) {
+      if (run.hv !== undefined && !HV_READY) {
         it.todo(`run '${run.name}' (cpu=${run.hv.cpu} paging=${run.hv.paging} sched=${run.hv.sched}) — ${NEEDS_HV}`);
         continue;
       }
       it(`run '${run.name}' matches its check.json`, () => {
-        expect(failures(run, observe(lesson, run)).map((f) => f.message)).toEqual([]);
+        const obs = run.hv !== undefined ? runUnderHv(files, lesson.meta, run, hypervisorRunner) : observe(lesson, run);
+        expect(failures(run, obs).map((f) => f.message)).toEqual([]);
       });
     }
-    if (lesson.check.requires === 'hv') {
+    if (lesson.check.requires === 'hv' && !HV_READY) {
       it(`is reported as "${NEEDS_HV}", not as passing`, () => {
         const report = checkLesson(files, lesson);
         expect(report.status).toBe('needs-hv');
         expect(report.runs.filter((r) => r.status === 'needs-hv').map((r) => r.name)).toEqual(lesson.check.runs.filter((r) => r.hv).map((r) => r.name));
         expect(formatReport(report)).toContain(`the lesson is ${NEEDS_HV}`);
       });
-    } else {
+    } else if (lesson.check.requires !== 'hv') {
       it('is reported as passing', () => {
         const report = checkLesson(files, lesson);
         expect(report.status).toBe('pass');

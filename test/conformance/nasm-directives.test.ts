@@ -366,6 +366,117 @@ lbl foo
 lbl .bar
 dw foo, foo.bar
 `,
+  'tutorial boot sector to protected mode': `
+[org 0x7c00]
+KERNEL_OFFSET equ 0x1000
+[bits 16]
+    mov [BOOT_DRIVE], dl
+    mov bp, 0x9000
+    mov sp, bp
+    mov bx, MSG_REAL_MODE
+    call print_string
+    call switch_to_pm
+    jmp $
+print_string:
+    pusha
+    mov ah, 0x0e
+.loop:
+    mov al, [bx]
+    cmp al, 0
+    je .done
+    int 0x10
+    inc bx
+    jmp .loop
+.done:
+    popa
+    ret
+gdt_start:
+gdt_null: dd 0x0
+    dd 0x0
+gdt_code: dw 0xffff
+    dw 0x0
+    db 0x0
+    db 10011010b
+    db 11001111b
+    db 0x0
+gdt_data:
+    dq 0x00CF92000000FFFF
+gdt_end:
+gdt_descriptor:
+    dw gdt_end - gdt_start - 1
+    dd gdt_start
+CODE_SEG equ gdt_code - gdt_start
+DATA_SEG equ gdt_data - gdt_start
+switch_to_pm:
+    cli
+    lgdt [gdt_descriptor]
+    mov eax, cr0
+    or eax, 0x1
+    mov cr0, eax
+    jmp CODE_SEG:init_pm
+[bits 32]
+init_pm:
+    mov ax, DATA_SEG
+    mov ds, ax
+    mov ss, ax
+    mov es, ax
+    mov ebp, 0x90000
+    mov esp, ebp
+    mov byte [0xb8000], 'A'
+    mov word [0xb8002], 0x0f42
+    mov dword [ebx], 0
+    mov [0xb8004], word 0x0f43
+    call KERNEL_OFFSET
+    jmp dword CODE_SEG:init_pm
+    jmp $
+BOOT_DRIVE db 0
+MSG_REAL_MODE db "Started in 16-bit Real Mode", 0
+times 510-($-$$) db 0
+dw 0xaa55
+`,
+  'context stack: %push/%pop/%repl, %$ labels, %ifctx, %-1': `
+%macro IF 1
+  %push if
+  j%-1 %$ifnot
+%endmacro
+%macro ELSE 0
+  %ifctx if
+    %repl else
+    jmp %$ifend
+    %$ifnot:
+  %else
+    %error "expected IF before ELSE"
+  %endif
+%endmacro
+%macro ENDIF 0
+  %ifctx if
+    %$ifnot:
+    %pop
+  %elifctx else
+    %$ifend:
+    %pop
+  %else
+    %error "expected IF before ENDIF"
+  %endif
+%endmacro
+%macro REPEAT 0
+  %push repeat
+  %$begin:
+%endmacro
+%macro UNTIL 1
+  j%-1 %$begin
+  %pop
+%endmacro
+    cmp ax, bx
+    IF e
+      mov cx, 1
+    ELSE
+      mov cx, 2
+    ENDIF
+    REPEAT
+      dec cx
+    UNTIL z
+`,
   'include and incbin': `
 %include "defs.inc"
 db DEF_A

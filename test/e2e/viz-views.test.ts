@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openViz, stopViz, vizShot, type VizPage } from './viz-harness.ts';
 import { generateScenario } from '../../src/ui/hv/scenario.ts';
+import { eventLine } from '../../src/trace/ndjson.ts';
 import type { VizEvent } from '../../src/ui/hv/types.ts';
 import { BAND } from '../../src/ui/hv/timeline-draw.ts';
 
@@ -88,6 +89,12 @@ describe('hypervisor views: shadow paging, 3 VMs', () => {
     const panned = await view(page);
     expect(panned.t0).toBeGreaterThan(zoomed.t0);
     expect(panned.t1 - panned.t0).toBeCloseTo(zoomed.t1 - zoomed.t0, 0);
+    // The Gantt follows the timeline's window.
+    await setView(page, 2_000_000, 3_000_000);
+    const inWindow = run.events.filter((e) => e.kind === 'sched' && e.reason !== 'wake' && e.tick >= 2_000_000 && e.tick <= 3_000_000).length;
+    expect(await page.locator('[data-testid="hv-sched"] header').innerText()).toContain('showing the timeline’s window');
+    expect(await page.locator('[data-testid="hv-sched"] svg rect').count()).toBeGreaterThanOrEqual(2 * inWindow);
+    await vizShot(page, 'light-sched-window', '[data-testid="hv-sched"]');
   });
 
   it('hovering explains events in words, zoomed out and down to single events', async () => {
@@ -149,6 +156,49 @@ describe('hypervisor views: shadow paging, 3 VMs', () => {
     expect(await row.innerText()).toContain(fill.shadowPte.toString(16).padStart(8, '0'));
     expect(await row.innerText()).toContain(fill.guestPte.toString(16).padStart(8, '0'));
     await vizShot(page, 'light-tables-fill', '[data-testid="hv-tables"]');
+  });
+});
+
+describe('hypervisor views: live and from a file', () => {
+  let viz: VizPage;
+  beforeAll(async () => {
+    viz = await openViz('scenario=shadow&events=6000&theme=light');
+  });
+  afterAll(async () => {
+    await viz?.close();
+  });
+
+  it('update live as batches arrive', async () => {
+    const { page } = viz;
+    const run = generateScenario({ events: 6000, paging: 'shadow' });
+    await page.getByTestId('play-live').click();
+    const exits = page.locator('[data-testid="exits-total"][data-vm="1"]');
+    const final = run.events.filter((e) => e.kind === 'exit' && e.vm === 1).length;
+    // Part-way: some exits, not all of them yet.
+    await expect.poll(async () => Number(await exits.getAttribute('data-count'))).toBeGreaterThan(0);
+    expect(Number(await exits.getAttribute('data-count'))).toBeLessThan(final);
+    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events'), { timeout: 20_000 }).toBe(String(run.events.length));
+    expect(await exits.getAttribute('data-count')).toBe(String(final));
+    // The app follows its session's event list with sync(): cut back (a step back), then grown again.
+    const cut = run.events[999]!.seq;
+    await page.evaluate((seq) => { const hv = (globalThis as any).__viz.hv; hv.sync(hv.events.filter((e: { seq: number }) => e.seq <= seq)); }, cut);
+    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe('1000');
+    expect(await exits.getAttribute('data-count')).toBe(String(run.events.filter((e) => e.kind === 'exit' && e.vm === 1 && e.seq <= cut).length));
+    await page.evaluate((all) => (globalThis as any).__viz.hv.sync(all.slice(0, 1500)), run.events as unknown[]);
+    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe('1500');
+  });
+
+  it('open a saved NDJSON trace, frame lines included, and report a bad line by number', async () => {
+    const { page } = viz;
+    const run = generateScenario({ events: 3000, paging: 'nested', vms: 2 });
+    const lines = [JSON.stringify({ 'vizor-trace': 1, params: { vms: run.info.vms, sched: 'credit', hostFrames: run.info.hostFrames } }), ...run.events.map((e) => (e.kind === 'frame' ? JSON.stringify(e) : eventLine(e)))];
+    await page.getByTestId('open-trace').setInputFiles({ name: 'run.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n') + '\n') });
+    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(run.events.length));
+    expect(await page.locator('[data-testid="hv-vms"] .card').count()).toBe(2);
+    const bad = [...lines];
+    bad[5] = bad[5]!.replace('"kind":', '"kind":1,"x":');
+    await page.getByTestId('open-trace').setInputFiles({ name: 'bad.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(bad.join('\n') + '\n') });
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/^bad\.ndjson: line 6: /);
   });
 });
 

@@ -4,10 +4,18 @@
 import { describe, expect, it } from 'vitest';
 import { run32 } from './cpu-harness.ts';
 
-const EDGES32 = [0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff, 0x12345678];
+const EDGES32 = [
+  0, 1, 2, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe,
+  0xffffffff, 0x12345678,
+];
 const EDGES8 = [0, 1, 0x0f, 0x10, 0x7f, 0x80, 0x81, 0xfe, 0xff];
 
-const CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
+const CF = 1,
+  PF = 4,
+  AF = 0x10,
+  ZF = 0x40,
+  SF = 0x80,
+  OF = 0x800;
 
 function parity(x: number): number {
   let p = 1;
@@ -21,23 +29,28 @@ function reference(op: string, a: number, b: number, bits: number, cin: number):
   const sign = 2 ** (bits - 1);
   a = a % 2 ** bits;
   b = b % 2 ** bits;
-  let full: number, r: number, f = 0;
+  let full: number,
+    r: number,
+    f = 0;
   switch (op) {
-    case 'add': case 'adc': {
+    case 'add':
+    case 'adc': {
       const c = op === 'adc' ? cin : 0;
       full = a + b + c;
       r = full % 2 ** bits;
       if (full > mask) f |= CF;
-      if (((a ^ r) & (b ^ r) & sign) !== 0 || (a >= sign) === (b >= sign) && (r >= sign) !== (a >= sign)) f |= OF;
-      if (((a & 0xf) + (b & 0xf) + c) > 0xf) f |= AF;
+      if (((a ^ r) & (b ^ r) & sign) !== 0 || (a >= sign === b >= sign && r >= sign !== a >= sign)) f |= OF;
+      if ((a & 0xf) + (b & 0xf) + c > 0xf) f |= AF;
       break;
     }
-    case 'sub': case 'sbb': case 'cmp': {
+    case 'sub':
+    case 'sbb':
+    case 'cmp': {
       const c = op === 'sbb' ? cin : 0;
       full = a - b - c;
       r = ((full % 2 ** bits) + 2 ** bits) % 2 ** bits;
       if (full < 0) f |= CF;
-      if ((a >= sign) !== (b >= sign) && (r >= sign) !== (a >= sign)) f |= OF;
+      if (a >= sign !== b >= sign && r >= sign !== a >= sign) f |= OF;
       if ((a & 0xf) - (b & 0xf) - c < 0) f |= AF;
       if (op === 'cmp') {
         f |= (r === 0 ? ZF : 0) | (r >= sign ? SF : 0) | parity(r);
@@ -45,10 +58,17 @@ function reference(op: string, a: number, b: number, bits: number, cin: number):
       }
       break;
     }
-    case 'and': r = Number(BigInt(a) & BigInt(b)); break;
-    case 'or': r = Number(BigInt(a) | BigInt(b)); break;
-    case 'xor': r = Number(BigInt(a) ^ BigInt(b)); break;
-    default: throw new Error(op);
+    case 'and':
+      r = Number(BigInt(a) & BigInt(b));
+      break;
+    case 'or':
+      r = Number(BigInt(a) | BigInt(b));
+      break;
+    case 'xor':
+      r = Number(BigInt(a) ^ BigInt(b));
+      break;
+    default:
+      throw new Error(op);
   }
   f |= (r === 0 ? ZF : 0) | (r >= sign ? SF : 0) | parity(r);
   return { r, f };
@@ -56,7 +76,8 @@ function reference(op: string, a: number, b: number, bits: number, cin: number):
 
 /** Runs `op reg, reg2` for every pair; returns [result, eflags] per case. */
 function runCases(op: string, bits: 8 | 32, values: number[], cin: number) {
-  const a = bits === 32 ? 'eax' : 'al', b = bits === 32 ? 'ebx' : 'bl';
+  const a = bits === 32 ? 'eax' : 'al',
+    b = bits === 32 ? 'ebx' : 'bl';
   let src = '';
   let k = 0;
   for (const x of values) {

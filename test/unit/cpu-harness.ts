@@ -69,8 +69,15 @@ export function flat32(cpu: Cpu, memory: Memory, eip = 0x10000, esp = 0x80000): 
   const data = { selector: 0x10, base: 0, limit: 0xffffffff, access: 0xc93 };
   cpu.setState({
     ...st,
-    eip, esp, eflags: 2,
-    cs: code, ss: data, ds: data, es: data, fs: data, gs: data,
+    eip,
+    esp,
+    eflags: 2,
+    cs: code,
+    ss: data,
+    ds: data,
+    es: data,
+    fs: data,
+    gs: data,
     gdtr: { base: GDT_BASE, limit: 7 * 8 - 1 },
     ldtr: { selector: 0, base: 0, limit: 0, access: 0x82 },
     cr0: 0x11,

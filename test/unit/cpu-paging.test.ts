@@ -64,7 +64,12 @@ describe('paging', () => {
     `);
     expect(memory.read32(0x40000)).toBe(2);
     expect(memory.read32(0x40004)).toBe(0x300010);
-    const pf = events.find((e) => e.kind === 'pagefault') as unknown as { linear: number; errorCode: number; eip: number; outcome: string };
+    const pf = events.find((e) => e.kind === 'pagefault') as unknown as {
+      linear: number;
+      errorCode: number;
+      eip: number;
+      outcome: string;
+    };
     expect(pf).toMatchObject({ linear: 0x300010, errorCode: 2, outcome: 'bare' });
     expect(memory.read32(0x4000c)).toBe(pf.eip);
   });

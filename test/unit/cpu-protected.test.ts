@@ -14,7 +14,11 @@ rec_err:                     ; [esp]=error code, [esp+4]=eip
 `;
 
 function excEvents(events: { kind: string }[]) {
-  return events.filter((e) => e.kind === 'exception') as unknown as { vector: number; errorCode?: number; eip: number }[];
+  return events.filter((e) => e.kind === 'exception') as unknown as {
+    vector: number;
+    errorCode?: number;
+    eip: number;
+  }[];
 }
 
 describe('exceptions with error codes', () => {
@@ -108,7 +112,8 @@ describe('exceptions with error codes', () => {
 
 describe('privilege changes through the TSS', () => {
   it('IRET to ring 3, INT 0x80 back to ring 0 on SS0:ESP0, IRET returns to ring 3', () => {
-    const { memory, state } = run32(`${PM_PRELUDE}
+    const { memory, state } = run32(
+      `${PM_PRELUDE}
       GATE 0x80, sys, 0xEE
       push dword 0x23          ; SS
       push dword 0x60000       ; ESP
@@ -136,7 +141,9 @@ describe('privilege changes through the TSS', () => {
       mov eax, [esp + 16]
       mov [0x40010], eax       ; pushed SS
       iretd
-    `, 10000);
+    `,
+      10000,
+    );
     expect(memory.read32(0x40000)).toBe(0x1b);
     expect(memory.read32(0x40004)).toBe(0x70000 - 20);
     expect(memory.read32(0x40008)).toBe(0x1b);
@@ -147,7 +154,8 @@ describe('privilege changes through the TSS', () => {
     void state;
   });
   it('CLI in ring 3 with IOPL 0 raises #GP(0); a null SS0 in the TSS gives #TS(EXT), #DF, shutdown', () => {
-    const { memory, events, reason } = run32(`${PM_PRELUDE}
+    const { memory, events, reason } = run32(
+      `${PM_PRELUDE}
       GATE 13, gp, 0x8E
       GATE 10, gp, 0x8E
       GATE 8, gp, 0x8E
@@ -171,7 +179,9 @@ describe('privilege changes through the TSS', () => {
     user2:
       cli                      ; #GP -> needs SS0 -> #TS(1) -> #DF -> #TS again: shutdown
       jmp $
-    `, 10000);
+    `,
+      10000,
+    );
     expect(memory.read32(0x40004)).toBe(1);
     expect(memory.read32(0x40000)).toBe(0);
     const exc = excEvents(events);
@@ -180,7 +190,8 @@ describe('privilege changes through the TSS', () => {
     expect(reason).toBe('shutdown');
   });
   it('a call gate from ring 3 to ring 0 copies parameters and RETF returns to ring 3', () => {
-    const { memory } = run32(`${PM_PRELUDE}
+    const { memory } = run32(
+      `${PM_PRELUDE}
       ; call gate at GDT 0x40: target 0x08:gate_target, 2 dword params, DPL 3
       mov eax, gate_target
       mov word [0x800 + 0x40], ax
@@ -216,7 +227,9 @@ describe('privilege changes through the TSS', () => {
       retf 8
     gdtr: dw 0x47
       dd 0x800
-    `, 5000);
+    `,
+      5000,
+    );
     expect(memory.read32(0x40000)).toBe(0x08);
     expect(memory.read32(0x40004)).toBe(0x2222);
     expect(memory.read32(0x40008)).toBe(0x1111);
@@ -242,7 +255,8 @@ describe('hardware task switches', () => {
       lgdt [gdtr]
   `;
   it('CALL to a TSS runs the other task; its IRET (NT) returns with the caller state intact', () => {
-    const { memory, state } = run32(`${PM_PRELUDE}
+    const { memory, state } = run32(
+      `${PM_PRELUDE}
       ${TSS_B}
       mov ebx, 0x1234
       call 0x40:0
@@ -261,7 +275,9 @@ describe('hardware task switches', () => {
     gdtr: dw 0x47
       dd 0x800
     done:
-    `, 10000);
+    `,
+      10000,
+    );
     expect(memory.read32(0x40004)).toBe(2);
     expect(memory.read32(0x40008)).toBe(0x1234);
     expect(memory.read32(0x4000c) & 0xffff).toBe(0x28);
@@ -271,7 +287,8 @@ describe('hardware task switches', () => {
     expect(state.tr.selector).toBe(0x28);
   });
   it('a double fault through a task gate runs on a fresh stack with error code 0', () => {
-    const { memory } = run32(`${PM_PRELUDE}
+    const { memory } = run32(
+      `${PM_PRELUDE}
       ${TSS_B}
       mov dword [0x1000 + 8 * 8], 0x00400000       ; task gate -> TSS 0x40
       mov dword [0x1000 + 8 * 8 + 4], 0x00008500
@@ -288,7 +305,9 @@ describe('hardware task switches', () => {
       hlt
     gdtr: dw 0x47
       dd 0x800
-    `, 10000);
+    `,
+      10000,
+    );
     expect(memory.read32(0x40000)).toBe(0);
     expect(memory.read32(0x40004)).toBe(0x68000 - 4);
     expect(memory.read32(0x40008)).toBeGreaterThan(0x10000);

@@ -55,7 +55,12 @@ describe('run() budgets and single-stepping', () => {
       mov ecx, 3
     `);
     const seen: number[] = [];
-    cpu.hooks = { beforeInstruction: (c) => { seen.push(c.getState().eip); return seen.length === 3; } };
+    cpu.hooks = {
+      beforeInstruction: (c) => {
+        seen.push(c.getState().eip);
+        return seen.length === 3;
+      },
+    };
     expect(cpu.run(100)).toBe('stop');
     expect(seen).toEqual([0x10000, 0x10005, 0x1000a]);
     expect(cpu.getState().ebx).toBe(2);
@@ -80,7 +85,9 @@ describe('HLT and interrupts', () => {
     const h = makeCpu();
     const pic = new FakePic();
     h.cpu.pic = pic;
-    h.memory.writeBytes(0x10000, assemble(`${PM_PRELUDE}
+    h.memory.writeBytes(
+      0x10000,
+      assemble(`${PM_PRELUDE}
       GATE 0x20, irq, 0x8E
       mov dword [0x40000], 0
       hlt                 ; IF=0: stays halted
@@ -95,7 +102,8 @@ describe('HLT and interrupts', () => {
       mov [0x4000c], eax
       inc dword [0x40000]
       iretd
-    `));
+    `),
+    );
     flat32(h.cpu, h.memory);
     expect(h.cpu.run(1000)).toBe('halt');
     expect(h.cpu.run(1000)).toBe('halt');
@@ -120,7 +128,10 @@ describe('HLT and interrupts', () => {
   });
   it('real mode: INT n goes through the IVT and IRET returns', () => {
     const h = makeCpu();
-    h.memory.writeBytes(0x7c00, assemble(`
+    h.memory.writeBytes(
+      0x7c00,
+      assemble(
+        `
       xor ax, ax
       mov ds, ax
       mov ss, ax
@@ -134,7 +145,11 @@ describe('HLT and interrupts', () => {
     handler:
       add ax, 10
       iret
-    `, 16, 0x7c00));
+    `,
+        16,
+        0x7c00,
+      ),
+    );
     const st = h.cpu.getState();
     h.cpu.setState({ ...st, eip: 0x7c00, cs: { selector: 0, base: 0, limit: 0xffff, access: 0x9b } });
     expect(h.cpu.run(100)).toBe('halt');
@@ -215,6 +230,23 @@ describe('determinism: snapshots and the compiled path', () => {
       expect(fast.memory.readBytes(0x40000, 0x10000)).toEqual(slow.memory.readBytes(0x40000, 0x10000));
     }
   });
+  it('in hot (compiled) code a hook still sees every instruction, at the right EIP, and can stop', () => {
+    const ref = load(PROGRAM);
+    const eips: number[] = [];
+    ref.cpu.hooks = { beforeInstruction: (c) => (eips.push(c.eip), false) };
+    expect(ref.cpu.run(1e6)).toBe('halt');
+    expect(eips.length).toBe(ref.cpu.instructions);
+    const stepped = load(PROGRAM);
+    const seen: number[] = [];
+    while (stepped.cpu.run(1) === 'budget') seen.push(stepped.cpu.eip);
+    expect(eips.slice(1, 2000)).toEqual(seen.slice(0, 1999));
+    const stop = load(PROGRAM);
+    let calls = 0;
+    stop.cpu.hooks = { beforeInstruction: () => ++calls === 5000 };
+    expect(stop.cpu.run(1e6)).toBe('stop');
+    expect(stop.cpu.instructions).toBe(4999);
+    expect(stop.cpu.eip).toBe(eips[4999]);
+  });
   it('the same with the interpreter only reached through single steps', () => {
     const fast = load(PROGRAM);
     const slow = load(PROGRAM);
@@ -261,7 +293,11 @@ describe('determinism: snapshots and the compiled path', () => {
       const h = load(src);
       if (hooked) h.cpu.hooks = { beforeInstruction: () => false };
       expect(h.cpu.run(1e6)).toBe('halt');
-      return { n: h.cpu.instructions, cr2: h.memory.read32(0x40004), ev: h.events.filter((e) => e.kind === 'pagefault') };
+      return {
+        n: h.cpu.instructions,
+        cr2: h.memory.read32(0x40004),
+        ev: h.events.filter((e) => e.kind === 'pagefault'),
+      };
     });
     expect(results[0]!.cr2).toBe(0x180000);
     expect(results[0]).toEqual(results[1]);
@@ -283,7 +319,10 @@ describe('identification, time and the missing FPU', () => {
     expect(cpu.instructions).toBe(6);
   });
   it('x87 opcodes: #NM with CR0.EM set, #UD with EM and TS clear', () => {
-    for (const [cr0bits, vector] of [[4, 7], [0, 6]] as const) {
+    for (const [cr0bits, vector] of [
+      [4, 7],
+      [0, 6],
+    ] as const) {
       const { events } = run32(`
         mov eax, cr0
         or eax, ${cr0bits}

@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { run32 } from './cpu-harness.ts';
 
-const CF = 1, ZF = 0x40, SF = 0x80, OF = 0x800;
+const CF = 1,
+  ZF = 0x40,
+  SF = 0x80,
+  OF = 0x800;
 
 describe('shifts and rotates', () => {
   it('SHL/SHR/SAR by 1: CF = bit shifted out, OF per the SDM', () => {
@@ -141,10 +144,15 @@ describe('multiply and divide', () => {
     expect(state.edx).toBe(0xffffffff);
   });
   it('divide by zero and quotient overflow raise #DE (vector 0) at the DIV', () => {
-    for (const body of ['xor ebx, ebx\n div ebx', 'mov edx, 5\n mov ebx, 2\n div ebx', 'mov ax, 0x8000\n mov bl, 0xff\n idiv bl']) {
+    for (const body of [
+      'xor ebx, ebx\n div ebx',
+      'mov edx, 5\n mov ebx, 2\n div ebx',
+      'mov ax, 0x8000\n mov bl, 0xff\n idiv bl',
+    ]) {
       const { events } = run32(`${body}\n`, 100, (cpu, memory) => {
         // IDT with no entries: #DE -> #GP (limit) -> #DF -> triple fault; the first event is what we check.
-        void cpu; void memory;
+        void cpu;
+        void memory;
       });
       const exc = events.find((e) => e.kind === 'exception');
       expect(exc && exc.kind === 'exception' && exc.vector).toBe(0);

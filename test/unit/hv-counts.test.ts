@@ -93,3 +93,33 @@ describe('predictable counts', () => {
     expect(dims.filter((d) => d === 'nested').length).toBe(6);
   });
 });
+
+describe('true faults and INVLPG (fixtures/kernels/paging.asm)', () => {
+  it('every #PF the kernel sees on bare metal is exactly one injected fault under shadow paging', async () => {
+    const { fixtureKernel } = await import('./hv-helpers.ts');
+    const { Machine } = await import('../../src/machine/machine.ts');
+    const image = await fixtureKernel('paging');
+    const bare = new Machine({ memoryBytes: 64 << 20 });
+    let barePf = 0;
+    bare.emitter.on(['exception'], (ev) => { if (ev.kind === 'exception' && ev.vector === 14) barePf++; });
+    bare.load(image, { kind: 'multiboot' });
+    bare.run(50_000_000);
+    expect(barePf).toBeGreaterThan(5);
+
+    const hv = new Hypervisor();
+    let guestPf = 0;
+    hv.emitter.on(['exception'], (ev) => { if (ev.kind === 'exception' && ev.vector === 14) guestPf++; });
+    const shadow = hv.addVm({ image, paging: 'shadow' });
+    hv.run();
+    expect(shadow.stats.injectedFaults).toBe(barePf);
+    expect(guestPf).toBe(barePf);
+    expect(shadow.stats.exitsOf('INVLPG')).toBeGreaterThan(0);
+
+    const hv2 = new Hypervisor();
+    const nested = hv2.addVm({ image, paging: 'nested' });
+    hv2.run();
+    expect(nested.stats.exitsOf('INVLPG')).toBe(0);
+    expect(nested.stats.exitsOf('CR_ACCESS')).toBe(0);
+    expect(nested.stats.exitsOf('EXCEPTION_NMI')).toBe(0);
+  });
+});

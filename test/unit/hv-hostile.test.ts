@@ -62,3 +62,34 @@ describe('hostile guests beside a good one', () => {
     });
   }
 });
+
+describe('random code', () => {
+  it('VMs executing random bytes in ring 0 never take the hypervisor down or touch the good VM', async () => {
+    const { mkdtempSync, writeFileSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { assembleFile } = await import('../helpers/nasm.ts');
+    const dir = mkdtempSync(join(tmpdir(), 'vizor-hv-random-'));
+    let seed = 0x12345678;
+    const rnd = () => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed >>> 24; };
+    const images: Uint8Array[] = [];
+    for (let k = 0; k < 8; k++) {
+      const bytes = Array.from({ length: 4096 }, rnd).join(',');
+      writeFileSync(join(dir, `r${k}.asm`), `%include "lib/mb.inc"\nSTART\n    db ${bytes}\n%include "lib/end.inc"\n`);
+      const { out } = await assembleFile(join(dir, `r${k}.asm`), { outName: `hv-random-${k}.bin` });
+      images.push(new Uint8Array(readFileSync(out)));
+    }
+    for (const paging of ['shadow', 'nested'] as const) {
+      const good: VmConfig = { name: 'good', image: await fixtureKernel('usermode-syscalls'), paging, maxInstructions: 50_000_000 };
+      const alone = runAlone(good);
+      const hv = new Hypervisor({ quantum: 5_000 });
+      const vms = [good, ...images.map((image, k) => ({ name: `random${k}`, image, paging, memoryBytes: 8 << 20, maxInstructions: 500_000 }))]
+        .map((c) => hv.addVm(c));
+      expect(() => hv.run()).not.toThrow();
+      expect(vms[0]!.serialText).toBe(alone.serial);
+      expect(vms[0]!.gmem.checksum()).toBe(alone.checksum);
+      for (const vm of vms) expect(vm.state).toBe('exited');
+      for (const vm of vms.slice(1)) expect(vm.end!.reason).not.toBe('killed');
+    }
+  });
+});

@@ -55,6 +55,13 @@ describe.concurrent('vizor lesson', () => {
     expect(r.stdout).not.toContain('checks out');
   });
 
+  it('check --hv: the runs that need the hypervisor run on src/hypervisor (whatever they find)', async () => {
+    const r = await lesson('check', '6', '--hv');
+    expect([0, 1]).toContain(r.status);
+    expect(r.stdout).toContain("run 'binary translation closes it' (hypervisor: cpu=bt paging=shadow sched=rr): ");
+    expect(r.stdout).not.toContain('not checkable yet');
+  });
+
   it('check: exit 1 with "expected … but got …" when an expectation does not match', async () => {
     const dir = lessonsWith(['02-interrupts'], '02-interrupts/check.json', (t) => t.replace('"count": 5', '"count": 4'));
     const r = await lesson('check', '2', '--dir', dir);

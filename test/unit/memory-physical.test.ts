@@ -26,8 +26,13 @@ describe('Memory', () => {
     const m = new Memory(1 << 20);
     const log: string[] = [];
     m.mapMmio(0xa0000, 0x1000, {
-      read: (a, size) => { log.push(`r${size}@${a.toString(16)}`); return 0x5a; },
-      write: (a, size, v) => { log.push(`w${size}@${a.toString(16)}=${v}`); },
+      read: (a, size) => {
+        log.push(`r${size}@${a.toString(16)}`);
+        return 0x5a;
+      },
+      write: (a, size, v) => {
+        log.push(`w${size}@${a.toString(16)}=${v}`);
+      },
     });
     expect(m.read8(0xa0010)).toBe(0x5a);
     m.write16(0xa0020, 7);
@@ -53,7 +58,9 @@ describe('Memory', () => {
 describe('decoded code follows the bytes', () => {
   it('a guest that patches an instruction it runs later executes the new bytes', () => {
     const h = makeCpu();
-    h.memory.writeBytes(0x10000, assemble(`
+    h.memory.writeBytes(
+      0x10000,
+      assemble(`
       mov ecx, 40
     again:
       call patched          ; hot: compiled after a few runs
@@ -65,7 +72,8 @@ describe('decoded code follows the bytes', () => {
     target:
       mov eax, 0x12345678
       ret
-    `));
+    `),
+    );
     flat32(h.cpu, h.memory);
     expect(h.cpu.run(10000)).toBe('halt');
     expect(h.cpu.getState().eax).toBe(2); // the last call ran the bytes written with ECX = 2

@@ -92,6 +92,87 @@ describe('Session over the real machine', () => {
   });
 });
 
+const ECHO = `bits 32
+org 0x100000
+    dd 0x1BADB002, 0x00010000, -(0x1BADB002 + 0x00010000)
+    dd 0x100000, 0x100000, end, end, start
+start:
+    mov dx, 0x3FD          ; line status
+.wait:
+    in al, dx
+    test al, 1             ; data ready?
+    jz .wait
+    mov dx, 0x3F8
+    in al, dx              ; the byte typed
+    out dx, al             ; echo it
+    cmp al, '!'
+    je .bye
+    mov dx, 0x3FD
+    jmp .wait
+.bye:
+    mov al, 0
+    out 0xF4, al
+end:
+`;
+
+describe('the serial console', () => {
+  it('sends what is typed to the guest UART (an echo kernel), and replays it after a step back', async () => {
+    const s = new Session(new MachineClient(inProcessWorker()));
+    await until(() => s.state === 'no-program', 'ready');
+    expect(await s.load([{ name: 'echo.asm', text: ECHO }], 'echo.asm', { memoryMiB: 8, boot: { kind: 'multiboot' } })).toBe(true);
+    await until(() => s.state === 'paused', 'the first stop');
+    s.typeSerial('hi!');
+    s.continue();
+    await until(() => s.state === 'finished', 'the echo of "!"');
+    expect(s.serial).toBe('hi!');
+    const end = s.snapshot!.instructions;
+    s.seek(Math.floor(end / 2));
+    await until(() => s.snapshot!.instructions === Math.floor(end / 2), 'going back');
+    s.continue();
+    await until(() => s.state === 'finished', 'the replayed end');
+    expect(s.serial).toBe('hi!');
+    expect(s.snapshot!.instructions).toBe(end);
+  });
+});
+
+describe('a project of several files', () => {
+  it('assembles %include files from the project, maps lines to each file, and reports errors where they are', async () => {
+    const s = new Session(new MachineClient(inProcessWorker()));
+    await until(() => s.state === 'no-program', 'ready');
+    const main = ECHO.replace('start:\n', 'start:\n    call nothing\n').replace('end:\n', '%include "lib.inc"\nend:\n');
+    const files = [{ name: 'main.asm', text: main }, { name: 'lib.inc', text: 'nothing:\n    ret\n' }];
+    expect(await s.load(files, 'main.asm', { memoryMiB: 8, boot: { kind: 'multiboot' } })).toBe(true);
+    await until(() => s.state === 'paused', 'the first stop');
+    s.step('into');
+    await until(() => s.currentLine?.file === 'lib.inc', 'stepping into the included file');
+    expect(s.currentLine).toEqual({ file: 'lib.inc', line: 2 });
+    await s.assemble([files[0], { name: 'lib.inc', text: 'nothing:\n    rett\n' }], 'main.asm');
+    expect(s.diagnostics).toEqual([expect.objectContaining({ file: 'lib.inc', line: 2, severity: 'error' })]);
+  });
+});
+
+describe('opening a binary image', () => {
+  it('boots an image assembled elsewhere (here by vizor itself), without source lines', async () => {
+    const s = new Session(new MachineClient(inProcessWorker()));
+    await until(() => s.state === 'no-program', 'ready');
+    const image = realCore().assemble(DEFAULT_EXAMPLE.files, DEFAULT_EXAMPLE.main).bytes!;
+    expect(await s.loadImage('hello.bin', image, { memoryMiB: 8, boot: { kind: 'multiboot' } })).toBe(true);
+    await until(() => s.state === 'paused', 'the first stop');
+    expect(s.cpu!.eip).toBe(0x100020);
+    expect(s.currentLine).toBeNull();
+    s.continue();
+    await until(() => s.state === 'finished', 'the end');
+    expect(s.serial).toBe('Hello from vizor! 6 * 7 = 42\n');
+  });
+
+  it('reports a bad image clearly', async () => {
+    const s = new Session(new MachineClient(inProcessWorker()));
+    await until(() => s.state === 'no-program', 'ready');
+    expect(await s.loadImage('junk.bin', new Uint8Array(64), { memoryMiB: 8, boot: { kind: 'multiboot' } })).toBe(false);
+    expect(s.message).toMatch(/cannot load junk\.bin: .*[Mm]ultiboot/);
+  });
+});
+
 describe('event breakpoints and watchpoints', () => {
   async function pagefaultSession(): Promise<Session> {
     const s = new Session(new MachineClient(inProcessWorker()));

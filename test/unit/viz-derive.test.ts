@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventFields, EventKind } from '../../src/trace/schema.ts';
 import { decodeOwner, exitStats, memoryMap, ownerCode, schedule, vmCards, OWNER_FREE } from '../../src/ui/hv/derive.ts';
 import { inferRunInfo } from '../../src/ui/hv/run-info.ts';
-import { parseVizNdjson } from '../../src/ui/hv/hv-state.svelte.ts';
+import { parseVizNdjson } from '../../src/ui/hv/viz-ndjson.ts';
 import type { ProposedFrameEvent, RunInfo, VizEvent } from '../../src/ui/hv/types.ts';
 
 function stream() {

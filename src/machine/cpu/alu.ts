@@ -2,15 +2,48 @@
 // shifts and rotates, multiply and divide, with flags computed as the SDM specifies (and, where the
 // SDM says "undefined", as QEMU's TCG computes them, so lockstep traces agree where they can).
 import type { CpuRegs } from './state.ts';
-import { F_AF, F_CF, F_OF, F_SF, F_ZF, L_ADC, L_ADD, L_DEC, L_INC, L_LOGIC, L_SBB, L_SUB, PARITY } from './state.ts';
+import {
+  F_AF,
+  F_CF,
+  F_OF,
+  F_SF,
+  F_ZF,
+  L_ADC,
+  L_ADD,
+  L_DEC,
+  L_INC,
+  L_LOGIC,
+  L_SBB,
+  L_SUB,
+  PARITY,
+} from './state.ts';
 import { maskOf, sext, signOf } from './operands.ts';
 
-export const A_ADD = 0, A_OR = 1, A_ADC = 2, A_SBB = 3, A_AND = 4, A_SUB = 5, A_XOR = 6, A_CMP = 7, A_TEST = 8;
-export const ALU_INDEX: Record<string, number> = { add: 0, or: 1, adc: 2, sbb: 3, and: 4, sub: 5, xor: 6, cmp: 7, test: 8 };
+export const A_ADD = 0,
+  A_OR = 1,
+  A_ADC = 2,
+  A_SBB = 3,
+  A_AND = 4,
+  A_SUB = 5,
+  A_XOR = 6,
+  A_CMP = 7,
+  A_TEST = 8;
+export const ALU_INDEX: Record<string, number> = {
+  add: 0,
+  or: 1,
+  adc: 2,
+  sbb: 3,
+  and: 4,
+  sub: 5,
+  xor: 6,
+  cmp: 7,
+  test: 8,
+};
 
 /** Computes `a op b` at `size` bits, sets lazy flags and returns the truncated result. */
 export function alu(cpu: CpuRegs, op: number, a: number, b: number, size: number): number {
-  const mask = maskOf(size), sign = signOf(size);
+  const mask = maskOf(size),
+    sign = signOf(size);
   let r: number;
   switch (op) {
     case A_ADD:
@@ -66,12 +99,29 @@ export function szp(r: number, size: number): number {
   return PARITY[r & 0xff]! | ((r & maskOf(size)) === 0 ? F_ZF : 0) | ((r & signOf(size)) !== 0 ? F_SF : 0);
 }
 
-export const S_ROL = 0, S_ROR = 1, S_RCL = 2, S_RCR = 3, S_SHL = 4, S_SHR = 5, S_SAL = 6, S_SAR = 7;
-export const SHIFT_INDEX: Record<string, number> = { rol: 0, ror: 1, rcl: 2, rcr: 3, shl: 4, shr: 5, sal: 6, sar: 7 };
+export const S_ROL = 0,
+  S_ROR = 1,
+  S_RCL = 2,
+  S_RCR = 3,
+  S_SHL = 4,
+  S_SHR = 5,
+  S_SAL = 6,
+  S_SAR = 7;
+export const SHIFT_INDEX: Record<string, number> = {
+  rol: 0,
+  ror: 1,
+  rcl: 2,
+  rcr: 3,
+  shl: 4,
+  shr: 5,
+  sal: 6,
+  sar: 7,
+};
 
 /** Shift/rotate `a` (size bits, unsigned) by `count` (unmasked). Flags are set eagerly. */
 export function shift(cpu: CpuRegs, op: number, a: number, count: number, size: number): number {
-  const mask = maskOf(size), sign = signOf(size);
+  const mask = maskOf(size),
+    sign = signOf(size);
   let c = count & 0x1f;
   if (c === 0) return a;
   a &= mask;
@@ -151,10 +201,18 @@ export function shift(cpu: CpuRegs, op: number, a: number, count: number, size: 
 }
 
 /** SHLD (left = true) / SHRD: shifts `a` by `count`, filling from `b`. */
-export function doubleShift(cpu: CpuRegs, left: boolean, a: number, b: number, count: number, size: number): number {
+export function doubleShift(
+  cpu: CpuRegs,
+  left: boolean,
+  a: number,
+  b: number,
+  count: number,
+  size: number,
+): number {
   const c = count & 0x1f;
   if (c === 0) return a & maskOf(size);
-  const mask = maskOf(size), sign = signOf(size);
+  const mask = maskOf(size),
+    sign = signOf(size);
   let r: number, cf: number;
   if (size === 32) {
     if (left) {
@@ -183,7 +241,7 @@ export function doubleShift(cpu: CpuRegs, left: boolean, a: number, b: number, c
   if (c === 1) prev = a;
   else if (size === 32) prev = left ? (a << (c - 1)) | (b >>> (33 - c)) : (a >>> (c - 1)) | (b << (33 - c));
   else if (left) prev = ((((a & 0xffff) << 16) | (b & 0xffff)) << (c - 1)) >>> 16;
-  else prev = ((((b & 0xffff) << 16) | (a & 0xffff)) >>> (c - 1));
+  else prev = (((b & 0xffff) << 16) | (a & 0xffff)) >>> (c - 1);
   const of = ((r ^ prev) & sign) !== 0 ? 1 : 0;
   cpu.flags = (cpu.getEflags() & ~0x8d5) | szp(r, size) | cf | (of ? F_OF : 0);
   cpu.lazyMask = 0;
@@ -192,8 +250,14 @@ export function doubleShift(cpu: CpuRegs, left: boolean, a: number, b: number, c
 
 /** Unsigned 32x32 -> 64: returns low, high in `out`. */
 export function mul32(a: number, b: number, out: Int32Array): void {
-  const al = a & 0xffff, ah = a >>> 16, bl = b & 0xffff, bh = b >>> 16;
-  const ll = al * bl, lh = al * bh, hl = ah * bl, hh = ah * bh;
+  const al = a & 0xffff,
+    ah = a >>> 16,
+    bl = b & 0xffff,
+    bh = b >>> 16;
+  const ll = al * bl,
+    lh = al * bh,
+    hl = ah * bl,
+    hh = ah * bh;
   const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
   out[0] = (ll & 0xffff) | (mid << 16);
   out[1] = hh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 65536);

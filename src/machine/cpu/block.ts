@@ -6,7 +6,7 @@ import { DecodeError, RowFlag } from '../../x86/types.ts';
 import { PAGE_RAM } from '../memory.ts';
 import type { Cpu } from './cpu.ts';
 import { compile, endsBlock, setsEip, startsBlock, type Exec } from './compile.ts';
-import { buildJit, snippet, type JitFn, type Snippet } from './jit.ts';
+import { buildJit, buildJitHooked, snippet, type JitFn, type JitHookedFn, type Snippet } from './jit.ts';
 
 export interface BlockCache {
   cacheBlock(page: number, key: number, b: Block, startOff: number, endOff: number): void;
@@ -31,11 +31,20 @@ export class Block {
   /** Inline source per instruction for the JIT (null entries call the closure); null once compiled. */
   snips: (Snippet | null)[] | null = null;
 
+  /** The compiled twin for the hooked loop (debugger, --trace-cpu). */
+  jitHooked: JitHookedFn | null = null;
+  heatHooked = 0;
+
   compileJit(): void {
     const snips = this.snips;
-    this.snips = null;
     if (snips === null || snips.every((s) => s === null)) return;
     this.jit = buildJit(snips, this.eip, (this.eip + this.offs[this.n]!) & this.ipMask, this.lastSetsEip);
+  }
+
+  compileJitHooked(): void {
+    const snips = this.snips;
+    if (snips === null || snips.every((s) => s === null)) return;
+    this.jitHooked = buildJitHooked(snips, this.offs, this.eip, this.ipMask, this.lastSetsEip);
   }
 
   constructor(
@@ -115,7 +124,8 @@ export function buildBlock(cpu: Cpu, lin: number, phys: number): Block {
   b.lastSetsEip = lastSetsEip;
   if (!crossed && inRam) b.snips = snips;
   if (crossed || !inRam) b.chainable = false;
-  else cpu.cacheBlock(page, startOff | (cpu.code32 ? 0x1000 : 0), b, startOff, Math.min(4096, startOff + off));
+  else
+    cpu.cacheBlock(page, startOff | (cpu.code32 ? 0x1000 : 0), b, startOff, Math.min(4096, startOff + off));
   return b;
 }
 

@@ -7,6 +7,7 @@ import type { Cpu } from './cpu.ts';
 import * as A from './exec-arith.ts';
 import * as B from './exec-bits.ts';
 import * as D from './exec-data.ts';
+import * as S from './exec-string.ts';
 import * as F from './exec-flow.ts';
 import { compileIo, compileSystem } from './exec-system.ts';
 import { protectedMode } from './segments.ts';
@@ -46,9 +47,12 @@ def('enter leave', D.compileEnterLeave);
 def('xlat', D.compileXlat);
 def('les lds lss lfs lgs', D.compileFarLoad);
 def('bound', D.compileBound);
-def('movs stos lods cmps scas ins outs', D.compileString);
+def('movs stos lods cmps scas ins outs', S.compileString);
 def('jcc', F.compileJcc);
-def('jmp call jmp_indirect call_indirect ret jmp_far call_far jmp_far_indirect call_far_indirect ret_far iret', F.compileJmpCall);
+def(
+  'jmp call jmp_indirect call_indirect ret jmp_far call_far jmp_far_indirect call_far_indirect ret_far iret',
+  F.compileJmpCall,
+);
 def('loop loope loopne jcxz', F.compileLoop);
 def('int int3 into int1', F.compileInt);
 def('in out', compileIo);
@@ -73,7 +77,8 @@ export function setsEip(d: Decoded): boolean {
 export function endsBlock(d: Decoded): boolean {
   if (setsEip(d)) return true;
   const row = d.row!;
-  if ((row.flags & (RowFlag.PRIV | RowFlag.IO | RowFlag.IOPL | RowFlag.SEGMENT | RowFlag.ESC)) !== 0) return true;
+  if ((row.flags & (RowFlag.PRIV | RowFlag.IO | RowFlag.IOPL | RowFlag.SEGMENT | RowFlag.ESC)) !== 0)
+    return true;
   return row.op === 'popf' || row.op === 'wait' || row.op === 'ud' || row.op === 'bound';
 }
 

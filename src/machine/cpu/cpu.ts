@@ -19,6 +19,8 @@ export interface CpuHooks {
   beforeInstruction?(cpu: Cpu): boolean;
 }
 
+const noHook = (_cpu: Cpu): boolean => false;
+
 /** Executions after which a block is compiled to one JavaScript function. */
 const JIT_THRESHOLD = 16;
 
@@ -83,7 +85,8 @@ export class Cpu extends CpuMmu implements BlockCache {
 
   override codeWrite(p: number, size: number): void {
     const page = p >>> 12;
-    const first = (p & 0xfff) >>> 7, last = ((p & 0xfff) + size - 1) >>> 7;
+    const first = (p & 0xfff) >>> 7,
+      last = ((p & 0xfff) + size - 1) >>> 7;
     const chunks = this.codeChunks[page]!;
     // Through Memory, so that every CPU sharing this memory (hypervisor vCPUs) drops its copy.
     if ((chunks >>> first) & 1 || (last < 32 && (chunks >>> last) & 1)) this.memory.onCodeWrite(page);
@@ -113,11 +116,12 @@ export class Cpu extends CpuMmu implements BlockCache {
 
   private lookupBlock(): Block {
     const eip = this.eip;
-    if ((eip >>> 0) > this.segLimit[CS]!) this.raise(13, 0);
+    if (eip >>> 0 > this.segLimit[CS]!) this.raise(13, 0);
     const lin = (this.segBase[CS]! + eip) | 0;
     this.codeLinPages[lin >>> 12] = 1;
     const e = this.tlb[lin >>> 12]!;
-    const phys = (e & this.rmask) === 1 ? (e & ~0xfff) | (lin & 0xfff) : this.translate(lin, false, this.cpl === 3);
+    const phys =
+      (e & this.rmask) === 1 ? (e & ~0xfff) | (lin & 0xfff) : this.translate(lin, false, this.cpl === 3);
     const page = phys >>> 12;
     if (page < this.pageBlocks.length) {
       const map = this.pageBlocks[page];
@@ -222,10 +226,12 @@ export class Cpu extends CpuMmu implements BlockCache {
   /** The hooked twin of runFast: beforeInstruction() before every instruction. Returns true to stop. */
   private runHooked(target: number): boolean {
     const hooks = this.hooks!;
+    const before = hooks.beforeInstruction ?? noHook;
     let b: Block | null = null;
     let prev: Block | null = null;
     let i = 0;
     let blockEip = 0;
+    let inJit = false;
     try {
       for (;;) {
         blockEip = this.eip;
@@ -238,11 +244,32 @@ export class Cpu extends CpuMmu implements BlockCache {
         if (inh !== 0 || tf !== 0) n = 1;
         if (n > left) n = left;
         this.repLimit = left - n + 1;
-        const fns = b.fns, offs = b.offs, ipMask = b.ipMask;
+        const fns = b.fns,
+          offs = b.offs,
+          ipMask = b.ipMask;
+        const jh = b.jitHooked;
+        if (jh !== null && n === b.n && tf === 0 && inh === 0) {
+          // The compiled twin: the same hook calls, without the per-instruction closure calls.
+          inJit = true;
+          const stopped = jh(this, this.regs, fns, before, hooks);
+          inJit = false;
+          if (stopped) {
+            this.instructions += this.bi;
+            return true;
+          }
+          if (this.stopBlock !== 0) {
+            this.stopBlock = 0;
+            return false;
+          }
+          if (this.instructions >= target || (this.intrPending && (this.flags & F_IF) !== 0)) return false;
+          prev = b.chainable ? b : null;
+          continue;
+        }
+        if (b.snips !== null && ++b.heatHooked === JIT_THRESHOLD) b.compileJitHooked();
         for (i = 0; i < n; i++) {
           this.eip = (blockEip + offs[i]!) & ipMask;
           // A spot for physical/linear watch callbacks: they belong here, next to the hook.
-          if (hooks.beforeInstruction !== undefined && hooks.beforeInstruction(this)) {
+          if (before.call(hooks, this)) {
             this.instructions += i;
             return true;
           }
@@ -265,6 +292,7 @@ export class Cpu extends CpuMmu implements BlockCache {
     } catch (e) {
       if (e !== FAULT) throw e;
       this.stopBlock = 0;
+      if (inJit) i = this.bi;
       if (i >= 0 && b !== null) {
         this.instructions += i;
         this.eip = (blockEip + b.offs[i]!) & b.ipMask;
@@ -297,7 +325,8 @@ export class Cpu extends CpuMmu implements BlockCache {
     }
     const vector = pic.acknowledge() & 0xff;
     this.halted = false;
-    if ((this.emitter.mask & KIND_BIT.interrupt) !== 0) this.emitter.emit('interrupt', { vector, source: 'pic' });
+    if ((this.emitter.mask & KIND_BIT.interrupt) !== 0)
+      this.emitter.emit('interrupt', { vector, source: 'pic' });
     try {
       deliver(this, vector, 2, false, 0);
     } catch (e) {
@@ -316,7 +345,8 @@ export class Cpu extends CpuMmu implements BlockCache {
 
   /** INT n / INT3 / INTO: called by the instruction with EIP at the next instruction. */
   softwareInterrupt(vector: number): void {
-    if ((this.emitter.mask & KIND_BIT.interrupt) !== 0) this.emitter.emit('interrupt', { vector, source: 'software' });
+    if ((this.emitter.mask & KIND_BIT.interrupt) !== 0)
+      this.emitter.emit('interrupt', { vector, source: 'software' });
     deliver(this, vector, 1, false, 0);
     this.stopBlock = 1;
   }
@@ -340,7 +370,10 @@ export class Cpu extends CpuMmu implements BlockCache {
           return;
         }
         first = vector;
-        if ((contributory(first) && contributory(second)) || (first === 14 && (second === 14 || contributory(second)))) {
+        if (
+          (contributory(first) && contributory(second)) ||
+          (first === 14 && (second === 14 || contributory(second)))
+        ) {
           this.emitException(second, this.excHasCode, this.excCode);
           vector = 8;
           hasCode = true;
@@ -357,9 +390,12 @@ export class Cpu extends CpuMmu implements BlockCache {
   private emitException(vector: number, hasCode: boolean, code: number): void {
     const em = this.emitter;
     if ((em.mask & KIND_BIT.exception) !== 0) {
-      em.emit('exception', hasCode
-        ? { vector, errorCode: code, eip: this.eip >>> 0, cs: this.segSel[CS]! }
-        : { vector, eip: this.eip >>> 0, cs: this.segSel[CS]! });
+      em.emit(
+        'exception',
+        hasCode
+          ? { vector, errorCode: code, eip: this.eip >>> 0, cs: this.segSel[CS]! }
+          : { vector, eip: this.eip >>> 0, cs: this.segSel[CS]! },
+      );
     }
     if (vector === 14 && (em.mask & KIND_BIT.pagefault) !== 0) {
       em.emit('pagefault', { outcome: 'bare', linear: this.cr2 >>> 0, errorCode: code, eip: this.eip >>> 0 });
@@ -369,7 +405,8 @@ export class Cpu extends CpuMmu implements BlockCache {
   private tripleFault(): void {
     this.shutdown = true;
     this.stopBlock = 0;
-    if ((this.emitter.mask & KIND_BIT.shutdown) !== 0) this.emitter.emit('shutdown', { reason: 'triple-fault' });
+    if ((this.emitter.mask & KIND_BIT.shutdown) !== 0)
+      this.emitter.emit('shutdown', { reason: 'triple-fault' });
   }
 
   /** Emits a 'mode' event when CR0.PE or CR0.PG changed. */
@@ -378,7 +415,11 @@ export class Cpu extends CpuMmu implements BlockCache {
     if (m === this.lastMode) return;
     this.lastMode = m;
     if ((this.emitter.mask & KIND_BIT.mode) !== 0) {
-      this.emitter.emit('mode', { mode: (m & CR0_PE) !== 0 ? 'protected' : 'real', paging: (m & CR0_PG) !== 0, cr0: this.cr0 >>> 0 });
+      this.emitter.emit('mode', {
+        mode: (m & CR0_PE) !== 0 ? 'protected' : 'real',
+        paging: (m & CR0_PG) !== 0,
+        cr0: this.cr0 >>> 0,
+      });
     }
   }
 
@@ -386,7 +427,11 @@ export class Cpu extends CpuMmu implements BlockCache {
   undefinedOpcode(bytes: number[], eip: number): never {
     if ((this.emitter.mask & KIND_BIT.warning) !== 0) {
       const hex = bytes.map((x) => x.toString(16).padStart(2, '0')).join(' ');
-      this.emitter.emit('warning', { message: `#UD: unsupported or invalid instruction bytes ${hex}`, eip: eip >>> 0, bytes });
+      this.emitter.emit('warning', {
+        message: `#UD: unsupported or invalid instruction bytes ${hex}`,
+        eip: eip >>> 0,
+        bytes,
+      });
     }
     return this.raise(6);
   }

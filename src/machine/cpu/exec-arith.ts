@@ -4,8 +4,40 @@
 import type { Decoded } from '../../x86/decode.ts';
 import type { Cpu } from './cpu.ts';
 import type { Exec } from './compile.ts';
-import { A_ADD, A_AND, A_CMP, A_OR, A_SUB, A_TEST, A_XOR, ALU_INDEX, SHIFT_INDEX, alu, dec, doubleShift, imul32, inc, mul32, mulFlags, shift } from './alu.ts';
-import { O_MEM, O_REG, addrOf, operand, readAt, readReg, sext, signOf, maskOf, writeAt, writeReg, type Opnd, ea } from './operands.ts';
+import {
+  A_ADD,
+  A_AND,
+  A_CMP,
+  A_OR,
+  A_SUB,
+  A_TEST,
+  A_XOR,
+  ALU_INDEX,
+  SHIFT_INDEX,
+  alu,
+  dec,
+  doubleShift,
+  imul32,
+  inc,
+  mul32,
+  mulFlags,
+  shift,
+} from './alu.ts';
+import {
+  O_MEM,
+  O_REG,
+  addrOf,
+  operand,
+  readAt,
+  readReg,
+  sext,
+  signOf,
+  maskOf,
+  writeAt,
+  writeReg,
+  type Opnd,
+  ea,
+} from './operands.ts';
 import { F_OF, F_SF, L_ADD, L_DEC, L_INC, L_LOGIC, L_SUB } from './state.ts';
 
 const SIGN32 = 0x80000000 | 0;
@@ -24,45 +56,156 @@ export function compileAlu(cpu: Cpu, d: Decoded): Exec {
     if (src.kind === O_REG) {
       const si = src.reg;
       switch (op) {
-        case A_ADD: return (c) => { const a = r[di]!, b = r[si]!, x = (a + b) | 0; r[di] = x; c.setLazy(L_ADD, a, b, x, SIGN32); };
-        case A_SUB: return (c) => { const a = r[di]!, b = r[si]!, x = (a - b) | 0; r[di] = x; c.setLazy(L_SUB, a, b, x, SIGN32); };
-        case A_CMP: return (c) => { const a = r[di]!, b = r[si]!; c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32); };
-        case A_XOR: return (c) => { const x = r[di]! ^ r[si]!; r[di] = x; c.setLazy(L_LOGIC, 0, 0, x, SIGN32); };
-        case A_AND: return (c) => { const x = r[di]! & r[si]!; r[di] = x; c.setLazy(L_LOGIC, 0, 0, x, SIGN32); };
-        case A_OR: return (c) => { const x = r[di]! | r[si]!; r[di] = x; c.setLazy(L_LOGIC, 0, 0, x, SIGN32); };
-        case A_TEST: return (c) => { c.setLazy(L_LOGIC, 0, 0, r[di]! & r[si]!, SIGN32); };
+        case A_ADD:
+          return (c) => {
+            const a = r[di]!,
+              b = r[si]!,
+              x = (a + b) | 0;
+            r[di] = x;
+            c.setLazy(L_ADD, a, b, x, SIGN32);
+          };
+        case A_SUB:
+          return (c) => {
+            const a = r[di]!,
+              b = r[si]!,
+              x = (a - b) | 0;
+            r[di] = x;
+            c.setLazy(L_SUB, a, b, x, SIGN32);
+          };
+        case A_CMP:
+          return (c) => {
+            const a = r[di]!,
+              b = r[si]!;
+            c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32);
+          };
+        case A_XOR:
+          return (c) => {
+            const x = r[di]! ^ r[si]!;
+            r[di] = x;
+            c.setLazy(L_LOGIC, 0, 0, x, SIGN32);
+          };
+        case A_AND:
+          return (c) => {
+            const x = r[di]! & r[si]!;
+            r[di] = x;
+            c.setLazy(L_LOGIC, 0, 0, x, SIGN32);
+          };
+        case A_OR:
+          return (c) => {
+            const x = r[di]! | r[si]!;
+            r[di] = x;
+            c.setLazy(L_LOGIC, 0, 0, x, SIGN32);
+          };
+        case A_TEST:
+          return (c) => {
+            c.setLazy(L_LOGIC, 0, 0, r[di]! & r[si]!, SIGN32);
+          };
       }
     } else if (src.kind !== O_MEM) {
       const b = src.imm | 0;
       switch (op) {
-        case A_ADD: return (c) => { const a = r[di]!, x = (a + b) | 0; r[di] = x; c.setLazy(L_ADD, a, b, x, SIGN32); };
-        case A_SUB: return (c) => { const a = r[di]!, x = (a - b) | 0; r[di] = x; c.setLazy(L_SUB, a, b, x, SIGN32); };
-        case A_CMP: return (c) => { const a = r[di]!; c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32); };
-        case A_AND: return (c) => { const x = r[di]! & b; r[di] = x; c.setLazy(L_LOGIC, 0, 0, x, SIGN32); };
-        case A_OR: return (c) => { const x = r[di]! | b; r[di] = x; c.setLazy(L_LOGIC, 0, 0, x, SIGN32); };
-        case A_XOR: return (c) => { const x = r[di]! ^ b; r[di] = x; c.setLazy(L_LOGIC, 0, 0, x, SIGN32); };
-        case A_TEST: return (c) => { c.setLazy(L_LOGIC, 0, 0, r[di]! & b, SIGN32); };
+        case A_ADD:
+          return (c) => {
+            const a = r[di]!,
+              x = (a + b) | 0;
+            r[di] = x;
+            c.setLazy(L_ADD, a, b, x, SIGN32);
+          };
+        case A_SUB:
+          return (c) => {
+            const a = r[di]!,
+              x = (a - b) | 0;
+            r[di] = x;
+            c.setLazy(L_SUB, a, b, x, SIGN32);
+          };
+        case A_CMP:
+          return (c) => {
+            const a = r[di]!;
+            c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32);
+          };
+        case A_AND:
+          return (c) => {
+            const x = r[di]! & b;
+            r[di] = x;
+            c.setLazy(L_LOGIC, 0, 0, x, SIGN32);
+          };
+        case A_OR:
+          return (c) => {
+            const x = r[di]! | b;
+            r[di] = x;
+            c.setLazy(L_LOGIC, 0, 0, x, SIGN32);
+          };
+        case A_XOR:
+          return (c) => {
+            const x = r[di]! ^ b;
+            r[di] = x;
+            c.setLazy(L_LOGIC, 0, 0, x, SIGN32);
+          };
+        case A_TEST:
+          return (c) => {
+            c.setLazy(L_LOGIC, 0, 0, r[di]! & b, SIGN32);
+          };
       }
     } else {
-      const s = src.seg, bi = src.base, ii = src.index, sc = src.scale, dp = src.disp, am = src.am;
+      const s = src.seg,
+        bi = src.base,
+        ii = src.index,
+        sc = src.scale,
+        dp = src.disp,
+        am = src.am;
       switch (op) {
-        case A_ADD: return (c) => { const a = r[di]!, b = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am), x = (a + b) | 0; r[di] = x; c.setLazy(L_ADD, a, b, x, SIGN32); };
-        case A_SUB: return (c) => { const a = r[di]!, b = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am), x = (a - b) | 0; r[di] = x; c.setLazy(L_SUB, a, b, x, SIGN32); };
-        case A_CMP: return (c) => { const a = r[di]!, b = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am); c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32); };
+        case A_ADD:
+          return (c) => {
+            const a = r[di]!,
+              b = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am),
+              x = (a + b) | 0;
+            r[di] = x;
+            c.setLazy(L_ADD, a, b, x, SIGN32);
+          };
+        case A_SUB:
+          return (c) => {
+            const a = r[di]!,
+              b = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am),
+              x = (a - b) | 0;
+            r[di] = x;
+            c.setLazy(L_SUB, a, b, x, SIGN32);
+          };
+        case A_CMP:
+          return (c) => {
+            const a = r[di]!,
+              b = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am);
+            c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32);
+          };
       }
     }
   }
   if (dst.kind === O_MEM && dst.size === 32 && src.kind !== O_MEM && op === A_CMP) {
-    const s = dst.seg, bi = dst.base, ii = dst.index, sc = dst.scale, dp = dst.disp, am = dst.am;
+    const s = dst.seg,
+      bi = dst.base,
+      ii = dst.index,
+      sc = dst.scale,
+      dp = dst.disp,
+      am = dst.am;
     if (src.kind === O_REG) {
       const si = src.reg;
-      return (c) => { const a = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am), b = r[si]!; c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32); };
+      return (c) => {
+        const a = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am),
+          b = r[si]!;
+        c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32);
+      };
     }
     const b = src.imm | 0;
-    return (c) => { const a = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am); c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32); };
+    return (c) => {
+      const a = c.rd32(s, (r[bi]! + (r[ii]! << sc) + dp) & am);
+      c.setLazy(L_SUB, a, b, (a - b) | 0, SIGN32);
+    };
   }
   const size = dst.size;
-  if (!writes) return (c) => { const addr = addrOf(c, dst); alu(c, op, readAt(c, dst, addr), readAt(c, src, addrOf(c, src)), size); };
+  if (!writes)
+    return (c) => {
+      const addr = addrOf(c, dst);
+      alu(c, op, readAt(c, dst, addr), readAt(c, src, addrOf(c, src)), size);
+    };
   if (dst.kind === O_MEM) {
     return (c) => {
       const addr = ea(c, dst);
@@ -96,8 +239,18 @@ export function compileIncDec(cpu: Cpu, d: Decoded): Exec {
   if (o.kind === O_REG && o.size === 32) {
     const i = o.reg;
     return isInc
-      ? (c) => { const a = r[i]!, x = (a + 1) | 0; r[i] = x; c.setLazyKeepCF(L_INC, a, x, SIGN32); }
-      : (c) => { const a = r[i]!, x = (a - 1) | 0; r[i] = x; c.setLazyKeepCF(L_DEC, a, x, SIGN32); };
+      ? (c) => {
+          const a = r[i]!,
+            x = (a + 1) | 0;
+          r[i] = x;
+          c.setLazyKeepCF(L_INC, a, x, SIGN32);
+        }
+      : (c) => {
+          const a = r[i]!,
+            x = (a - 1) | 0;
+          r[i] = x;
+          c.setLazyKeepCF(L_DEC, a, x, SIGN32);
+        };
   }
   const size = o.size;
   return rmw(o, isInc ? (c, a) => inc(c, a, size) : (c, a) => dec(c, a, size));
@@ -131,7 +284,9 @@ export function compileDoubleShift(_cpu: Cpu, d: Decoded): Exec {
   const left = row.op === 'shld';
   const size = o.size;
   const fixed = cnt.kind === O_REG ? -1 : cnt.imm;
-  return rmw(o, (c, a) => doubleShift(c, left, a, readReg(c, src), fixed >= 0 ? fixed : c.regs[1]! & 0xff, size));
+  return rmw(o, (c, a) =>
+    doubleShift(c, left, a, readReg(c, src), fixed >= 0 ? fixed : c.regs[1]! & 0xff, size),
+  );
 }
 
 /** MUL / IMUL r/m (one operand), DIV, IDIV. */
@@ -143,7 +298,8 @@ export function compileMulDiv(_cpu: Cpu, d: Decoded): Exec {
   switch (row.op) {
     case 'mul':
       return (c) => {
-        const b = get(c), r = c.regs;
+        const b = get(c),
+          r = c.regs;
         if (size === 8) {
           const x = (r[0]! & 0xff) * b;
           r[0] = (r[0]! & ~0xffff) | x;
@@ -162,7 +318,8 @@ export function compileMulDiv(_cpu: Cpu, d: Decoded): Exec {
       };
     case 'imul1':
       return (c) => {
-        const b = sext(get(c), size), r = c.regs;
+        const b = sext(get(c), size),
+          r = c.regs;
         if (size === 8) {
           const x = ((r[0]! << 24) >> 24) * b;
           r[0] = (r[0]! & ~0xffff) | (x & 0xffff);
@@ -192,14 +349,16 @@ function divide(c: Cpu, divisor: number, size: number, signed: boolean): void {
   if (size === 8) {
     const n = signed ? (r[0]! << 16) >> 16 : r[0]! & 0xffff;
     const dv = signed ? (divisor << 24) >> 24 : divisor & 0xff;
-    const q = Math.trunc(n / dv), m = n - q * dv;
+    const q = Math.trunc(n / dv),
+      m = n - q * dv;
     if (signed ? q > 127 || q < -128 : q > 0xff) c.raise(0);
     r[0] = (r[0]! & ~0xffff) | ((m & 0xff) << 8) | (q & 0xff);
   } else if (size === 16) {
     const raw = ((r[2]! & 0xffff) << 16) | (r[0]! & 0xffff);
     const n = signed ? raw : raw >>> 0;
     const dv = signed ? (divisor << 16) >> 16 : divisor & 0xffff;
-    const q = Math.trunc(n / dv), m = n - q * dv;
+    const q = Math.trunc(n / dv),
+      m = n - q * dv;
     if (signed ? q > 32767 || q < -32768 : q > 0xffff) c.raise(0);
     r[0] = (r[0]! & ~0xffff) | (q & 0xffff);
     r[2] = (r[2]! & ~0xffff) | (m & 0xffff);
@@ -207,7 +366,8 @@ function divide(c: Cpu, divisor: number, size: number, signed: boolean): void {
     const n = (BigInt(r[2]!) << 32n) | BigInt(r[0]! >>> 0);
     const num = signed ? BigInt.asIntN(64, n) : BigInt.asUintN(64, n);
     const dv = signed ? BigInt(divisor | 0) : BigInt(divisor >>> 0);
-    const q = num / dv, m = num % dv;
+    const q = num / dv,
+      m = num % dv;
     if (signed ? q > 0x7fffffffn || q < -0x80000000n : q > 0xffffffffn) c.raise(0);
     r[0] = Number(BigInt.asIntN(32, q));
     r[2] = Number(BigInt.asIntN(32, m));

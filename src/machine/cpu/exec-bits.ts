@@ -4,7 +4,19 @@ import type { Decoded } from '../../x86/decode.ts';
 import type { Cpu } from './cpu.ts';
 import type { Exec } from './compile.ts';
 import { A_ADD, A_CMP, alu, szp } from './alu.ts';
-import { O_MEM, O_REG, addrOf, ea, maskOf, operand, readAt, readReg, sext, writeAt, writeReg } from './operands.ts';
+import {
+  O_MEM,
+  O_REG,
+  addrOf,
+  ea,
+  maskOf,
+  operand,
+  readAt,
+  readReg,
+  sext,
+  writeAt,
+  writeReg,
+} from './operands.ts';
 import { F_AF, F_CF, F_DF, F_PF, F_ZF, STATUS } from './state.ts';
 
 export function compileBitTest(_cpu: Cpu, d: Decoded): Exec {
@@ -55,7 +67,7 @@ export function compileBitScan(_cpu: Cpu, d: Decoded): Exec {
     }
     const idx = forward ? 31 - Math.clz32(v & -v) : 31 - Math.clz32(v);
     writeReg(c, dst, idx);
-    c.flags = f | szp(idx, 32) & F_PF;
+    c.flags = f | (szp(idx, 32) & F_PF);
     c.lazyMask = 0;
   };
 }
@@ -74,10 +86,20 @@ export function compileExtend(_cpu: Cpu, d: Decoded): Exec {
   const r = _cpu.regs;
   if (row.op === 'movzx') {
     if (src.kind === O_MEM && dst.size === 32) {
-      const s = src.seg, bi = src.base, ii = src.index, sc = src.scale, dp = src.disp, am = src.am, di = dst.reg;
+      const s = src.seg,
+        bi = src.base,
+        ii = src.index,
+        sc = src.scale,
+        dp = src.disp,
+        am = src.am,
+        di = dst.reg;
       return src.size === 8
-        ? (c) => { r[di] = c.rd8(s, (r[bi]! + (r[ii]! << sc) + dp) & am); }
-        : (c) => { r[di] = c.rd16(s, (r[bi]! + (r[ii]! << sc) + dp) & am); };
+        ? (c) => {
+            r[di] = c.rd8(s, (r[bi]! + (r[ii]! << sc) + dp) & am);
+          }
+        : (c) => {
+            r[di] = c.rd16(s, (r[bi]! + (r[ii]! << sc) + dp) & am);
+          };
     }
     return (c) => writeReg(c, dst, readAt(c, src, addrOf(c, src)));
   }
@@ -89,12 +111,20 @@ export function compileConvert(_cpu: Cpu, d: Decoded): Exec {
   const wide = d.opsize === 32;
   if (d.row!.op === 'cbw') {
     return wide
-      ? (c) => { c.regs[0] = (c.regs[0]! << 16) >> 16; }
-      : (c) => { c.regs[0] = (c.regs[0]! & ~0xffff) | (((c.regs[0]! << 24) >> 24) & 0xffff); };
+      ? (c) => {
+          c.regs[0] = (c.regs[0]! << 16) >> 16;
+        }
+      : (c) => {
+          c.regs[0] = (c.regs[0]! & ~0xffff) | (((c.regs[0]! << 24) >> 24) & 0xffff);
+        };
   }
   return wide
-    ? (c) => { c.regs[2] = c.regs[0]! >> 31; }
-    : (c) => { c.regs[2] = (c.regs[2]! & ~0xffff) | ((c.regs[0]! << 16) >> 31 & 0xffff); };
+    ? (c) => {
+        c.regs[2] = c.regs[0]! >> 31;
+      }
+    : (c) => {
+        c.regs[2] = (c.regs[2]! & ~0xffff) | (((c.regs[0]! << 16) >> 31) & 0xffff);
+      };
 }
 
 export function compileXaddCmpxchg(_cpu: Cpu, d: Decoded): Exec {
@@ -106,7 +136,8 @@ export function compileXaddCmpxchg(_cpu: Cpu, d: Decoded): Exec {
     return (c) => {
       const addr = addrOf(c, dst);
       if (dst.kind === O_MEM) c.checkWrite(dst.seg, addr, size >> 3);
-      const a = readAt(c, dst, addr), b = readReg(c, src);
+      const a = readAt(c, dst, addr),
+        b = readReg(c, src);
       const sum = alu(c, A_ADD, a, b, size);
       writeReg(c, src, a);
       writeAt(c, dst, addr, sum);
@@ -116,7 +147,8 @@ export function compileXaddCmpxchg(_cpu: Cpu, d: Decoded): Exec {
   return (c) => {
     const addr = addrOf(c, dst);
     if (dst.kind === O_MEM) c.checkWrite(dst.seg, addr, size >> 3);
-    const a = readAt(c, dst, addr), ax = readReg(c, acc) & maskOf(size);
+    const a = readAt(c, dst, addr),
+      ax = readReg(c, acc) & maskOf(size);
     alu(c, A_CMP, ax, a, size);
     if ((ax & maskOf(size)) === (a & maskOf(size))) writeAt(c, dst, addr, readReg(c, src));
     else {
@@ -143,14 +175,22 @@ export function compileBcd(_cpu: Cpu, d: Decoded): Exec {
     const r = c.regs;
     const f = c.getEflags();
     let al = r[0]! & 0xff;
-    const cf = (f & F_CF) !== 0, af = (f & F_AF) !== 0;
+    const cf = (f & F_CF) !== 0,
+      af = (f & F_AF) !== 0;
     let nf = f & ~STATUS;
     switch (op) {
       case 'daa': {
         const old = al;
         let ncf = false;
-        if ((al & 0xf) > 9 || af) { al += 6; nf |= F_AF; ncf = cf || al > 0xff; }
-        if (old > 0x99 || cf) { al += 0x60; ncf = true; }
+        if ((al & 0xf) > 9 || af) {
+          al += 6;
+          nf |= F_AF;
+          ncf = cf || al > 0xff;
+        }
+        if (old > 0x99 || cf) {
+          al += 0x60;
+          ncf = true;
+        }
         al &= 0xff;
         if (ncf) nf |= F_CF;
         nf |= szp(al, 8);
@@ -160,8 +200,15 @@ export function compileBcd(_cpu: Cpu, d: Decoded): Exec {
       case 'das': {
         const old = al;
         let ncf = false;
-        if ((al & 0xf) > 9 || af) { ncf = cf || al < 6; al -= 6; nf |= F_AF; }
-        if (old > 0x99 || cf) { al -= 0x60; ncf = true; }
+        if ((al & 0xf) > 9 || af) {
+          ncf = cf || al < 6;
+          al -= 6;
+          nf |= F_AF;
+        }
+        if (old > 0x99 || cf) {
+          al -= 0x60;
+          ncf = true;
+        }
         al &= 0xff;
         if (ncf) nf |= F_CF;
         nf |= szp(al, 8);
@@ -205,17 +252,32 @@ export function compileBcd(_cpu: Cpu, d: Decoded): Exec {
 /** CLC STC CMC CLD STD LAHF SAHF SALC. */
 export function compileFlagOp(_cpu: Cpu, d: Decoded): Exec {
   switch (d.row!.op) {
-    case 'clc': return (c) => c.setCF(false);
-    case 'stc': return (c) => c.setCF(true);
-    case 'cmc': return (c) => c.setCF(!c.getCF());
-    case 'cld': return (c) => { c.flags &= ~F_DF; };
-    case 'std': return (c) => { c.flags |= F_DF; };
-    case 'lahf': return (c) => { c.regs[0] = (c.regs[0]! & ~0xff00) | ((c.getEflags() & 0xd5 | 2) << 8); };
-    case 'sahf': return (c) => {
-      c.flags = (c.getEflags() & ~0xd5) | ((c.regs[0]! >> 8) & 0xd5);
-      c.lazyMask = 0;
-    };
-    default: return (c) => { c.regs[0] = (c.regs[0]! & ~0xff) | (c.getCF() ? 0xff : 0); }; // salc
+    case 'clc':
+      return (c) => c.setCF(false);
+    case 'stc':
+      return (c) => c.setCF(true);
+    case 'cmc':
+      return (c) => c.setCF(!c.getCF());
+    case 'cld':
+      return (c) => {
+        c.flags &= ~F_DF;
+      };
+    case 'std':
+      return (c) => {
+        c.flags |= F_DF;
+      };
+    case 'lahf':
+      return (c) => {
+        c.regs[0] = (c.regs[0]! & ~0xff00) | (((c.getEflags() & 0xd5) | 2) << 8);
+      };
+    case 'sahf':
+      return (c) => {
+        c.flags = (c.getEflags() & ~0xd5) | ((c.regs[0]! >> 8) & 0xd5);
+        c.lazyMask = 0;
+      };
+    default:
+      return (c) => {
+        c.regs[0] = (c.regs[0]! & ~0xff) | (c.getCF() ? 0xff : 0);
+      }; // salc
   }
 }
-

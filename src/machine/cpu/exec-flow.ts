@@ -11,15 +11,35 @@ export function compileJcc(_cpu: Cpu, d: Decoded): Exec {
   const rel = d.imm | 0;
   const m = d.opsize === 16 ? 0xffff : -1;
   switch (d.row!.cc) {
-    case 2: return (c) => { if (c.getCF()) c.eip = (c.eip + rel) & m; };
-    case 3: return (c) => { if (!c.getCF()) c.eip = (c.eip + rel) & m; };
-    case 4: return (c) => { if (c.getZF()) c.eip = (c.eip + rel) & m; };
-    case 5: return (c) => { if (!c.getZF()) c.eip = (c.eip + rel) & m; };
-    case 8: return (c) => { if (c.getSF()) c.eip = (c.eip + rel) & m; };
-    case 9: return (c) => { if (!c.getSF()) c.eip = (c.eip + rel) & m; };
+    case 2:
+      return (c) => {
+        if (c.getCF()) c.eip = (c.eip + rel) & m;
+      };
+    case 3:
+      return (c) => {
+        if (!c.getCF()) c.eip = (c.eip + rel) & m;
+      };
+    case 4:
+      return (c) => {
+        if (c.getZF()) c.eip = (c.eip + rel) & m;
+      };
+    case 5:
+      return (c) => {
+        if (!c.getZF()) c.eip = (c.eip + rel) & m;
+      };
+    case 8:
+      return (c) => {
+        if (c.getSF()) c.eip = (c.eip + rel) & m;
+      };
+    case 9:
+      return (c) => {
+        if (!c.getSF()) c.eip = (c.eip + rel) & m;
+      };
     default: {
       const cc = d.row!.cc;
-      return (c) => { if (c.cond(cc)) c.eip = (c.eip + rel) & m; };
+      return (c) => {
+        if (c.cond(cc)) c.eip = (c.eip + rel) & m;
+      };
     }
   }
 }
@@ -31,40 +51,62 @@ export function compileJmpCall(cpu: Cpu, d: Decoded): Exec {
   switch (row.op) {
     case 'jmp': {
       const rel = d.imm | 0;
-      return (c) => { c.eip = (c.eip + rel) & m; };
+      return (c) => {
+        c.eip = (c.eip + rel) & m;
+      };
     }
     case 'call': {
       const rel = d.imm | 0;
       return size === 4
-        ? (c) => { c.push32(c.eip); c.eip = (c.eip + rel) | 0; }
-        : (c) => { c.push16(c.eip); c.eip = (c.eip + rel) & 0xffff; };
+        ? (c) => {
+            c.push32(c.eip);
+            c.eip = (c.eip + rel) | 0;
+          }
+        : (c) => {
+            c.push16(c.eip);
+            c.eip = (c.eip + rel) & 0xffff;
+          };
     }
     case 'jmp_indirect': {
       const o = operand(d, row.operands[0]!);
-      return (c) => { c.eip = readAt(c, o, addrOf(c, o)) & m; };
+      return (c) => {
+        c.eip = readAt(c, o, addrOf(c, o)) & m;
+      };
     }
     case 'call_indirect': {
       const o = operand(d, row.operands[0]!);
       return (c) => {
         const t = readAt(c, o, addrOf(c, o)) & m;
-        if (size === 4) c.push32(c.eip); else c.push16(c.eip);
+        if (size === 4) c.push32(c.eip);
+        else c.push16(c.eip);
         c.eip = t;
       };
     }
     case 'ret': {
       const imm = d.imm & 0xffff;
       if (size === 4) {
-        if (imm === 0) return (c) => { c.eip = c.pop32(); };
-        return (c) => { c.eip = c.pop32(); c.addSP(imm); };
+        if (imm === 0)
+          return (c) => {
+            c.eip = c.pop32();
+          };
+        return (c) => {
+          c.eip = c.pop32();
+          c.addSP(imm);
+        };
       }
-      return (c) => { c.eip = c.pop16(); c.addSP(imm); };
+      return (c) => {
+        c.eip = c.pop16();
+        c.addSP(imm);
+      };
     }
     case 'jmp_far': {
-      const sel = d.imm2 & 0xffff, off = size === 2 ? d.imm & 0xffff : d.imm | 0;
+      const sel = d.imm2 & 0xffff,
+        off = size === 2 ? d.imm & 0xffff : d.imm | 0;
       return (c) => farJump(c, sel, off, size);
     }
     case 'call_far': {
-      const sel = d.imm2 & 0xffff, off = size === 2 ? d.imm & 0xffff : d.imm | 0;
+      const sel = d.imm2 & 0xffff,
+        off = size === 2 ? d.imm & 0xffff : d.imm | 0;
       return (c) => farCall(c, sel, off, size);
     }
     case 'jmp_far_indirect':
@@ -98,8 +140,12 @@ export function compileLoop(_cpu: Cpu, d: Decoded): Exec {
   const op = d.row!.op;
   if (op === 'jcxz') {
     return a16
-      ? (c) => { if ((c.regs[1]! & 0xffff) === 0) c.eip = (c.eip + rel) & m; }
-      : (c) => { if (c.regs[1] === 0) c.eip = (c.eip + rel) & m; };
+      ? (c) => {
+          if ((c.regs[1]! & 0xffff) === 0) c.eip = (c.eip + rel) & m;
+        }
+      : (c) => {
+          if (c.regs[1] === 0) c.eip = (c.eip + rel) & m;
+        };
   }
   const kind = op === 'loop' ? 0 : op === 'loope' ? 1 : 2;
   return (c) => {
@@ -127,6 +173,8 @@ export function compileInt(_cpu: Cpu, d: Decoded): Exec {
     case 'int1':
       return (c) => c.softwareInterrupt(1);
     default:
-      return (c) => { if ((c.getEflags() & F_OF) !== 0) c.softwareInterrupt(4); };
+      return (c) => {
+        if ((c.getEflags() & F_OF) !== 0) c.softwareInterrupt(4);
+      };
   }
 }

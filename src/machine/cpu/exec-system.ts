@@ -6,13 +6,36 @@ import { KIND_BIT } from '../../trace/schema.ts';
 import type { Cpu } from './cpu.ts';
 import type { Exec } from './compile.ts';
 import { O_MEM, ea, operand, readAt, addrOf, writeReg, writeAt } from './operands.ts';
-import { Descriptor, descriptorAddress, loadLdt, loadTr, protectedMode, refreshAllRanges } from './segments.ts';
+import {
+  Descriptor,
+  descriptorAddress,
+  loadLdt,
+  loadTr,
+  protectedMode,
+  refreshAllRanges,
+} from './segments.ts';
 import { setEflags } from './transfer.ts';
-import { CR0_EM, CR0_ET, CR0_MP, CR0_PE, CR0_PG, CR0_TS, CR0_WP, CR4_PSE, F_IF, F_IOPL, F_RF, F_VM, F_ZF, LDTR, TR } from './state.ts';
+import {
+  CR0_EM,
+  CR0_ET,
+  CR0_MP,
+  CR0_PE,
+  CR0_PG,
+  CR0_TS,
+  CR0_WP,
+  CR4_PSE,
+  F_IF,
+  F_IOPL,
+  F_RF,
+  F_VM,
+  F_ZF,
+  LDTR,
+  TR,
+} from './state.ts';
 
 /** IOPL check for port I/O, then the TSS I/O permission bitmap (SDM vol. 1, 19.5). */
 export function checkIo(c: Cpu, port: number, size: number): void {
-  if (!protectedMode(c) || c.cpl <= ((c.flags & F_IOPL) >>> 12)) return;
+  if (!protectedMode(c) || c.cpl <= (c.flags & F_IOPL) >>> 12) return;
   const tss32 = (c.segAccess[TR]! & 0x8) !== 0;
   if (!tss32 || c.segLimit[TR]! < 0x67) c.raise(13, 0);
   const base = c.segBase[TR]!;
@@ -24,7 +47,7 @@ export function checkIo(c: Cpu, port: number, size: number): void {
 }
 
 function checkIopl(c: Cpu): void {
-  if (protectedMode(c) && c.cpl > ((c.flags & F_IOPL) >>> 12)) c.raise(13, 0);
+  if (protectedMode(c) && c.cpl > (c.flags & F_IOPL) >>> 12) c.raise(13, 0);
 }
 
 export function compileIo(_cpu: Cpu, d: Decoded): Exec {
@@ -67,7 +90,10 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
         if ((c.emitter.mask & KIND_BIT.halt) !== 0) c.emitter.emit('halt', { eip: c.eip >>> 0 });
       };
     case 'cli':
-      return (c) => { checkIopl(c); c.flags = c.flags & ~F_IF; };
+      return (c) => {
+        checkIopl(c);
+        c.flags = c.flags & ~F_IF;
+      };
     case 'sti':
       return (c) => {
         checkIopl(c);
@@ -81,7 +107,8 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
     case 'pushf':
       return (c) => {
         const f = c.getEflags() & ~(F_VM | F_RF);
-        if (size === 32) c.push32(f); else c.push16(f);
+        if (size === 32) c.push32(f);
+        else c.push16(f);
       };
     case 'popf':
       return (c) => {
@@ -97,7 +124,13 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
         const limit = c.rd16(o.seg, a);
         let base = c.rd32(o.seg, (a + 2) & o.am);
         if (size === 16) base &= 0xffffff;
-        if (gdt) { c.gdtBase = base; c.gdtLimit = limit; } else { c.idtBase = base; c.idtLimit = limit; }
+        if (gdt) {
+          c.gdtBase = base;
+          c.gdtLimit = limit;
+        } else {
+          c.idtBase = base;
+          c.idtLimit = limit;
+        }
       };
     }
     case 'sgdt':
@@ -118,7 +151,8 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
       const isLdt = row.op === 'lldt';
       return (c) => {
         const sel = readAt(c, o, addrOf(c, o)) & 0xffff;
-        if (isLdt) loadLdt(c, sel); else loadTr(c, sel);
+        if (isLdt) loadLdt(c, sel);
+        else loadTr(c, sel);
       };
     }
     case 'sldt':
@@ -142,7 +176,9 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
       };
     }
     case 'clts':
-      return (c) => { c.cr0 &= ~CR0_TS; };
+      return (c) => {
+        c.cr0 &= ~CR0_TS;
+      };
     case 'invlpg': {
       const o = operand(d, row.operands[0]!);
       return (c) => {
@@ -151,19 +187,25 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
       };
     }
     case 'mov_from_cr': {
-      const n = d.reg, rm = d.rm;
+      const n = d.reg,
+        rm = d.rm;
       if (n !== 0 && n !== 2 && n !== 3 && n !== 4) return (c) => c.raise(6);
-      return (c) => { c.regs[rm] = n === 0 ? c.cr0 : n === 2 ? c.cr2 : n === 3 ? c.cr3 : c.cr4; };
+      return (c) => {
+        c.regs[rm] = n === 0 ? c.cr0 : n === 2 ? c.cr2 : n === 3 ? c.cr3 : c.cr4;
+      };
     }
     case 'mov_to_cr': {
-      const n = d.reg, rm = d.rm;
+      const n = d.reg,
+        rm = d.rm;
       if (n !== 0 && n !== 2 && n !== 3 && n !== 4) return (c) => c.raise(6);
       return (c) => {
         const v = c.regs[rm]!;
         if (n === 0) writeCr0(c, v);
         else if (n === 2) c.cr2 = v;
-        else if (n === 3) { c.cr3 = v; c.flushTlb(); }
-        else {
+        else if (n === 3) {
+          c.cr3 = v;
+          c.flushTlb();
+        } else {
           if ((v & ~0x1f) !== 0) c.raise(13, 0);
           const changed = (c.cr4 ^ v) & CR4_PSE;
           c.cr4 = v;
@@ -173,29 +215,41 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
       };
     }
     case 'mov_from_dr': {
-      const n = d.reg, rm = d.rm;
-      return (c) => { c.regs[rm] = c.dr[n === 4 || n === 5 ? n + 2 : n]!; };
+      const n = d.reg,
+        rm = d.rm;
+      return (c) => {
+        c.regs[rm] = c.dr[n === 4 || n === 5 ? n + 2 : n]!;
+      };
     }
     case 'mov_to_dr': {
-      const n = d.reg, rm = d.rm;
-      return (c) => { c.dr[n === 4 || n === 5 ? n + 2 : n] = c.regs[rm]!; };
+      const n = d.reg,
+        rm = d.rm;
+      return (c) => {
+        c.dr[n === 4 || n === 5 ? n + 2 : n] = c.regs[rm]!;
+      };
     }
     case 'cpuid':
       return (c) => {
         const r = c.regs;
         if (r[0] === 0) {
           // "GenuineIntel", max leaf 1.
-          r[0] = 1; r[3] = 0x756e6547; r[2] = 0x49656e69; r[1] = 0x6c65746e;
+          r[0] = 1;
+          r[3] = 0x756e6547;
+          r[2] = 0x49656e69;
+          r[1] = 0x6c65746e;
         } else {
           // Family 4 (486), model 8, stepping 0; EDX: PSE (3), TSC (4), MSR (5); no FPU (bit 0 clear).
-          r[0] = 0x480; r[3] = 0; r[1] = 0; r[2] = 0x38;
+          r[0] = 0x480;
+          r[3] = 0;
+          r[1] = 0;
+          r[2] = 0x38;
         }
       };
     case 'rdtsc':
       return (c) => {
         if ((c.cr4 & 4) !== 0 && c.cpl > 0 && protectedMode(c)) c.raise(13, 0);
         const t = c.instructions + c.tscOffset;
-        c.regs[0] = t % 4294967296 | 0;
+        c.regs[0] = (t % 4294967296) | 0;
         c.regs[2] = Math.floor(t / 4294967296) | 0;
       };
     case 'rdmsr':
@@ -205,14 +259,16 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
         if (r[1] !== 0x10) c.raise(13, 0);
         if (row.op === 'rdmsr') {
           const t = c.instructions + c.tscOffset;
-          r[0] = t % 4294967296 | 0;
+          r[0] = (t % 4294967296) | 0;
           r[2] = Math.floor(t / 4294967296) | 0;
         } else {
           c.tscOffset = (r[2]! >>> 0) * 4294967296 + (r[0]! >>> 0) - c.instructions;
         }
       };
     case 'wait':
-      return (c) => { if ((c.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) c.raise(7); };
+      return (c) => {
+        if ((c.cr0 & (CR0_MP | CR0_TS)) === (CR0_MP | CR0_TS)) c.raise(7);
+      };
     case 'esc':
       // This 486 has no FPU. With CR0.EM or CR0.TS set an x87 opcode raises #NM (the OS's
       // emulation / lazy-switch hook, as the SDM specifies); with both clear we raise #UD, the
@@ -226,7 +282,8 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
       const src = operand(d, row.operands[1]!);
       return (c) => {
         const addr = addrOf(c, dst);
-        const a = readAt(c, dst, addr), b = c.regs[src.reg]! & 0xffff;
+        const a = readAt(c, dst, addr),
+          b = c.regs[src.reg]! & 0xffff;
         const f = c.getEflags() & ~F_ZF;
         if ((a & 3) < (b & 3)) {
           writeAt(c, dst, addr, (a & ~3) | (b & 3));
@@ -248,7 +305,7 @@ export function compileSystem(_cpu: Cpu, d: Decoded): Exec | null {
 /** MOV CR0 / LMSW: mode changes flush the TLB, refresh segment checks and emit a 'mode' event. */
 export function writeCr0(c: Cpu, v: number): void {
   if ((v & CR0_PG) !== 0 && (v & CR0_PE) === 0) c.raise(13, 0);
-  v = (v | CR0_ET) & ~0x1ffaffc0 | 0;
+  v = ((v | CR0_ET) & ~0x1ffaffc0) | 0;
   const old = c.cr0;
   c.cr0 = v;
   const changed = old ^ v;

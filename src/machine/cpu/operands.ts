@@ -6,7 +6,10 @@ import { OPERAND_INFO, type OperandKind } from '../../x86/types.ts';
 import type { CpuMmu } from '../mmu.ts';
 import { ZERO_REG } from './state.ts';
 
-export const O_REG = 0, O_MEM = 1, O_IMM = 2, O_SEG = 3;
+export const O_REG = 0,
+  O_MEM = 1,
+  O_IMM = 2,
+  O_SEG = 3;
 
 export class Opnd {
   kind = O_REG;
@@ -137,10 +140,14 @@ export function writeMem(cpu: CpuMmu, o: Opnd, addr: number, v: number): void {
 /** Reads any operand kind (memory at its effective address). */
 export function read(cpu: CpuMmu, o: Opnd): number {
   switch (o.kind) {
-    case O_REG: return readReg(cpu, o);
-    case O_MEM: return readMem(cpu, o, ea(cpu, o));
-    case O_IMM: return o.imm;
-    default: return cpu.segSel[o.reg]!;
+    case O_REG:
+      return readReg(cpu, o);
+    case O_MEM:
+      return readMem(cpu, o, ea(cpu, o));
+    case O_IMM:
+      return o.imm;
+    default:
+      return cpu.segSel[o.reg]!;
   }
 }
 

@@ -8,11 +8,11 @@ export class Descriptor {
   lo = 0;
   hi = 0;
   get base(): number {
-    return ((this.lo >>> 16) | ((this.hi & 0xff) << 16) | (this.hi & 0xff000000)) | 0;
+    return (this.lo >>> 16) | ((this.hi & 0xff) << 16) | (this.hi & 0xff000000) | 0;
   }
   get limit(): number {
     const raw = (this.lo & 0xffff) | (this.hi & 0xf0000);
-    return (this.hi & 0x800000) !== 0 ? (raw * 4096 + 0xfff) : raw;
+    return (this.hi & 0x800000) !== 0 ? raw * 4096 + 0xfff : raw;
   }
   /** access byte | flags nibble << 8, as SegmentState.access. */
   get access(): number {
@@ -45,7 +45,7 @@ export class Descriptor {
     return this.lo >>> 16;
   }
   get gateOffset(): number {
-    return ((this.lo & 0xffff) | (this.hi & 0xffff0000)) | 0;
+    return (this.lo & 0xffff) | (this.hi & 0xffff0000) | 0;
   }
   get gateParams(): number {
     return this.hi & 0x1f;
@@ -84,7 +84,14 @@ export function setAccessed(cpu: CpuMmu, sel: number, d: Descriptor): void {
 }
 
 /** Fills a segment cache and recomputes what depends on it (limits, code/stack size, CPL masks). */
-export function setSegment(cpu: CpuMmu, s: number, sel: number, base: number, limit: number, access: number): void {
+export function setSegment(
+  cpu: CpuMmu,
+  s: number,
+  sel: number,
+  base: number,
+  limit: number,
+  access: number,
+): void {
   cpu.segSel[s] = sel & 0xffff;
   cpu.segBase[s] = base | 0;
   cpu.segLimit[s] = limit;
@@ -102,7 +109,10 @@ export function updateAccessRanges(cpu: CpuMmu, s: number): void {
   const access = cpu.segAccess[s]!;
   const limit = cpu.segLimit[s]!;
   const pm = protectedMode(cpu);
-  let rlo = 0, rhi = limit, wlo = 0, whi = limit;
+  let rlo = 0,
+    rhi = limit,
+    wlo = 0,
+    whi = limit;
   if (pm) {
     // A null selector loaded in protected mode leaves access 0 (not present): unusable.
     const usable = s === CS || s === SS || (access & 0x80) !== 0;
@@ -111,7 +121,10 @@ export function updateAccessRanges(cpu: CpuMmu, s: number): void {
       rlo = wlo = 1;
       rhi = whi = 0;
     } else if (isCode) {
-      if ((access & 2) === 0 && s !== CS) { rlo = 1; rhi = 0; }
+      if ((access & 2) === 0 && s !== CS) {
+        rlo = 1;
+        rhi = 0;
+      }
       wlo = 1;
       whi = 0;
     } else {
@@ -121,7 +134,10 @@ export function updateAccessRanges(cpu: CpuMmu, s: number): void {
         rlo = wlo = limit + 1;
         rhi = whi = top;
       }
-      if ((access & 2) === 0) { wlo = 1; whi = 0; }
+      if ((access & 2) === 0) {
+        wlo = 1;
+        whi = 0;
+      }
     }
   }
   cpu.segRLo[s] = rlo;

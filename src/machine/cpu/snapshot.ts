@@ -13,12 +13,33 @@ export interface SegmentState {
 }
 
 export interface CpuState {
-  eax: number; ecx: number; edx: number; ebx: number; esp: number; ebp: number; esi: number; edi: number;
-  eip: number; eflags: number;
-  es: SegmentState; cs: SegmentState; ss: SegmentState; ds: SegmentState; fs: SegmentState; gs: SegmentState;
-  ldtr: SegmentState; tr: SegmentState;
-  gdtr: { base: number; limit: number }; idtr: { base: number; limit: number };
-  cr0: number; cr2: number; cr3: number; cr4: number; dr: number[]; tsc: number; halted: boolean;
+  eax: number;
+  ecx: number;
+  edx: number;
+  ebx: number;
+  esp: number;
+  ebp: number;
+  esi: number;
+  edi: number;
+  eip: number;
+  eflags: number;
+  es: SegmentState;
+  cs: SegmentState;
+  ss: SegmentState;
+  ds: SegmentState;
+  fs: SegmentState;
+  gs: SegmentState;
+  ldtr: SegmentState;
+  tr: SegmentState;
+  gdtr: { base: number; limit: number };
+  idtr: { base: number; limit: number };
+  cr0: number;
+  cr2: number;
+  cr3: number;
+  cr4: number;
+  dr: number[];
+  tsc: number;
+  halted: boolean;
 }
 
 interface CpuSnapshot {
@@ -33,7 +54,16 @@ interface CpuSnapshot {
 }
 
 const REGS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
-const SEGS: [keyof CpuState, number][] = [['es', ES], ['cs', CS], ['ss', SS], ['ds', DS], ['fs', FS], ['gs', GS], ['ldtr', LDTR], ['tr', TR]];
+const SEGS: [keyof CpuState, number][] = [
+  ['es', ES],
+  ['cs', CS],
+  ['ss', SS],
+  ['ds', DS],
+  ['fs', FS],
+  ['gs', GS],
+  ['ldtr', LDTR],
+  ['tr', TR],
+];
 
 export function resetState(c: Cpu): void {
   c.regs.fill(0);
@@ -61,7 +91,12 @@ export function resetState(c: Cpu): void {
 }
 
 function seg(c: Cpu, s: number): SegmentState {
-  return { selector: c.segSel[s]!, base: c.segBase[s]! >>> 0, limit: c.segLimit[s]!, access: c.segAccess[s]! };
+  return {
+    selector: c.segSel[s]!,
+    base: c.segBase[s]! >>> 0,
+    limit: c.segLimit[s]!,
+    access: c.segAccess[s]!,
+  };
 }
 
 export function getState(c: Cpu): CpuState {

@@ -6,31 +6,75 @@ import type { IoBus, InterruptController } from '../bus.ts';
 import type { Emitter } from '../../trace/emitter.ts';
 
 // Segment register indices (as in Sreg encodings), plus the two system segment caches.
-export const ES = 0, CS = 1, SS = 2, DS = 3, FS = 4, GS = 5, LDTR = 6, TR = 7;
+export const ES = 0,
+  CS = 1,
+  SS = 2,
+  DS = 3,
+  FS = 4,
+  GS = 5,
+  LDTR = 6,
+  TR = 7;
 // General registers: index 8 is a constant zero, so an addressing form without base or index
 // still computes `regs[b] + (regs[i] << s) + disp` with one code shape.
-export const EAX = 0, ECX = 1, EDX = 2, EBX = 3, ESP = 4, EBP = 5, ESI = 6, EDI = 7, ZERO_REG = 8;
+export const EAX = 0,
+  ECX = 1,
+  EDX = 2,
+  EBX = 3,
+  ESP = 4,
+  EBP = 5,
+  ESI = 6,
+  EDI = 7,
+  ZERO_REG = 8;
 
-export const F_CF = 0x1, F_PF = 0x4, F_AF = 0x10, F_ZF = 0x40, F_SF = 0x80, F_TF = 0x100, F_IF = 0x200;
-export const F_DF = 0x400, F_OF = 0x800, F_IOPL = 0x3000, F_NT = 0x4000, F_RF = 0x10000, F_VM = 0x20000, F_AC = 0x40000;
+export const F_CF = 0x1,
+  F_PF = 0x4,
+  F_AF = 0x10,
+  F_ZF = 0x40,
+  F_SF = 0x80,
+  F_TF = 0x100,
+  F_IF = 0x200;
+export const F_DF = 0x400,
+  F_OF = 0x800,
+  F_IOPL = 0x3000,
+  F_NT = 0x4000,
+  F_RF = 0x10000,
+  F_VM = 0x20000,
+  F_AC = 0x40000;
 export const STATUS = 0x8d5;
 /** Bits a 486 lets software change through POPF/IRET (ID bit 21 toggles so CPUID is detectable). */
 export const EFLAGS_WRITABLE = 0x2f7fd5 & ~F_VM;
 
-export const CR0_PE = 0x1, CR0_MP = 0x2, CR0_EM = 0x4, CR0_TS = 0x8, CR0_ET = 0x10, CR0_NE = 0x20;
-export const CR0_WP = 0x10000, CR0_AM = 0x40000, CR0_PG = 0x80000000 | 0;
+export const CR0_PE = 0x1,
+  CR0_MP = 0x2,
+  CR0_EM = 0x4,
+  CR0_TS = 0x8,
+  CR0_ET = 0x10,
+  CR0_NE = 0x20;
+export const CR0_WP = 0x10000,
+  CR0_AM = 0x40000,
+  CR0_PG = 0x80000000 | 0;
 export const CR4_PSE = 0x10;
 
 // Lazy-flag operations: what produced `lr` from `la` and `lb`.
-export const L_ADD = 1, L_ADC = 2, L_SUB = 3, L_SBB = 4, L_LOGIC = 5, L_INC = 6, L_DEC = 7;
+export const L_ADD = 1,
+  L_ADC = 2,
+  L_SUB = 3,
+  L_SBB = 4,
+  L_LOGIC = 5,
+  L_INC = 6,
+  L_DEC = 7;
 
 /** Exceptions travel as this one preallocated object; the vector and error code are on the CPU. */
 export const FAULT = { fault: true } as const;
 
 const PARITY = new Uint8Array(256);
 for (let i = 0; i < 256; i++) {
-  let b = i, p = 1;
-  while (b) { p ^= b & 1; b >>= 1; }
+  let b = i,
+    p = 1;
+  while (b) {
+    p ^= b & 1;
+    b >>= 1;
+  }
   PARITY[i] = p ? F_PF : 0;
 }
 
@@ -138,22 +182,39 @@ export class CpuRegs {
 
   lazyCF(): boolean {
     const m = this.sizeMask();
-    const a = (this.la & m) >>> 0, b = (this.lb & m) >>> 0, r = (this.lr & m) >>> 0;
+    const a = (this.la & m) >>> 0,
+      b = (this.lb & m) >>> 0,
+      r = (this.lr & m) >>> 0;
     switch (this.lop) {
-      case L_ADD: return r < a;
-      case L_ADC: return r <= a;
-      case L_SUB: return a < b;
-      case L_SBB: return a <= b;
-      default: return false;
+      case L_ADD:
+        return r < a;
+      case L_ADC:
+        return r <= a;
+      case L_SUB:
+        return a < b;
+      case L_SBB:
+        return a <= b;
+      default:
+        return false;
     }
   }
 
   lazyOF(): boolean {
-    const s = this.lsign, a = this.la, b = this.lb, r = this.lr;
+    const s = this.lsign,
+      a = this.la,
+      b = this.lb,
+      r = this.lr;
     switch (this.lop) {
-      case L_ADD: case L_ADC: case L_INC: return ((a ^ r) & (b ^ r) & s) !== 0;
-      case L_SUB: case L_SBB: case L_DEC: return ((a ^ b) & (a ^ r) & s) !== 0;
-      default: return false;
+      case L_ADD:
+      case L_ADC:
+      case L_INC:
+        return ((a ^ r) & (b ^ r) & s) !== 0;
+      case L_SUB:
+      case L_SBB:
+      case L_DEC:
+        return ((a ^ b) & (a ^ r) & s) !== 0;
+      default:
+        return false;
     }
   }
 
@@ -181,14 +242,30 @@ export class CpuRegs {
   cond(cc: number): boolean {
     let r: boolean;
     switch (cc >> 1) {
-      case 0: r = this.getOF(); break;
-      case 1: r = this.getCF(); break;
-      case 2: r = this.getZF(); break;
-      case 3: r = this.getCF() || this.getZF(); break;
-      case 4: r = this.getSF(); break;
-      case 5: r = this.getPF(); break;
-      case 6: r = this.getSF() !== this.getOF(); break;
-      default: r = this.getZF() || this.getSF() !== this.getOF(); break;
+      case 0:
+        r = this.getOF();
+        break;
+      case 1:
+        r = this.getCF();
+        break;
+      case 2:
+        r = this.getZF();
+        break;
+      case 3:
+        r = this.getCF() || this.getZF();
+        break;
+      case 4:
+        r = this.getSF();
+        break;
+      case 5:
+        r = this.getPF();
+        break;
+      case 6:
+        r = this.getSF() !== this.getOF();
+        break;
+      default:
+        r = this.getZF() || this.getSF() !== this.getOF();
+        break;
     }
     return (cc & 1) !== 0 ? !r : r;
   }
@@ -199,12 +276,12 @@ export class CpuRegs {
     if (this.lazyMask !== 0) {
       f &= ~this.lazyMask;
       const m = this.lazyMask;
-      if ((m & F_CF) && this.lazyCF()) f |= F_CF;
-      if ((m & F_PF) && PARITY[this.lr & 0xff] !== 0) f |= F_PF;
-      if ((m & F_AF) && this.getAF()) f |= F_AF;
-      if ((m & F_ZF) && this.lr === 0) f |= F_ZF;
-      if ((m & F_SF) && (this.lr & this.lsign) !== 0) f |= F_SF;
-      if ((m & F_OF) && this.lazyOF()) f |= F_OF;
+      if (m & F_CF && this.lazyCF()) f |= F_CF;
+      if (m & F_PF && PARITY[this.lr & 0xff] !== 0) f |= F_PF;
+      if (m & F_AF && this.getAF()) f |= F_AF;
+      if (m & F_ZF && this.lr === 0) f |= F_ZF;
+      if (m & F_SF && (this.lr & this.lsign) !== 0) f |= F_SF;
+      if (m & F_OF && this.lazyOF()) f |= F_OF;
     }
     return (f | 2) >>> 0;
   }

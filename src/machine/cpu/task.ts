@@ -3,10 +3,20 @@
 // the current TSS, busy bits and the back link are kept, CR3/LDTR/segments come from the new TSS.
 // 16-bit TSSs (type 1/3) are refused with #TS.
 import type { CpuMmu } from '../mmu.ts';
-import { Descriptor, descriptorAddress, loadDataSegment, loadLdt, readDescriptor, setSegment } from './segments.ts';
+import {
+  Descriptor,
+  descriptorAddress,
+  loadDataSegment,
+  loadLdt,
+  readDescriptor,
+  setSegment,
+} from './segments.ts';
 import { CR0_TS, CS, F_NT, LDTR, SS, TR } from './state.ts';
 
-export const TASK_JMP = 0, TASK_CALL = 1, TASK_INT = 2, TASK_IRET = 3;
+export const TASK_JMP = 0,
+  TASK_CALL = 1,
+  TASK_INT = 2,
+  TASK_IRET = 3;
 
 const tss = new Descriptor();
 const code = new Descriptor();
@@ -49,7 +59,8 @@ export function taskSwitch(cpu: CpuMmu, sel: number, kind: number, errCode = -1)
   // Read the incoming task.
   const r32 = (off: number) => cpu.sysRead32((newBase + off) | 0);
   const r16 = (off: number) => cpu.sysRead16((newBase + off) | 0);
-  const cr3 = r32(0x1c), eip = r32(0x20);
+  const cr3 = r32(0x1c),
+    eip = r32(0x20);
   let nflags = r32(0x24);
   const regs = [0, 1, 2, 3, 4, 5, 6, 7].map((i) => r32(0x28 + i * 4));
   const sels = [0, 1, 2, 3, 4, 5].map((s) => r16(0x48 + s * 4));

@@ -4,7 +4,14 @@
 // CALL, RET, IRET pseudo-code). Task gates and TSS targets switch tasks (task.ts).
 import type { CpuMmu } from '../mmu.ts';
 import { TASK_CALL, TASK_INT, TASK_IRET, TASK_JMP, taskSwitch } from './task.ts';
-import { Descriptor, loadDataSegment, protectedMode, readDescriptor, setAccessed, setSegment } from './segments.ts';
+import {
+  Descriptor,
+  loadDataSegment,
+  protectedMode,
+  readDescriptor,
+  setAccessed,
+  setSegment,
+} from './segments.ts';
 import { CS, DS, ES, FS, GS, SS, TR, F_IF, F_NT, F_RF, F_TF, F_VM, F_IOPL, F_AC, STATUS } from './state.ts';
 
 const gate = new Descriptor();
@@ -36,7 +43,15 @@ function realModeCS(cpu: CpuMmu, sel: number): void {
 const frame = new Int32Array(8);
 
 /** Writes frame[0..count) below `sp` on the stack at `ssBase` without touching ESP; returns the new SP. */
-function pushFrame(cpu: CpuMmu, ssBase: number, sp: number, spMask: number, size: number, count: number, user: boolean): number {
+function pushFrame(
+  cpu: CpuMmu,
+  ssBase: number,
+  sp: number,
+  spMask: number,
+  size: number,
+  count: number,
+  user: boolean,
+): number {
   for (let k = 0; k < count; k++) {
     sp = (sp - size) & spMask;
     stackWrite(cpu, ssBase, sp, size, frame[k]!, user);
@@ -61,7 +76,7 @@ export function setEflags(cpu: CpuMmu, v: number, mask: number): void {
   let writable = mask;
   if (protectedMode(cpu)) {
     if (cpu.cpl > 0) writable &= ~(F_IOPL | F_VM);
-    if (cpu.cpl > ((cur & F_IOPL) >>> 12)) writable &= ~F_IF;
+    if (cpu.cpl > (cur & F_IOPL) >>> 12) writable &= ~F_IF;
   }
   const f = ((cur & ~writable) | (v & writable) | 2) & ~F_VM;
   cpu.flags = f;
@@ -74,7 +89,13 @@ export function setEflags(cpu: CpuMmu, v: number, mask: number): void {
  * Delivers interrupt `vector`. `source`: 0 exception, 1 software INT n, 2 hardware (PIC).
  * cpu.eip must already be the return address (faulting instruction or next one).
  */
-export function deliver(cpu: CpuMmu, vector: number, source: number, hasCode: boolean, errCode: number): void {
+export function deliver(
+  cpu: CpuMmu,
+  vector: number,
+  source: number,
+  hasCode: boolean,
+  errCode: number,
+): void {
   if (!protectedMode(cpu)) {
     deliverReal(cpu, vector);
     return;
@@ -87,7 +108,8 @@ export function deliver(cpu: CpuMmu, vector: number, source: number, hasCode: bo
   gate.hi = cpu.sysRead32((addr + 4) | 0);
   const type = (gate.hi >>> 8) & 0x1f;
   const is32 = type === 0x0e || type === 0x0f;
-  if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07 && type !== 0x05) cpu.raise(13, idtErr);
+  if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07 && type !== 0x05)
+    cpu.raise(13, idtErr);
   if (source === 1 && gate.dpl < cpu.cpl) cpu.raise(13, vector * 8 + 2);
   if (!gate.present) cpu.raise(11, idtErr);
   if (type === 0x05) {
@@ -133,7 +155,15 @@ export function deliver(cpu: CpuMmu, vector: number, source: number, hasCode: bo
     frame[k++] = oldCS;
     frame[k++] = oldEIP;
     if (hasCode) frame[k++] = errCode;
-    const sp = pushFrame(cpu, cpu.segBase[SS]!, cpu.regs[4]!, cpu.stack32 ? -1 : 0xffff, size, k, cpu.cpl === 3);
+    const sp = pushFrame(
+      cpu,
+      cpu.segBase[SS]!,
+      cpu.regs[4]!,
+      cpu.stack32 ? -1 : 0xffff,
+      size,
+      k,
+      cpu.cpl === 3,
+    );
     cpu.regs[4] = cpu.stack32 ? sp : (cpu.regs[4]! & ~0xffff) | (sp & 0xffff);
     loadCodeSegment(cpu, sel, code, cpu.cpl);
   }
@@ -210,7 +240,8 @@ export function farJump(cpu: CpuMmu, sel: number, offset: number, size: number):
     offset = type === 0xc ? gate.gateOffset : gate.gateOffset & 0xffff;
     if ((target & ~3) === 0) cpu.raise(13, 0);
     readDescriptor(cpu, target, code);
-    if (!code.isCode || (code.conforming ? code.dpl > cpu.cpl : code.dpl !== cpu.cpl)) cpu.raise(13, target & 0xfffc);
+    if (!code.isCode || (code.conforming ? code.dpl > cpu.cpl : code.dpl !== cpu.cpl))
+      cpu.raise(13, target & 0xfffc);
     if (!code.present) cpu.raise(11, target & 0xfffc);
     if (offset >>> 0 > code.limit) cpu.raise(13, 0);
     loadCodeSegment(cpu, target, code, cpu.cpl);
@@ -240,8 +271,17 @@ export function farCall(cpu: CpuMmu, sel: number, offset: number, size: number):
   if (!protectedMode(cpu)) {
     const sp0 = cpu.regs[4]!;
     try {
-      if (size === 4) { cpu.push32(retCS); cpu.push32(retIP); } else { cpu.push16(retCS); cpu.push16(retIP); }
-    } catch (e) { cpu.regs[4] = sp0; throw e; }
+      if (size === 4) {
+        cpu.push32(retCS);
+        cpu.push32(retIP);
+      } else {
+        cpu.push16(retCS);
+        cpu.push16(retIP);
+      }
+    } catch (e) {
+      cpu.regs[4] = sp0;
+      throw e;
+    }
     realModeCS(cpu, sel);
     cpu.eip = size === 2 ? offset & 0xffff : offset;
     return;
@@ -279,7 +319,8 @@ export function farCall(cpu: CpuMmu, sel: number, offset: number, size: number):
     const ss32 = (stackDesc.access & 0x400) !== 0;
     const spMask = ss32 ? -1 : 0xffff;
     // Copy the parameters from the old stack before switching.
-    const oldSS = cpu.segSel[SS]!, oldESP = cpu.regs[4]!;
+    const oldSS = cpu.segSel[SS]!,
+      oldESP = cpu.regs[4]!;
     const args: number[] = [];
     for (let i = params - 1; i >= 0; i--) {
       const off = cpu.stackAddr(i * gsize);
@@ -401,7 +442,7 @@ export function iret(cpu: CpuMmu, size: number): void {
   let writable = size === 2 ? 0xffff & (0x7fd5 | 0x7000) : 0x257fd5 | F_AC;
   writable |= STATUS;
   if (oldCpl > 0) writable &= ~F_IOPL;
-  if (oldCpl > ((cur & F_IOPL) >>> 12)) writable &= ~F_IF;
+  if (oldCpl > (cur & F_IOPL) >>> 12) writable &= ~F_IF;
   cpu.flags = ((cur & ~writable) | (fl & writable) | 2) & ~F_VM;
   cpu.lazyMask = 0;
   if ((cpu.flags & F_IF) !== 0 && cpu.pic !== null) cpu.intrPending = true;
@@ -417,7 +458,7 @@ function nestedTaskReturn(cpu: CpuMmu): void {
   const link = cpu.sysRead16(cpu.segBase[TR]!);
   if ((link & 4) !== 0) cpu.raise(10, link & 0xfffc);
   readDescriptor(cpu, link, gate, 10);
-  const type = gate.hi >>> 8 & 0x1f;
+  const type = (gate.hi >>> 8) & 0x1f;
   if (type !== 0x0b && type !== 0x03) cpu.raise(10, link & 0xfffc);
   taskSwitch(cpu, link, TASK_IRET);
 }

@@ -1,13 +1,13 @@
 // The state behind the hypervisor views: the events (loaded or arriving live), the run's
 // configuration, the debugger's position (a seq: views show the run up to it, so stepping back
 // moves every view back), the focused VM, and everything derived from those.
-import { TraceReader } from '../../trace/reader.ts';
 import { inferRunInfo } from './run-info.ts';
 import { TimelineStore } from './timeline-store.ts';
 import { exitStats, memoryMap, schedule, vmCards } from './derive.ts';
 import { rebuildTables, type GuestTableSnapshot } from './tables.ts';
 import { lastWalk } from './walk.ts';
-import type { ProposedFrameEvent, RunInfo, SeekRequest, VizEvent } from './types.ts';
+import type { RunInfo, SeekRequest, VizEvent } from './types.ts';
+import { parseVizNdjson } from './viz-ndjson.ts';
 
 export class HvState {
   events = $state.raw<VizEvent[]>([]);
@@ -23,6 +23,8 @@ export class HvState {
   /** Set by the app: called when a view asks the debugger to go to an event. */
   onseek: (req: SeekRequest) => void = () => {};
   lastSeek = $state.raw<SeekRequest | null>(null);
+  /** The time window the timeline shows (the Gantt follows it); null = the whole run. */
+  viewRange = $state.raw<{ t0: number; t1: number } | null>(null);
 
   readonly positionTick = $derived.by(() => {
     if (this.position === Infinity) return this.events.at(-1)?.tick ?? 0;
@@ -65,6 +67,34 @@ export class HvState {
     this.timelineVersion = this.timeline.version;
   }
 
+  /**
+   * Follows an event list that grows at the end and is sometimes cut back (the app's
+   * session.events, the ring buffer's contents): appends what is new, reloads when the list no
+   * longer continues the one shown (stepped back, dropped its oldest events, another trace).
+   */
+  sync(list: readonly VizEvent[]): void {
+    if (list === this.events) return;
+    const have = this.events;
+    const last = have.at(-1)?.seq;
+    if (last !== undefined && list.length > 0 && list[0]!.seq === have[0]!.seq) {
+      let lo = 0, hi = list.length;
+      while (lo < hi) { const m = (lo + hi) >> 1; if (list[m]!.seq <= last) lo = m + 1; else hi = m; }
+      if (lo > 0 && list[lo - 1]!.seq === last && lo === have.length) {
+        this.append(list.slice(lo));
+        return;
+      }
+    }
+    this.load([...list], this.info.vms.length > 0 ? this.info : undefined);
+  }
+
+  /** Moves the position to the debugger's time: the last event at or before `tick`. */
+  setPositionTick(tick: number, atEnd = false): void {
+    if (atEnd) { this.position = Infinity; return; }
+    let lo = 0, hi = this.events.length;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (this.events[m]!.tick <= tick) lo = m + 1; else hi = m; }
+    this.position = lo === 0 ? 0 : this.events[lo - 1]!.seq;
+  }
+
   /** Reads an NDJSON trace; returns an error message with its line number, or null. */
   loadNdjson(text: string): string | null {
     const parsed = parseVizNdjson(text);
@@ -90,42 +120,3 @@ export class HvState {
   }
 }
 
-/**
- * NDJSON with the proposed 'frame' lines allowed (see types.ts): those are checked here, the rest
- * by the schema's own reader, so a bad line is reported with its number as the CLI would.
- */
-export function parseVizNdjson(text: string): { ok: true; events: VizEvent[]; params: Record<string, unknown> } | { ok: false; error: string } {
-  const reader = new TraceReader();
-  const events: VizEvent[] = [];
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (reader.header && line.includes('"kind":"frame"')) {
-      reader.lineNo++;
-      const f = parseFrameLine(line);
-      if (!f) return { ok: false, error: `line ${i + 1}: bad frame event` };
-      events.push(f);
-      continue;
-    }
-    const r = reader.line(line, i === lines.length - 1 && !text.endsWith('\n'));
-    if (r.type === 'error') return { ok: false, error: `line ${r.error.line}: ${r.error.message}` };
-    if (r.type === 'event') events.push(r.event);
-  }
-  const end = reader.finish();
-  if (end) return { ok: false, error: `line ${end.line}: ${end.message}` };
-  return { ok: true, events, params: reader.header?.params ?? {} };
-}
-
-function parseFrameLine(line: string): ProposedFrameEvent | null {
-  try {
-    const v = JSON.parse(line) as Record<string, unknown>;
-    const num = (k: string): boolean => typeof v[k] === 'number' && Number.isInteger(v[k]);
-    if (!['seq', 'tick', 'vm', 'vcpu', 'frame', 'count', 'ownerVm'].every(num)) return null;
-    if (v.op !== 'alloc' && v.op !== 'free') return null;
-    if (!['hypervisor', 'guest', 'shadow', 'nested'].includes(v.owner as string)) return null;
-    return v as unknown as ProposedFrameEvent;
-  } catch {
-    return null;
-  }
-}

@@ -44,7 +44,7 @@ export function laneAt(g: Geometry, y: number, lanes: number): { lane: number; r
 const binsCache: LaneBins[] = [];
 
 /** Draws one frame. `labels` = lane names. Returns how many events are visible (for the readout). */
-export function drawTimeline(ctx: CanvasRenderingContext2D, store: TimelineStore, view: View, g: Geometry, theme: Theme, labels: string[], positionTick: number | null): number {
+export function drawTimeline(ctx: CanvasRenderingContext2D, store: TimelineStore, view: View, g: Geometry, theme: Theme, labels: string[], positionTick: number | null, rowNames: string[][] = []): number {
   const plotW = Math.max(1, Math.floor(g.width - g.gutter));
   const { t0, t1 } = view;
   ctx.clearRect(0, 0, g.width, g.height);
@@ -81,8 +81,8 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, store: TimelineStore
     ctx.fillText(labels[lane] ?? `lane ${lane}`, 6, y0 + bandH / 2 + 2);
     ctx.font = `${g.font * 0.75}px system-ui, sans-serif`;
     ctx.fillStyle = theme.muted;
-    const rowNames = lane === 0 ? ['switches', '', ''] : ['exits', 'faults', 'shadow'];
-    for (let r = 0; r < 3; r++) if (rowNames[r]) ctx.fillText(rowNames[r]!, 6, y0 + bandH + rowH * (r + 0.5));
+    const names = rowNames[lane] ?? (lane === 0 ? ['switches', '', ''] : ['exits', 'faults', 'shadow ops']);
+    for (let r = 0; r < 3; r++) if (names[r]) ctx.fillText(names[r]!, 6, y0 + bandH + rowH * (r + 0.5));
     ctx.font = `${g.font}px system-ui, sans-serif`;
     const bins = (binsCache[lane] = store.bin(lane, t0, t1, plotW, binsCache[lane]?.cover.length === plotW ? binsCache[lane] : undefined));
     // Slices: runs of pixels with the same colour and coverage (in 8 steps), alpha by coverage,
