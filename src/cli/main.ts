@@ -9,7 +9,11 @@ commands:
   run     image|in.asm [--boot-sector|--multiboot|--flat ADDR|--rom] [--mem 64M]
           [--max-instructions N] [--trace-cpu out.ndjson] [--trace out.ndjson] [--vga]
                                                                   run a kernel; serial to stdout
+          [--hv [--vms N | --vm IMAGE ...] [--cpu vtx|deprivilege|bt] [--paging shadow|nested]
+           [--sched rr|credit] [--weight W,...]]                    run guests under the hypervisor
+          [--gdb PORT]                                             let GDB drive the machine
   trace   summary file.ndjson                                      summarise a recorded trace
+  lesson  list | show NAME [--answers] | check NAME|--all [--hv]   the seminar's lessons
   bench                                                            print the benchmarks' figures
 `;
 
@@ -20,6 +24,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   disasm: () => import('./disasm.ts'),
   run: () => import('./run.ts'),
   trace: () => import('./trace.ts'),
+  lesson: () => import('./lesson.ts'),
   bench: () => import('./bench.ts'),
 };
 

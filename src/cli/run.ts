@@ -26,6 +26,7 @@ Boots the image on the emulated PC. Serial (COM1) output goes to stdout.
   --trace-cpu FILE     one JSON line per executed instruction, the state before it executes
   --trace FILE         the event stream as NDJSON (--trace-kinds exit,io,... to choose kinds)
   --perfetto FILE      the event stream as Chrome/Perfetto trace JSON
+  --hv ...             run under the hypervisor, several VMs side by side (vizor run --hv --help)
   --gdb PORT           wait for GDB (target remote :PORT) and let it drive the machine;
                        reverse-stepi and reverse-continue work
 
@@ -194,6 +195,7 @@ function stdinFeed(): { next: () => number | undefined; close: () => void } {
 }
 
 export async function command(args: string[]): Promise<number> {
+  if (args.includes('--hv')) return (await import('./hv.ts')).command(args); // see `vizor run --hv --help`
   if (args.includes('-h') || args.includes('--help')) {
     process.stdout.write(USAGE);
     return 0;

@@ -137,7 +137,20 @@ export type Request =
   | { type: 'serial-in'; text: string }
   | { type: 'key'; scancodes: number[] }
   | { type: 'translate'; id: number; linear: number; cr3: number }
-  | { type: 'seek'; instructions: number };
+  | { type: 'seek'; instructions: number }
+  | { type: 'tlb'; id: number };
+
+/** One cached translation in the CPU's TLB. */
+export interface TlbEntry {
+  linear: number;
+  physical: number;
+  /** Usable from ring 3 / writable from ring 3 / writable from ring 0 (CR0.WP). */
+  user: boolean;
+  userWritable: boolean;
+  supervisorWritable: boolean;
+  dirty: boolean;
+  mmio: boolean;
+}
 
 export interface WalkStep {
   level: 2 | 1;
@@ -158,7 +171,8 @@ export type Reply =
   | { type: 'assembled'; id: number; diagnostics: Diagnostic[]; map: AsmMap | null; size: number }
   | { type: 'loaded'; id: number; ok: boolean; diagnostics: Diagnostic[]; map: AsmMap | null; error?: string }
   | { type: 'memory'; id: number; region: RegionBytes }
-  | { type: 'translation'; id: number; translation: Translation };
+  | { type: 'translation'; id: number; translation: Translation }
+  | { type: 'tlb'; id: number; entries: TlbEntry[]; total: number };
 
 export type Notice =
   | { type: 'ready'; core: CoreStatus }

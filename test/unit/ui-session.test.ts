@@ -146,7 +146,7 @@ describe('a project of several files', () => {
     s.step('into');
     await until(() => s.currentLine?.file === 'lib.inc', 'stepping into the included file');
     expect(s.currentLine).toEqual({ file: 'lib.inc', line: 2 });
-    await s.assemble([files[0], { name: 'lib.inc', text: 'nothing:\n    rett\n' }], 'main.asm');
+    await s.assemble([files[0], { name: 'lib.inc', text: 'nothing:\n    mov eax, missing\n' }], 'main.asm');
     expect(s.diagnostics).toEqual([expect.objectContaining({ file: 'lib.inc', line: 2, severity: 'error' })]);
   });
 });

@@ -3,7 +3,7 @@
 // Wiring (in App.svelte, by its owner):
 //   const hv = new HvState();
 //   $effect(() => hv.sync(session.events));                 // events as they arrive, step-backs included
-//   $effect(() => hv.setPositionTick(session.instructions, session.state === 'running'));
+//   $effect(() => hv.setPositionTick(session.snapshot?.instructions ?? 0, session.state === 'running'));
 //   hv.onseek = (req) => session.seek(req.tick);            // timeline clicks move the debugger
 //   <HvViews {hv} />   or the views one by one: VmCards, Timeline, ExitsByReason, ShadowTables,
 //                      WalkView, SchedGantt, MemoryMap (each takes { hv }).

@@ -10,6 +10,7 @@ type ReplyFor<R extends RequestWithId['type']> = {
   'load-image': Extract<Reply, { type: 'loaded' }>;
   read: Extract<Reply, { type: 'memory' }>;
   translate: Extract<Reply, { type: 'translation' }>;
+  tlb: Extract<Reply, { type: 'tlb' }>;
 }[R];
 
 /** The part of a Worker the client uses (a real Worker, or a MessagePort-like stand-in in tests). */

@@ -115,6 +115,7 @@ export class Session {
   pressKeys(scancodes: number[]): void { this.client.send({ type: 'key', scancodes }); }
   writeMemory(address: number, space: 'linear' | 'physical', bytes: Uint8Array): void { this.client.send({ type: 'write-memory', address, space, bytes }); }
   read(region: Region) { return this.client.request({ type: 'read', region }).then((r) => r.region); }
+  tlb() { return this.client.request({ type: 'tlb' }); }
   translate(linear: number, cr3: number) { return this.client.request({ type: 'translate', linear, cr3 }).then((r) => r.translation); }
 
   /** A view asks for a memory window with every stop (pass null to stop watching). */
