@@ -139,6 +139,10 @@ describe('the app in Chromium', () => {
     expect(walk).toContain('linear 00800000');
     expect(walk).toContain('page fault: page directory entry not present');
     await screenshot(page, '08-page-fault-walk');
+    await page.getByRole('tab', { name: 'TLB' }).click();
+    await expect.poll(() => page.locator('[data-testid="tlb"]').innerText()).toMatch(/[1-9]\d* cached translations?/);
+    expect(await page.locator('[data-testid="tlb"]').innerText()).toContain('00100000'); // the kernel's code page, identity-mapped
+    await screenshot(page, '08b-tlb');
   });
 });
 
