@@ -159,8 +159,10 @@ export class MachineHost {
           const p = req.space === 'physical' ? req.address + i : linearToPhysical(req.address + i, cpu.cr0, cpu.cr3, cpu.cr4, (a) => e.readPhys32(a));
           if (p !== null) e.machine.memory.writeBytes(p, Uint8Array.of(b));
         });
-        e.dbg.takeSnapshot(); // the past no longer leads here: history continues from this state
-        return this.stopped('pause', 'memory changed');
+        // The past no longer leads here: the history restarts from this state (as a GDB write does).
+        e.dbg.history.clear();
+        e.dbg.takeSnapshot();
+        return this.stopped('pause', `memory changed at ${req.space} 0x${req.address.toString(16)} (the history before this edit is dropped)`);
       }
       case 'serial-in':
         this.engine?.typeSerial(req.text);

@@ -23,7 +23,8 @@ let built: Promise<{ server: PreviewServer; url: string; outDir: string }> | nul
 function site(): Promise<{ server: PreviewServer; url: string; outDir: string }> {
   built ??= (async () => {
     const outDir = mkdtempSync(join(tmpdir(), 'vizor-e2e-site-'));
-    await build({ root, logLevel: 'error', build: { outDir, emptyOutDir: true, sourcemap: false } });
+    // Only the app's page (index.html): other pages of the site have their own tests.
+    await build({ root, logLevel: 'error', build: { outDir, emptyOutDir: true, sourcemap: false, rollupOptions: { input: join(root, 'index.html') } } });
     const server = await preview({ root, logLevel: 'error', build: { outDir }, preview: { port: 0, strictPort: false, host: '127.0.0.1' } });
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('vite preview did not report a URL');

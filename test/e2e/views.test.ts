@@ -31,6 +31,12 @@ describe('machine views', () => {
     await page.getByLabel('Address or symbol').fill('message');
     await expect.poll(async () => (await page.locator('[data-testid="memory"] .ascii').allInnerTexts()).join('')).toContain('Hello from vizor');
     await screenshot(page, '21-memory');
+    // Edit a byte while paused: "H" becomes "J".
+    await page.locator('[data-testid="memory"] .b').first().dblclick();
+    await page.locator('[data-testid="memory"] input.edit').fill('4a');
+    await page.keyboard.press('Enter');
+    await expect.poll(async () => (await page.locator('[data-testid="memory"] .ascii').allInnerTexts()).join('')).toContain('Jello from vizor');
+    expect(await page.locator('[data-testid="status"]').innerText()).toContain('memory changed');
     await page.getByRole('tab', { name: 'GDT/IDT/TSS' }).click();
     await expect.poll(() => page.locator('[data-testid="tables"]').innerText()).toContain('code 32-bit, readable');
     await screenshot(page, '22-gdt');

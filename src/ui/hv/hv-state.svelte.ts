@@ -22,6 +22,8 @@ export class HvState {
   readonly timeline = new TimelineStore();
   /** Set by the app: called when a view asks the debugger to go to an event. */
   onseek: (req: SeekRequest) => void = () => {};
+  /** Most events kept when following a list that drops its oldest (sync); beyond it, sync reloads from the list. */
+  maxEvents = 1_000_000;
   lastSeek = $state.raw<SeekRequest | null>(null);
   /** The time window the timeline shows (the Gantt follows it); null = the whole run. */
   viewRange = $state.raw<{ t0: number; t1: number } | null>(null);
@@ -76,10 +78,11 @@ export class HvState {
     if (list === this.events) return;
     const have = this.events;
     const last = have.at(-1)?.seq;
-    if (last !== undefined && list.length > 0 && list[0]!.seq === have[0]!.seq) {
+    if (last !== undefined && list.length > 0 && list[0]!.seq >= have[0]!.seq) {
+      // The list continues ours (its oldest events may have been dropped: we keep them, up to a cap).
       let lo = 0, hi = list.length;
       while (lo < hi) { const m = (lo + hi) >> 1; if (list[m]!.seq <= last) lo = m + 1; else hi = m; }
-      if (lo > 0 && list[lo - 1]!.seq === last && lo === have.length) {
+      if (lo > 0 && list[lo - 1]!.seq === last && have.length + list.length - lo <= this.maxEvents) {
         this.append(list.slice(lo));
         return;
       }
