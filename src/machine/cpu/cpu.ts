@@ -223,7 +223,11 @@ export class Cpu extends CpuMmu implements BlockCache {
     }
   }
 
-  /** The hooked twin of runFast: beforeInstruction() before every instruction. Returns true to stop. */
+  /**
+   * The hooked twin of runFast: beforeInstruction() before every instruction. Returns true to stop.
+   * Unlike the fast loop it keeps `instructions` exact at every boundary (each instruction counts
+   * as it retires) and runs one REP iteration per instruction slot, so a hook sees every iteration.
+   */
   private runHooked(target: number): boolean {
     const hooks = this.hooks!;
     const before = hooks.beforeInstruction ?? noHook;
@@ -243,7 +247,7 @@ export class Cpu extends CpuMmu implements BlockCache {
         const tf = this.flags & F_TF;
         if (inh !== 0 || tf !== 0) n = 1;
         if (n > left) n = left;
-        this.repLimit = left - n + 1;
+        this.repLimit = 1;
         const fns = b.fns,
           offs = b.offs,
           ipMask = b.ipMask;
@@ -253,10 +257,7 @@ export class Cpu extends CpuMmu implements BlockCache {
           inJit = true;
           const stopped = jh(this, this.regs, fns, before, hooks);
           inJit = false;
-          if (stopped) {
-            this.instructions += this.bi;
-            return true;
-          }
+          if (stopped) return true;
           if (this.stopBlock !== 0) {
             this.stopBlock = 0;
             return false;
@@ -269,13 +270,10 @@ export class Cpu extends CpuMmu implements BlockCache {
         for (i = 0; i < n; i++) {
           this.eip = (blockEip + offs[i]!) & ipMask;
           // A spot for physical/linear watch callbacks: they belong here, next to the hook.
-          if (before.call(hooks, this)) {
-            this.instructions += i;
-            return true;
-          }
+          if (before.call(hooks, this)) return true;
           fns[i]!(this);
+          this.instructions++;
         }
-        this.instructions += i;
         if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + offs[i]!) & ipMask;
         if (inh !== 0) this.inhibit = 0;
         if (tf !== 0) {
@@ -294,7 +292,7 @@ export class Cpu extends CpuMmu implements BlockCache {
       this.stopBlock = 0;
       if (inJit) i = this.bi;
       if (i >= 0 && b !== null) {
-        this.instructions += i;
+        // Retired instructions were counted one by one: only EIP goes back to the faulting one.
         this.eip = (blockEip + b.offs[i]!) & b.ipMask;
         if (this.inhibit !== 0) this.inhibit = 0;
       }

@@ -284,7 +284,7 @@ export function buildJit(
   }
 }
 
-/** The hooked twin: `f(c, r, fns, hook, hooks)` returns true when the hook stopped before c.bi. */
+/** The hooked twin: `f(c, r, fns, hook, hooks)` returns true when the hook stopped before c.bi (c.instructions exact). */
 export type JitHookedFn = (
   c: Cpu,
   r: Int32Array,
@@ -295,7 +295,8 @@ export type JitHookedFn = (
 
 /**
  * A block function for the hooked loop: before each instruction it sets c.eip and c.bi and calls
- * the hook (as the interpreter does); no self-loop, so every block boundary stays visible.
+ * the hook (as the interpreter does), and counts each instruction as it retires (the hook sees an
+ * exact c.instructions); no self-loop, so every block boundary stays visible.
  */
 export function buildJitHooked(
   snips: (Snippet | null)[],
@@ -309,10 +310,10 @@ export function buildJitHooked(
   for (let k = 0; k < n; k++) {
     const s = snips[k];
     src += `c.bi=${k};c.eip=${(startEip + offs[k]!) & ipMask};if(hook.call(hooks,c))return true;\n`;
-    src += s == null ? `fns[${k}](c);\n` : s.src + '\n';
+    src += (s == null ? `fns[${k}](c);` : s.src) + 'c.instructions++;\n';
   }
   if (!lastSetsEip) src += `c.eip=${(startEip + offs[n]!) & ipMask};\n`;
-  src += `c.instructions+=${n};return false;`;
+  src += 'return false;';
   try {
     return new Function('c', 'r', 'fns', 'hook', 'hooks', src) as JitHookedFn;
   } catch {
