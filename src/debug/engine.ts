@@ -16,12 +16,11 @@ import type { DebugCpuState, DebugMachine, DebugRunResult, StopInfo, WatchHit } 
 import { WatchpointTable } from './watch.ts';
 
 /**
- * Instructions per Machine.run call on the hooked path. The CPU adds a block's instructions to
- * `cpu.instructions` only when the block ends, so inside beforeInstruction the count is exact only
- * at a block's first instruction; blocks of one keep every position exact. This can grow once the
- * CPU counts per instruction on its hooked path.
+ * Instructions per Machine.run call on the hooked path. The CPU keeps `cpu.instructions` exact at
+ * every beforeInstruction on its hooked path and runs one REP iteration per call there, so a chunk
+ * can be long: a stop comes from the hook (machine.stop()), never from the chunk's end.
  */
-const HOOKED_CHUNK = 1;
+const HOOKED_CHUNK = 1 << 20;
 
 export interface DebuggerOptions {
   /** Instructions between history snapshots at the least (0 disables reverse execution). Default 1,000,000. */
@@ -356,6 +355,9 @@ export abstract class Engine {
       // Seen at the next boundary (event breakpoints run on the hooked path), or by the run loop
       // when the run ends without one (HLT, shutdown).
       this.pendingEvent = { eb, ev };
+      // Emitted by an instruction that halted the CPU (HLT's own event): there is no boundary
+      // until an interrupt wakes it, so end the run now and stop at the halted state.
+      if (!c.record && (this.fast ? this.fast.halted : this.machine.cpu.getState().halted)) this.machine.stop();
     }
   }
 

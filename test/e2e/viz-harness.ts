@@ -1,23 +1,25 @@
-// Set-up for the hypervisor views' Chromium tests and bench: reuses the app's e2e harness (one
-// Vite build per process, its screenshot folder) and serves that build's viz.html.
+// Set-up for the hypervisor views' Chromium tests and bench: builds viz.html alone with Vite (once
+// per process; the app's harness builds only index.html), serves it with Vite's preview server and
+// drives Debian's Chromium. Screenshots go to the app harness's folder.
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { preview, type PreviewServer } from 'vite';
+import { build, preview, type PreviewServer } from 'vite';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { SCREENSHOTS, siteDir, stopSite } from './harness.ts';
+import { SCREENSHOTS } from './harness.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-let served: Promise<{ server: PreviewServer; url: string }> | null = null;
+let served: Promise<{ server: PreviewServer; url: string; outDir: string }> | null = null;
 
 async function vizUrl(): Promise<string> {
   served ??= (async () => {
-    const outDir = await siteDir();
+    const outDir = mkdtempSync(join(tmpdir(), 'vizor-viz-site-'));
+    await build({ root, logLevel: 'error', build: { outDir, emptyOutDir: true, sourcemap: false, rollupOptions: { input: join(root, 'viz.html') } } });
     const server = await preview({ root, logLevel: 'error', build: { outDir }, preview: { port: 0, strictPort: false, host: '127.0.0.1' } });
     const url = server.resolvedUrls?.local[0];
     if (!url) throw new Error('vite preview did not report a URL');
-    return { server, url };
+    return { server, url, outDir };
   })();
   return (await served).url;
 }
@@ -52,8 +54,11 @@ export async function openViz(query = '', opts: { width?: number; height?: numbe
 }
 
 export async function stopViz(): Promise<void> {
-  if (served) { (await served).server.close(); served = null; }
-  await stopSite();
+  if (!served) return;
+  const s = await served;
+  served = null;
+  await s.server.close();
+  rmSync(s.outDir, { recursive: true, force: true });
 }
 
 /** Screenshot of the whole page or of one element, into test/e2e/screenshots/viz-NAME.png. */
