@@ -2,6 +2,14 @@
 // (4 KiB and 4 MiB pages, A/D bits, CR0.WP, error codes, CR2) and a TLB held in one Int32Array
 // indexed by linear page. A TLB entry is (physical page << 12) | T_* bits; one AND and one compare
 // against a per-CPL mask decide whether an access may take the RAM fast path.
+//
+// Access reports (the debugger's read/access watchpoints): while `accessHooks` is set (Cpu.run sets
+// it for a run whose hooks take memoryAccess), rmask/wmask are 0, so every data access misses the
+// fast paths; the slow paths then do exactly what the fast path would have done (same TLB entry,
+// no extra walk or event) and report (linear, physical, size, write). Reported: every load and
+// store of an instruction, pushes/pops, string ops, interrupt/exception frames, TSS and descriptor
+// writes (sysWrite*). Not reported: descriptor-table, IDT and TSS reads (sysRead*), page-table
+// walks (and their A/D updates), instruction fetches.
 import { KIND_BIT } from '../trace/schema.ts';
 import { CpuRegs, CR0_PG, CR0_WP, CR4_PSE, SS } from './cpu/state.ts';
 import { PAGE_RAM } from './memory.ts';
@@ -23,6 +31,11 @@ export const T_CODE = 64;
 
 const TLB_LIST_MAX = 8192;
 
+/** Receives the data accesses of a reporting run (the CPU's hooks object). */
+export interface AccessReporter {
+  memoryAccess?(linear: number, physical: number, size: number, write: boolean): void;
+}
+
 export class CpuMmu extends CpuRegs {
   readonly tlb = new Int32Array(1 << 20);
   /** Linear pages instructions were fetched from (INVLPG of one of them invalidates block links). */
@@ -33,6 +46,11 @@ export class CpuMmu extends CpuRegs {
   /** Masks for the current CPL: an entry passes when (e & mask) equals the expected value. */
   rmask = T_VALID | T_MMIO;
   wmask = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP;
+  /** The current CPL's masks proper: rmask/wmask equal these except while accesses are reported (0). */
+  rmaskCpl = T_VALID | T_MMIO;
+  wmaskCpl = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP;
+  /** Non-null while data accesses are reported (see the header); set by Cpu.run. */
+  accessHooks: AccessReporter | null = null;
   paging = false;
   /** Guest mode (hypervisor vCPU): the VM's exit controls; null on a bare machine. */
   guest: GuestMode | null = null;
@@ -53,8 +71,17 @@ export class CpuMmu extends CpuRegs {
   /** Recomputes the TLB masks after a CPL change. */
   updateMasks(): void {
     const user = this.cpl === 3;
-    this.rmask = T_VALID | T_MMIO | (user ? T_NOUSER : 0);
-    this.wmask = T_VALID | T_MMIO | T_DIRTY | T_CODE | (user ? T_NOUSER | T_ROUSER : T_ROSUP);
+    this.rmaskCpl = T_VALID | T_MMIO | (user ? T_NOUSER : 0);
+    this.wmaskCpl = T_VALID | T_MMIO | T_DIRTY | T_CODE | (user ? T_NOUSER | T_ROUSER : T_ROSUP);
+    // Reporting accesses: no entry passes a 0 mask, so every access takes the reporting slow path.
+    const report = this.accessHooks !== null;
+    this.rmask = report ? 0 : this.rmaskCpl;
+    this.wmask = report ? 0 : this.wmaskCpl;
+  }
+
+  /** Hands one data access to the reporting hook. */
+  private report(lin: number, phys: number, size: number, write: boolean): void {
+    this.accessHooks!.memoryAccess!(lin >>> 0, phys >>> 0, size, write);
   }
 
   flushTlb(): void {
@@ -215,7 +242,7 @@ export class CpuMmu extends CpuRegs {
   readLin8(lin: number): number {
     const e = this.tlb[lin >>> 12]!;
     if ((e & this.rmask) === T_VALID) return this.ram[(e & ~0xfff) | (lin & 0xfff)]!;
-    return this.memory.read8(this.translate(lin, false, this.cpl === 3));
+    return this.readSlow(lin, 1, this.cpl === 3);
   }
 
   readLin16(lin: number): number {
@@ -276,10 +303,27 @@ export class CpuMmu extends CpuRegs {
     this.writeSlow(lin, 4, v, this.cpl === 3);
   }
 
-  /** Any read that missed the fast path; `user` false for implicit supervisor accesses (GDT, TSS). */
-  readSlow(lin: number, size: number, user: boolean): number {
+  /**
+   * Any read that missed the fast path; `user` false for implicit supervisor accesses (GDT, TSS).
+   * `implicit` (descriptor-table reads): never reported.
+   */
+  readSlow(lin: number, size: number, user: boolean, implicit = false): number {
+    const report = this.accessHooks !== null && !implicit;
+    if (report) {
+      // What the fast path would have done, reported.
+      const e = this.tlb[lin >>> 12]!;
+      if ((e & this.rmaskCpl) === T_VALID && (lin & 0xfff) + size <= 0x1000 && user === (this.cpl === 3)) {
+        const p = (e & ~0xfff) | (lin & 0xfff);
+        this.report(lin, p, size, false);
+        const r = this.ram;
+        if (size === 1) return r[p]!;
+        if (size === 2) return r[p]! | (r[p + 1]! << 8);
+        return r[p]! | (r[p + 1]! << 8) | (r[p + 2]! << 16) | (r[p + 3]! << 24);
+      }
+    }
     if ((lin & 0xfff) + size <= 0x1000) {
       const p = this.translate(lin, false, user);
+      if (report) this.report(lin, p, size, false);
       return size === 1
         ? this.memory.read8(p)
         : size === 2
@@ -287,26 +331,32 @@ export class CpuMmu extends CpuRegs {
           : this.memory.read32(p) | 0;
     }
     let v = 0;
-    for (let i = 0; i < size; i++)
-      v |= this.memory.read8(this.translate((lin + i) | 0, false, user)) << (8 * i);
+    for (let i = 0; i < size; i++) {
+      const p = this.translate((lin + i) | 0, false, user);
+      if (report) this.report((lin + i) | 0, p, 1, false);
+      v |= this.memory.read8(p) << (8 * i);
+    }
     return v;
   }
 
   writeSlow(lin: number, size: number, v: number, user: boolean): void {
     const e = this.tlb[lin >>> 12]!;
+    const report = this.accessHooks !== null;
     if (
-      (e & (this.wmask & ~T_CODE)) === (T_VALID | T_DIRTY) &&
+      (e & (this.wmaskCpl & ~T_CODE)) === (T_VALID | T_DIRTY) &&
       (lin & 0xfff) + size <= 0x1000 &&
       user === (this.cpl === 3)
     ) {
-      // A RAM page that holds decoded code: no walk needed, only the code check.
+      // A RAM page that holds decoded code (or any, when reporting): no walk, only the code check.
       const p = (e & ~0xfff) | (lin & 0xfff);
-      this.codeWrite(p, size);
+      if (report) this.report(lin, p, size, true);
+      if ((e & T_CODE) !== 0) this.codeWrite(p, size);
       this.writeRam(p, size, v);
       return;
     }
     if ((lin & 0xfff) + size <= 0x1000) {
       const p = this.translate(lin, true, user);
+      if (report) this.report(lin, p, size, true);
       this.writePhys(p, size, v);
       return;
     }
@@ -314,6 +364,10 @@ export class CpuMmu extends CpuRegs {
     const p0 = this.translate(lin, true, user);
     const split = 0x1000 - (lin & 0xfff);
     const p1 = this.translate((lin + split) | 0, true, user);
+    if (report) {
+      this.report(lin, p0, split, true);
+      this.report((lin + split) | 0, p1, size - split, true);
+    }
     for (let i = 0; i < size; i++) this.writePhys(i < split ? p0 + i : p1 + i - split, 1, v >>> (8 * i));
   }
 
@@ -356,7 +410,7 @@ export class CpuMmu extends CpuRegs {
       const r = this.ram;
       return r[p]! | (r[p + 1]! << 8) | (r[p + 2]! << 16) | (r[p + 3]! << 24);
     }
-    return this.readSlow(lin, 4, false);
+    return this.readSlow(lin, 4, false, true);
   }
   sysRead16(lin: number): number {
     const e = this.tlb[lin >>> 12]!;
@@ -364,10 +418,10 @@ export class CpuMmu extends CpuRegs {
       const p = (e & ~0xfff) | (lin & 0xfff);
       return this.ram[p]! | (this.ram[p + 1]! << 8);
     }
-    return this.readSlow(lin, 2, false);
+    return this.readSlow(lin, 2, false, true);
   }
   sysRead8(lin: number): number {
-    return this.readSlow(lin, 1, false);
+    return this.readSlow(lin, 1, false, true);
   }
   private sysWritable(lin: number, size: number): number {
     const e = this.tlb[lin >>> 12]!;
@@ -381,13 +435,15 @@ export class CpuMmu extends CpuRegs {
   }
   sysWrite16(lin: number, v: number): void {
     const p = this.sysWritable(lin, 2);
-    if (p >= 0) this.writeRam(p, 2, v);
-    else this.writeSlow(lin, 2, v, false);
+    if (p < 0) return this.writeSlow(lin, 2, v, false);
+    if (this.accessHooks !== null) this.report(lin, p, 2, true);
+    this.writeRam(p, 2, v);
   }
   sysWrite32(lin: number, v: number): void {
     const p = this.sysWritable(lin, 4);
-    if (p >= 0) this.writeRam(p, 4, v);
-    else this.writeSlow(lin, 4, v, false);
+    if (p < 0) return this.writeSlow(lin, 4, v, false);
+    if (this.accessHooks !== null) this.report(lin, p, 4, true);
+    this.writeRam(p, 4, v);
   }
 
   // ---- segmented access: limit check, then linear ----------------------------------------------

@@ -13,9 +13,22 @@ export type BootModeSpec =
   | { kind: 'boot-sector' }
   | { kind: 'flat'; address: number };
 
+export type HvMode = 'bare' | 'hypervisor';
+
+/** Bare machine, or N VMs under vizor's hypervisor with these techniques. */
+export interface HvConfig {
+  mode: HvMode;
+  vms: number;
+  cpu: 'vtx' | 'deprivilege' | 'bt';
+  paging: 'shadow' | 'nested';
+  sched: 'rr' | 'credit';
+}
+
 export interface MachineConfig {
   memoryMiB: number;
   boot: BootModeSpec;
+  /** Absent = the bare machine. */
+  hv?: HvConfig;
 }
 
 export interface Diagnostic {

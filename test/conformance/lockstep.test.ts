@@ -24,7 +24,7 @@ describe.concurrent('lockstep register traces: vizor vs QEMU', () => {
       const traceFile = join(scratchDir(), `${name}-${process.pid}.trace.ndjson`);
       const [qemu, run] = await Promise.all([
         runQemuTrace(k.image, { limit: COLLECT }),
-        runVizor(k.image, { maxInstructions: COLLECT, traceCpu: traceFile, timeoutMs: 170_000 }),
+        runVizor(k.source, { maxInstructions: COLLECT, traceCpu: traceFile, timeoutMs: 170_000 }),
       ]);
       expect(run.timedOut, 'vizor timed out').toBe(false);
       expect([8, k.spec.qemuStatus], `vizor run failed: ${run.stderr}`).toContain(run.status);

@@ -51,7 +51,7 @@ describe.concurrent('fixture kernels in vizor: same serial output and status as 
   for (const spec of KERNELS) {
     it(`${spec.name}: vizor matches QEMU`, async () => {
       const [q, k] = await Promise.all([qemuRun(spec), buildKernel(spec.name)]);
-      const v = await runVizor(k.image, {
+      const v = await runVizor(k.source, {
         boot: spec.boot,
         mem: '64M',
         maxInstructions: spec.qemuStatus === 'timeout' ? RUNAWAY_VIZOR_LIMIT : undefined,

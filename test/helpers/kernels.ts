@@ -41,7 +41,11 @@ export function kernelSpec(name: string): KernelSpec {
 
 export interface BuiltKernel {
   spec: KernelSpec;
+  /** NASM's image: what QEMU boots (NASM is the oracle for the bytes). */
   image: string;
+  /** The source: what vizor runs, assembling it with its own assembler (test/conformance/nasm-kernels
+   *  checks the two assemblers agree byte for byte). */
+  source: string;
 }
 
 const builds = new Map<string, Promise<BuiltKernel>>();
@@ -65,5 +69,5 @@ export async function buildBench(name: string): Promise<string> {
 /** Every kernel is one `nasm -f bin`: a.out-kludge Multiboot image, hand-made ELF or floppy image. */
 async function doBuild(spec: KernelSpec, source: string): Promise<BuiltKernel> {
   const { out } = await assembleFile(source);
-  return { spec, image: out };
+  return { spec, image: out, source };
 }

@@ -17,6 +17,12 @@ export type { CpuState, SegmentState } from './snapshot.ts';
 export interface CpuHooks {
   /** Called before each instruction when hooks are attached (slow path). Return true to stop before executing it. */
   beforeInstruction?(cpu: Cpu): boolean;
+  /**
+   * Called for every data access while these hooks are attached (see mmu.ts for what counts):
+   * linear and physical address of the first byte, size in bytes, write or read. Called before
+   * the access, after its translation succeeded (an access that faults is not reported).
+   */
+  memoryAccess?(linear: number, physical: number, size: number, write: boolean): void;
 }
 
 const noHook = (_cpu: Cpu): boolean => false;
@@ -30,6 +36,8 @@ function contributory(v: number): boolean {
 
 export class Cpu extends CpuMmu implements BlockCache {
   hooks: CpuHooks | null = null;
+  /** This CPU calls hooks.memoryAccess on its hooked path (debuggers check before offering read watchpoints). */
+  readonly reportsMemoryAccess = true;
   /** Set once a triple fault shut the CPU down; cleared by reset(). */
   shutdown = false;
   /** Index in its block of the compiled-block instruction running now (for faults inside a JIT function). */
@@ -121,7 +129,7 @@ export class Cpu extends CpuMmu implements BlockCache {
     this.codeLinPages[lin >>> 12] = 1;
     const e = this.tlb[lin >>> 12]!;
     const phys =
-      (e & this.rmask) === 1 ? (e & ~0xfff) | (lin & 0xfff) : this.translate(lin, false, this.cpl === 3);
+      (e & this.rmaskCpl) === 1 ? (e & ~0xfff) | (lin & 0xfff) : this.translate(lin, false, this.cpl === 3);
     const page = phys >>> 12;
     if (page < this.pageBlocks.length) {
       const map = this.pageBlocks[page];
@@ -149,6 +157,9 @@ export class Cpu extends CpuMmu implements BlockCache {
   // ---- the run loops ---------------------------------------------------------------------------
 
   run(maxInstructions: number): StopReason {
+    const hooks = this.hooks;
+    if (hooks !== null && hooks.memoryAccess !== undefined && this.accessHooks === null)
+      return this.runReporting(maxInstructions, hooks);
     const target = this.instructions + maxInstructions;
     this.stopRequested = false;
     for (;;) {
@@ -164,6 +175,18 @@ export class Cpu extends CpuMmu implements BlockCache {
         this.stopRequested = false;
         return 'stop';
       }
+    }
+  }
+
+  /** run() with every data access reported to hooks.memoryAccess (mmu.ts: the masks go to 0). */
+  private runReporting(maxInstructions: number, hooks: CpuHooks): StopReason {
+    this.accessHooks = hooks;
+    this.updateMasks();
+    try {
+      return this.run(maxInstructions);
+    } finally {
+      this.accessHooks = null;
+      this.updateMasks();
     }
   }
 
