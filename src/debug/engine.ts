@@ -87,24 +87,29 @@ export abstract class Engine {
   /** Set while a halted CPU sleeps through one long run: stop (unevaluated) at the first boundary. */
   private yieldAtBoundary = false;
   private readonly hooks = {
-    beforeInstruction: () => {
-      if (this.yieldAtBoundary) {
-        // Woken from HLT: hand control back so the boundary is checked on the exact path.
-        this.yieldAtBoundary = false;
-        this.machine.stop();
-        return true;
-      }
-      if (!this.before()) return false;
-      // The machine only ends run() for a stop it was asked for; a hook's "stop" alone would resume.
-      this.machine.stop();
-      return true;
-    },
-    /** Data accesses, if the CPU reports them on its hooked path (exact read/access watchpoints). */
+    beforeInstruction: () => this.beforeHook(),
+  };
+  /** The same plus data-access reports, attached while watchpoints need them (they cost a slow path per access). */
+  private readonly watchHooks = {
+    beforeInstruction: () => this.beforeHook(),
+    /** Data accesses the CPU reports on its hooked path: exact read, write and access watchpoints. */
     memoryAccess: (linear: number, physical: number, size: number, write: boolean) => {
-      if (!this.watchpoints.active || this.pendingWatch) return;
+      if (this.pendingWatch) return;
       this.pendingWatch = this.watchpoints.onAccess(linear, physical, size, write, this.ctx);
     },
   };
+  private beforeHook(): boolean {
+    if (this.yieldAtBoundary) {
+      // Woken from HLT: hand control back so the boundary is checked on the exact path.
+      this.yieldAtBoundary = false;
+      this.machine.stop();
+      return true;
+    }
+    if (!this.before()) return false;
+    // The machine only ends run() for a stop it was asked for; a hook's "stop" alone would resume.
+    this.machine.stop();
+    return true;
+  }
 
   constructor(
     readonly machine: DebugMachine,
@@ -198,7 +203,9 @@ export abstract class Engine {
 
   private runHooked(chunk: number, control: RunControl): DebugRunResult {
     const cpu = this.machine.cpu;
-    cpu.hooks = this.hooks;
+    // Access reports only where a watchpoint can use them (not in plain replays, which skip checks).
+    const watching = this.watchpoints.active && (control.mode !== 'count' || control.record !== undefined);
+    cpu.hooks = watching ? this.watchHooks : this.hooks;
     try {
       let r: DebugRunResult = { reason: 'instruction-limit' };
       for (let k = 0; k < chunk; ) {
@@ -260,9 +267,10 @@ export abstract class Engine {
       }
       return this.stopWith(c, { reason: 'step' });
     }
-    // Hits made by the previous instruction (or the interrupt delivered after it).
+    // Hits made by the previous instruction (or the interrupt delivered after it): a reported
+    // access (pendingWatch) or a changed byte nobody reported (watch.ts).
     if (this.watchpoints.active && c.calls > 1) {
-      const w = this.watchpoints.checkChanged(this.machine.memory, this.cpuState(), this.ctx);
+      const w = this.watchpoints.checkChanged(this.machine.memory, this.cpuState(), this.ctx, this.pendingWatch === undefined);
       if (w && !this.pendingWatch) this.pendingWatch = w;
     }
     if (this.pendingWatch) {
@@ -341,7 +349,15 @@ export abstract class Engine {
         this.onOutput?.(this.console.slice(this.printed));
         this.printed = this.console.length;
       }
-    } else if (ev.kind === 'exception') this.exceptions++;
+    } else if (ev.kind === 'exception') {
+      this.exceptions++;
+      // The faulting instruction did not retire: accesses it made before the fault are no hit
+      // (it runs again after the handler). The exception's own frame pushes are reported after this.
+      if (this.pendingWatch) {
+        this.watchpoints.unhit(this.pendingWatch);
+        this.pendingWatch = undefined;
+      }
+    }
     const c = this.control;
     if (!c) return;
     if ((ev.kind === 'interrupt' || ev.kind === 'exception') && c.mode === 'out' && c.calls > 0) {

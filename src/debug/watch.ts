@@ -1,13 +1,16 @@
 // Watchpoints: read / write / access on a byte range, linear or physical.
 //
-// How a hit is found exactly, at the instruction that made the access:
+// How a hit is found exactly, at the instruction that made the access (the stop is at the
+// boundary after it, as GDB expects of a watchpoint):
 // - If the CPU reports data accesses on its hooked path (`hooks.memoryAccess(linear, physical,
 //   size, write)`), every kind is exact, including same-value writes and implicit accesses
-//   (pushes, string ops, interrupt frames).
-// - Otherwise write (and the write half of access) watchpoints compare the watched bytes before
-//   every instruction: a change seen before instruction N+1 was made by instruction N, so the
-//   stop is exact for every write that changes a byte; a write of the value already there is not
-//   seen. Read watchpoints need the CPU's access report.
+//   (pushes, string ops, interrupt frames). An instruction that faults did not retire: its
+//   reported accesses are dropped (the engine clears the pending hit on the exception event).
+// - Write (and the write half of access) watchpoints also compare the watched bytes before every
+//   instruction: a change seen before instruction N+1 was made by instruction N. This finds the
+//   writes no CPU reports (page walks setting A/D bits, devices) and, on a CPU without reports,
+//   every write that changes a byte (a write of the value already there is not seen there).
+//   Read watchpoints need the CPU's access report.
 import { compileExpression, type EvalContext } from './expr.ts';
 import { peekPhysical, translate } from './linear.ts';
 import type { Watchpoint, WatchpointSpec } from './breakpoints.ts';
@@ -84,8 +87,17 @@ export class WatchpointTable {
     return undefined;
   }
 
-  /** Value-change check for write/access watchpoints; updates the shadows. */
-  checkChanged(mem: DebugMemory, state: DebugCpuState, ctx: EvalContext, scratch = new Uint8Array(64)): WatchHit | undefined {
+  /** Takes back a hit that did not happen after all (its instruction faulted). */
+  unhit(h: WatchHit): void {
+    const wp = this.byId.get(h.id);
+    if (wp && wp.hits > 0) wp.hits--;
+  }
+
+  /**
+   * Value-change check for write/access watchpoints; updates the shadows. `count` false: a hit is
+   * already pending for this instruction (a reported access), so only the shadows are refreshed.
+   */
+  checkChanged(mem: DebugMemory, state: DebugCpuState, ctx: EvalContext, count = true, scratch = new Uint8Array(64)): WatchHit | undefined {
     let hit: WatchHit | undefined;
     for (const wp of this.enabled) {
       if (wp.spec.kind === 'read') continue;
@@ -100,7 +112,7 @@ export class WatchpointTable {
       }
       if (first < 0) continue;
       wp.shadow.set(now);
-      if (hit || (wp.condition && !safeTrue(wp, ctx))) continue;
+      if (!count || hit || (wp.condition && !safeTrue(wp, ctx))) continue;
       wp.hits++;
       hit = { id: wp.id, kind: wp.spec.kind, address: (wp.spec.address + first) >>> 0 };
     }

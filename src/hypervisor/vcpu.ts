@@ -16,6 +16,9 @@ import { KIND_BIT, type ExitReason } from '../trace/schema.ts';
 import type { PagingContext } from './paging.ts';
 import type { Vm } from './vm.ts';
 
+/** Sensitive instructions whose ring-1 behaviour a deprivileged kernel gets (run-vm.ts emulates it). */
+const LEAKY = new Set(['popf', 'pushf', 'sgdt', 'sidt', 'smsw', 'mov_from_seg', 'push_seg', 'lar', 'lsl', 'verr', 'verw']);
+
 /** Exits that are hardware traps even under binary translation. */
 const TRAPS = new Set<ExitReason>(['EXCEPTION_NMI', 'EXTERNAL_INTERRUPT', 'TRIPLE_FAULT', 'PREEMPTION_TIMER', 'HLT']);
 
@@ -129,13 +132,20 @@ export class Vcpu implements GuestMode, PagingContext {
       return this.unwind(cpu, t === 'vtx' ? 'INVLPG' : t === 'bt' ? 'SENSITIVE_INSTRUCTION' : 'EXCEPTION_NMI', s);
     }
     if (t === 'deprivilege' && cpu.cpl === 0) return this.deprivileged(cpu, s);
-    if (t === 'bt' && (s.flags & (RowFlag.SENSITIVE | RowFlag.PRIV)) !== 0 && cpu.cpl === 0) {
-      // The translator replaced this instruction with a callout into the VMM.
-      this.syncExit(cpu, s, 'SENSITIVE_INSTRUCTION', 0);
+    if (t === 'bt' && (s.flags & RowFlag.SENSITIVE) !== 0) {
+      // Kernel code: the translator replaced the instructions that would behave differently
+      // (LEAKY; for segment pushes and moves only CS and SS) with a callout into the VMM; the
+      // rest is translated one to one. User code runs untranslated.
+      if (cpu.cpl === 0 && LEAKY.has(s.op) && ((s.op !== 'mov_from_seg' && s.op !== 'push_seg') || this.showsRpl(cpu, s))) {
+        this.syncExit(cpu, s, 'SENSITIVE_INSTRUCTION', 0);
+      }
+      return;
+    }
+    if (t === 'bt' && (s.flags & RowFlag.PRIV) !== 0) {
+      this.syncExit(cpu, s, 'SENSITIVE_INSTRUCTION', 0); // a callout from translated code
       this.bookkeeping(cpu, s);
       return;
     }
-    if (t === 'bt' && (s.flags & RowFlag.SENSITIVE) !== 0) return; // user code is not translated
     this.hardwareExit(cpu, s);
   }
 
@@ -179,20 +189,28 @@ export class Vcpu implements GuestMode, PagingContext {
   /** The guest kernel "runs in ring 1": privileged instructions trap, sensitive ones misbehave. */
   private deprivileged(cpu: Cpu, s: GuestSite): void {
     if ((s.flags & RowFlag.SENSITIVE) !== 0) {
-      switch (s.op) {
-        case 'popf': case 'pushf': case 'sgdt': case 'sidt': case 'smsw': case 'mov_from_seg': case 'push_seg':
-        case 'lar': case 'lsl': case 'verr': case 'verw':
-          if (this.ring1Step) return; // the instruction is being run at CPL 1 (run-vm.ts)
-          this.pending = { reason: 'SENSITIVE_INSTRUCTION', site: s, silent: true };
-          cpu.raise(VMEXIT_VECTOR);
-      }
-      return; // SLDT, STR: no difference modelled (the VMM runs with the guest's own LDTR and TR)
+      // SLDT and STR: no difference modelled (the VMM runs with the guest's own LDTR and TR).
+      if (!LEAKY.has(s.op) || this.ring1Step) return; // ring1Step: being run at CPL 1 (run-vm.ts)
+      // Only CS and SS show the privilege level (their RPL); other segment registers are safe.
+      if ((s.op === 'mov_from_seg' || s.op === 'push_seg') && !this.showsRpl(cpu, s)) return;
+      this.pending = { reason: 'SENSITIVE_INSTRUCTION', site: s, silent: true };
+      cpu.raise(VMEXIT_VECTOR);
+      return;
     }
     if ((s.flags & (RowFlag.PRIV | RowFlag.IOPL | RowFlag.IO)) === 0) return; // CPUID is unprivileged on a 486
     // #GP into the VMM, which decodes and emulates the instruction (here: natively, after bookkeeping).
     if (s.op === 'in' || s.op === 'out' || s.op === 'ins' || s.op === 'outs') this.checkPort(cpu, s);
     this.syncExit(cpu, s, 'EXCEPTION_NMI', 13, this.costs.emulate);
     this.bookkeeping(cpu, s);
+  }
+
+  /** MOV from / PUSH of CS or SS (the selector's RPL is the CPL). */
+  private showsRpl(cpu: Cpu, s: GuestSite): boolean {
+    if (s.op === 'mov_from_seg') return s.reg === 1 || s.reg === 2;
+    let lin = (cpu.segBase[1]! + s.eip) | 0;
+    let b = cpu.readLin8(lin);
+    while (b === 0x66 || b === 0x67) b = cpu.readLin8((lin = (lin + 1) | 0)); // operand/address size
+    return b === 0x0e || b === 0x16;
   }
 
   private checkPort(cpu: Cpu, s: GuestSite): number {

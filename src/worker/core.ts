@@ -34,13 +34,27 @@ export interface Core {
 
 export type { Machine, BootMode };
 
+/**
+ * An include path as a project file name: "./a.inc" → "a.inc", and a lesson's "../_lib/mb.inc"
+ * → "_lib/mb.inc" (the project is the lesson folder, with the shared _lib beside it).
+ */
+export function projectPath(path: string): string {
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return out.join('/');
+}
+
 function assembleFiles(files: SourceFile[], main: string): Assembled {
   const byName = new Map(files.map((f) => [f.name, f.text]));
   const source = byName.get(main);
   if (source === undefined) {
     return { bytes: null, map: null, diagnostics: [{ file: main, line: 1, column: 1, severity: 'error', message: `there is no file named ${main} in the project` }] };
   }
-  const r = nasmAssemble(source, { fileName: main, provider: { read: (p) => byName.get(p) ?? byName.get(p.replace(/^\.\//, '')) } });
+  const r = nasmAssemble(source, { fileName: main, provider: { read: (p) => byName.get(p) ?? byName.get(projectPath(p)) } });
   const diagnostics: Diagnostic[] = r.diagnostics.map((d) => ({ file: d.file, line: d.line, column: d.column, severity: d.severity, message: d.message }));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   const map: AsmMap = {

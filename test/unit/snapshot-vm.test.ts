@@ -39,7 +39,7 @@ describe.concurrent('VM snapshot round trip under the hypervisor', () => {
         const image = await readImage(file);
         const ref = vmReference(image, paging);
         expect(ref.end?.reason).toBe('debug-exit');
-        for (const n of points(file.length * 104729 + paging.length, 2, ref.instructions)) {
+        for (const n of points(file.length * 104729 + paging.length, 1, ref.instructions)) {
           const hostA = new Hypervisor({ hostMemoryBytes: 96 << 20 });
           const a = hostA.addVm({ image, boot: MB, paging });
           expect(driveVm(hostA, a, { instructions: n })).toBe('reached');

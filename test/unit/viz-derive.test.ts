@@ -134,3 +134,13 @@ describe('run info and NDJSON with frame lines', () => {
     expect(!badFrame.ok && badFrame.error).toMatch(/^line 2: bad frame event/);
   });
 });
+
+describe('run info from a `vizor run --hv` header', () => {
+  it('reads cpu, paging and scheduler from params.mode', () => {
+    const s = stream();
+    s.at(0, 1, 'halt', { eip: 0 });
+    const r = inferRunInfo(s.events, { mode: 'hv deprivilege nested rr' });
+    expect(r.vms).toEqual([{ vm: 1, name: 'vm1', cpu: 'deprivilege', paging: 'nested', weight: 256 }]);
+    expect(r.sched).toBe('rr');
+  });
+});

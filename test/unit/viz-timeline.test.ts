@@ -114,3 +114,27 @@ describe('timeline store', () => {
     expect(laneAt(g, g.axis + g.laneHeight * 4 + 1, 4)).toBeNull();
   });
 });
+
+describe('timeline slices on the hypervisor\'s own stream shape', () => {
+  it('a switch ends the handler and starts guest time without an entry event', () => {
+    const ev = (seq: number, tick: number, vm: number, kind: string, f: object) => ({ seq, tick, vm, vcpu: 0, kind, ...f }) as TraceEvent;
+    const exit = { reason: 'PREEMPTION_TIMER', qualification: 0, instructionLength: 0, eip: 0, cycles: 100 };
+    const list = [
+      ev(0, 0, -1, 'sched', { from: -1, to: 0, reason: 'start' }),
+      ev(1, 500, 0, 'exit', exit),
+      ev(2, 600, -1, 'sched', { from: 0, to: 1, reason: 'quantum' }),
+      ev(3, 650, -1, 'sched', { from: -1, to: 0, reason: 'wake' }),
+      ev(4, 900, 1, 'exit', exit),
+      ev(5, 1000, 1, 'entry', { eip: 0 }),
+      ev(6, 1200, 1, 'exit', exit),
+    ];
+    const a = new TimelineStore();
+    a.addEvents(list);
+    const b = new TimelineStore();
+    b.addBatch(encodeBatch(list));
+    for (const st of [a, b]) {
+      const slices = Array.from({ length: st.sliceCount }, (_, i) => [st.sliceLane[i], st.sliceVm[i], st.sliceStart[i], st.sliceEnd[i]]);
+      expect(slices).toEqual([[1, 0, 0, 500], [0, 0, 500, 600], [2, 1, 600, 900], [0, 1, 900, 1000], [2, 1, 1000, 1200]]);
+    }
+  });
+});

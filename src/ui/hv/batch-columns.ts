@@ -55,6 +55,13 @@ export class BatchColumns {
     return this.smallCols[slot.column]!;
   }
 
+  /** The 32-bit column holding `field` of kind `code` (read i32 fields with `| 0`). */
+  wideCol(code: number, field: string): Uint32Array {
+    const slot = PLANS[code]!.fields.find((f) => f.name === field);
+    if (!slot || slot.column < SMALL_COLUMNS) throw new Error(`batch: ${field} is not a wide column`);
+    return this.wide[slot.column - SMALL_COLUMNS]!;
+  }
+
   presenceBit(code: number, field: string): number {
     return PLANS[code]!.fields.find((f) => f.name === field)?.presenceBit ?? 0;
   }

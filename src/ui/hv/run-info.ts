@@ -19,17 +19,22 @@ export function inferRunInfo(events: readonly VizEvent[], params: Record<string,
     else if (ev.kind === 'frame') maxFrame = Math.max(maxFrame, ev.frame + ev.count);
   }
   for (const p of fromParams) if (typeof p.vm === 'number') ids.add(p.vm);
+  // `vizor run --hv` writes params.mode = "hv <cpu> <paging> <sched>".
+  const mode = typeof params.mode === 'string' ? params.mode.split(/\s+/) : [];
+  const modeCpu = mode[0] === 'hv' && (mode[1] === 'vtx' || mode[1] === 'deprivilege' || mode[1] === 'bt') ? mode[1] : undefined;
+  const modePaging = mode[0] === 'hv' && (mode[2] === 'shadow' || mode[2] === 'nested') ? mode[2] : undefined;
+  const modeSched = mode[0] === 'hv' && (mode[3] === 'rr' || mode[3] === 'credit') ? mode[3] : undefined;
   const vms: VmInfo[] = [...ids].sort((a, b) => a - b).map((vm) => {
     const p = fromParams.find((x) => x.vm === vm) ?? {};
     return {
       vm,
       name: typeof p.name === 'string' ? p.name : `vm${vm}`,
-      cpu: p.cpu ?? 'vtx',
-      paging: p.paging ?? (nested.has(vm) ? 'nested' : shadow.has(vm) ? 'shadow' : 'bare'),
+      cpu: p.cpu ?? modeCpu ?? 'vtx',
+      paging: p.paging ?? modePaging ?? (nested.has(vm) ? 'nested' : shadow.has(vm) ? 'shadow' : 'bare'),
       weight: typeof p.weight === 'number' ? p.weight : 256,
     };
   });
   const hostFrames = typeof params.hostFrames === 'number' ? params.hostFrames : Math.max(4096, Math.ceil(maxFrame / 1024) * 1024);
-  const sched = params.sched === 'rr' || params.sched === 'credit' ? params.sched : credit ? 'credit' : 'rr';
+  const sched = params.sched === 'rr' || params.sched === 'credit' ? params.sched : modeSched ?? (credit ? 'credit' : 'rr');
   return { vms, sched, hostFrames };
 }

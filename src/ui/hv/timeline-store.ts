@@ -86,7 +86,8 @@ export class TimelineStore {
         case 'shadow': cat = CAT.shadow; sub = SHADOW_INDEX.get(ev.op) ?? 0; break;
         case 'sched': cat = CAT.sched; break;
       }
-      this.push(ev.kind === 'frame' ? -1 : KIND_CODE[ev.kind], ev.tick, ev.seq, ev.vm, cat, sub);
+      const schedTo = ev.kind === 'sched' && ev.reason !== 'wake' ? ev.to : -1;
+      this.push(ev.kind === 'frame' ? -1 : KIND_CODE[ev.kind], ev.tick, ev.seq, ev.vm, cat, sub, schedTo);
     }
     this.changed();
   }
@@ -114,15 +115,18 @@ export class TimelineStore {
     const injBit = cols.presenceBit(KIND_CODE.entry, 'injectedVector');
     const vector = cols.small(KIND_CODE.entry, 'injectedVector');
     const hiddenIdx = 1, eptIdx = 3; // 'bare' | 'hidden' | 'injected' | 'ept-violation'
+    const schedTo = cols.wideCol(KIND_CODE.sched, 'to');
+    const schedReason = cols.small(KIND_CODE.sched, 'reason');
+    const wakeIdx = 2; // 'quantum' | 'halt' | 'wake' | ...
     for (let i = 0; i < cols.count; i++) {
       const k = kind[i]!;
-      let cat: number = CAT.other, sub = 0;
+      let cat: number = CAT.other, sub = 0, to = -1;
       if (k === K_EXIT) { cat = CAT.exit; sub = reason[i]!; }
       else if (k === K_ENTRY) { if (cols.flags[i]! & injBit) { cat = CAT.inject; sub = vector[i]!; } }
       else if (k === K_PF) { const o = outcome[i]!; cat = o === hiddenIdx ? CAT.hidden : o === eptIdx ? CAT.ept : CAT.injected; }
       else if (k === K_SHADOW) { cat = CAT.shadow; sub = op[i]!; }
-      else if (k === K_SCHED) cat = CAT.sched;
-      this.push(k, tick[i]!, seq[i]!, vm[i]!, cat, sub);
+      else if (k === K_SCHED) { cat = CAT.sched; if (schedReason[i] !== wakeIdx) to = schedTo[i]! | 0; }
+      this.push(k, tick[i]!, seq[i]!, vm[i]!, cat, sub, to);
     }
   }
 
@@ -261,7 +265,8 @@ export class TimelineStore {
     return levels;
   }
 
-  private push(kindCode: number, tick: number, seq: number, vm: number, cat: number, sub: number): void {
+  /** `schedTo`: for a switch (a sched event other than 'wake'), the VM that gets the CPU; else -1. */
+  private push(kindCode: number, tick: number, seq: number, vm: number, cat: number, sub: number, schedTo = -1): void {
     const i = this.n++;
     const lane = vm < 0 ? 0 : Math.min(255, vm + 1);
     if (lane >= this.lanes) this.lanes = lane + 1;
@@ -270,6 +275,15 @@ export class TimelineStore {
       if (this.pendingHandler) this.slice(this.pendingHandler.start, tick, 0, this.pendingHandler.vm);
       this.pendingHandler = null;
       this.lastEntry[lane] = tick;
+    } else if (schedTo >= 0) {
+      // A switch: the hypervisor's work ends and the chosen VM is in guest mode from here on (it
+      // is resumed without an entry event).
+      const to = schedTo;
+      {
+        if (this.pendingHandler) this.slice(this.pendingHandler.start, tick, 0, this.pendingHandler.vm);
+        this.pendingHandler = null;
+        this.lastEntry[to + 1] = tick;
+      }
     } else if (kindCode === K_EXIT) {
       const start = this.lastEntry[lane];
       if (start !== undefined && start >= 0) this.slice(start, tick, lane, vm);

@@ -7,6 +7,8 @@
 export interface RenderOptions {
   /** Labels defined in the lesson's sources: inline code naming one becomes a reference. */
   labels?: ReadonlySet<string>;
+  /** Event kinds the app can break on: inline code naming one becomes an "event breakpoint" button. */
+  events?: ReadonlySet<string>;
 }
 
 /** Phrases in a lesson's text → the app's panel they name (longest first where they overlap). */
@@ -65,7 +67,10 @@ export function renderInline(src: string, opts: RenderOptions = {}): string {
     if (m[1] !== undefined) {
       const code = m[1];
       const label = opts.labels?.has(code) ? code : null;
-      out += label
+      const event = !label && opts.events?.has(code) ? code : null;
+      out += event
+        ? `<code class="ref-event" data-event="${escapeHtml(event)}" role="button" tabindex="0" title="Stop on the next ${escapeHtml(event)} event: adds an event breakpoint (Breakpoints tab)">${escapeHtml(code)}</code>`
+        : label
         ? `<code class="ref-label" data-label="${escapeHtml(label)}" role="button" tabindex="0" title="Show ${escapeHtml(label)} in the editor">${escapeHtml(code)}</code>`
         : `<code>${escapeHtml(code)}</code>`;
     } else {

@@ -1,11 +1,13 @@
 // Share links: the program's sources (inputs only, never results) deflated into the URL fragment,
 // so a link opens exactly that program and nothing is sent to any server.
-import type { SourceFile } from '../../worker/protocol.ts';
+import type { MachineConfig, SourceFile } from '../../worker/protocol.ts';
 
 export interface SharedProject {
   version: 1;
   main: string;
   files: SourceFile[];
+  /** How to boot it (memory, boot mode, bare or hypervisor): a boot sector needs its boot mode. */
+  machine?: MachineConfig;
 }
 
 async function pump(input: Uint8Array, stream: CompressionStream | DecompressionStream): Promise<Uint8Array> {
@@ -27,7 +29,7 @@ export function fromBase64Url(text: string): Uint8Array {
 
 /** The fragment (without '#') that carries the project: `code=` + base64url(deflate-raw(JSON)). */
 export async function encodeShare(project: Omit<SharedProject, 'version'>): Promise<string> {
-  const json = JSON.stringify({ version: 1, main: project.main, files: project.files });
+  const json = JSON.stringify({ version: 1, main: project.main, files: project.files, machine: project.machine });
   return `code=${toBase64Url(await pump(new TextEncoder().encode(json), new CompressionStream('deflate-raw')))}`;
 }
 

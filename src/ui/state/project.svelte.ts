@@ -11,6 +11,10 @@ export class Project {
   active = $state('');
   /** A request to show a line in the editor (from the disassembly, problems, breakpoints...). */
   reveal = $state.raw<{ file: string; line: number } | null>(null);
+  /** Lines a lesson step refers to, highlighted in the editor (cleared by the next reveal or load). */
+  highlight = $state.raw<{ file: string; line: number }[]>([]);
+  /** True when the files came from the browser's storage (the student's own work from before). */
+  readonly restored: boolean;
   /** Incremented whenever a file's text is replaced from outside the editor (load, share link). */
   revision = $state(0);
 
@@ -21,6 +25,7 @@ export class Project {
     private readonly storage: StorageLike | null = null,
   ) {
     const saved = this.loadSaved();
+    this.restored = saved !== null;
     this.replace(saved ?? defaults);
   }
 
@@ -29,6 +34,7 @@ export class Project {
     this.files = p.files.map((f) => ({ name: f.name, text: f.text }));
     this.main = p.files.some((f) => f.name === p.main) ? p.main : (p.files[0]?.name ?? '');
     this.active = this.main;
+    this.highlight = [];
     this.revision++;
   }
 

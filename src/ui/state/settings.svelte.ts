@@ -1,5 +1,6 @@
 // User settings that outlive a page load: theme, presenter mode, speed, machine configuration.
 import type { MachineConfig, SpeedSetting } from '../../worker/protocol.ts';
+import { BARE, normaliseHv } from '../lessons/hv-config.ts';
 
 export type ThemeChoice = 'system' | 'light' | 'dark';
 
@@ -30,7 +31,7 @@ export class Settings {
   theme = $state<ThemeChoice>('system');
   presenter = $state(false);
   speedIndex = $state(SPEEDS.length - 1);
-  machine = $state<MachineConfig>({ memoryMiB: 32, boot: { kind: 'multiboot' } });
+  machine = $state<MachineConfig>({ memoryMiB: 32, boot: { kind: 'multiboot' }, hv: { ...BARE } });
   /** What the system prefers (prefers-color-scheme), kept current by the app. */
   systemDark = $state(false);
 
@@ -45,7 +46,7 @@ export class Settings {
       if (s.theme === 'light' || s.theme === 'dark' || s.theme === 'system') this.theme = s.theme;
       if (typeof s.presenter === 'boolean') this.presenter = s.presenter;
       if (typeof s.speedIndex === 'number' && s.speedIndex >= 0 && s.speedIndex < SPEEDS.length) this.speedIndex = s.speedIndex;
-      if (s.machine && typeof s.machine.memoryMiB === 'number') this.machine = s.machine;
+      if (s.machine && typeof s.machine.memoryMiB === 'number') this.machine = { ...s.machine, hv: normaliseHv(s.machine.hv) };
     } catch {
       // A damaged entry is ignored: defaults are fine.
     }
