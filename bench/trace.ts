@@ -84,15 +84,25 @@ function benchEmitter(): number {
   let checked = Infinity;
   for (let r = 0; r < 7; r++) {
     // Interleaved, so that a busy machine slows both alike; the best of each counts.
-    bare = Math.min(bare, best(1, () => (sink += work(n))));
-    checked = Math.min(checked, best(1, () => (sink += workWithCheck(em, n))));
+    bare = Math.min(
+      bare,
+      best(1, () => (sink += work(n))),
+    );
+    checked = Math.min(
+      checked,
+      best(1, () => (sink += workWithCheck(em, n))),
+    );
   }
   const ring = new RingBuffer({ capacity: 1 << 20 });
   em.listen(ring.listener());
   const m = quick ? 500_000 : 5_000_000;
   const streamed = best(3, () => (sink += workWithCheck(em, m)));
-  console.log('(a) emitter cost, worst case: a tight loop of ~1.5 ns steps with one potential event in every');
-  console.log('    step (real producers check only where an event can happen: an exception, a port access...)');
+  console.log(
+    '(a) emitter cost, worst case: a tight loop of ~1.5 ns steps with one potential event in every',
+  );
+  console.log(
+    '    step (real producers check only where an event can happen: an exception, a port access...)',
+  );
   console.log(`    no check at all:             ${fmt((bare * 1e6) / n)} ns/iteration`);
   console.log(
     `    check, nobody listening:     ${fmt((checked * 1e6) / n)} ns/iteration  -> ratio ${fmt(bare / checked, 3)} (1.000 = free), ${fmt(((checked - bare) * 1e6) / n)} ns per check`,
@@ -235,8 +245,12 @@ async function benchMachine(nsPerEvent: number): Promise<void> {
     return { mips: instructions / t / 1e3, events, instructions };
   };
   const rounds = quick ? 3 : 7;
-  console.log(`(b) machine speed, no listener vs the event stream into a ring buffer (${rounds} interleaved rounds;`);
-  console.log('    MIPS = best round, ratio = median over rounds of the paired ratio with that round\'s no-listener run)');
+  console.log(
+    `(b) machine speed, no listener vs the event stream into a ring buffer (${rounds} interleaved rounds;`,
+  );
+  console.log(
+    "    MIPS = best round, ratio = median over rounds of the paired ratio with that round's no-listener run)",
+  );
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const c of cases) {
     // Interleaved (off, most, all, off, ...) so that a busy machine slows every variant alike.
@@ -250,7 +264,11 @@ async function benchMachine(nsPerEvent: number): Promise<void> {
         results[i]!.push(run(c.image, c.repeat, masks[i]!));
       }
     }
-    const [off, most, all] = results as [ReturnType<typeof run>[], ReturnType<typeof run>[], ReturnType<typeof run>[]];
+    const [off, most, all] = results as [
+      ReturnType<typeof run>[],
+      ReturnType<typeof run>[],
+      ReturnType<typeof run>[],
+    ];
     const bestMips = (rs: ReturnType<typeof run>[]) => Math.max(...rs.map((r) => r.mips));
     const ratio = (rs: ReturnType<typeof run>[]) => median(rs.map((r, i) => r.mips / off[i]!.mips));
     const eventsPerM = (rs: ReturnType<typeof run>[]) => rs[0]!.events / (rs[0]!.instructions / 1e6);

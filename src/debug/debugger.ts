@@ -57,9 +57,10 @@ export class Debugger extends Engine {
   }
 
   /**
-   * Adds a watchpoint. Writes are found by comparing the watched bytes at every boundary (exact
-   * for writes that change a byte); read and access watchpoints need the CPU to report data
-   * accesses (`cpu.reportsMemoryAccess`), else this throws DebugError.
+   * Adds a watchpoint (see watch.ts). With a CPU that reports data accesses
+   * (`cpu.reportsMemoryAccess`, as vizor's does) every kind stops right after the instruction that
+   * made the access, same-value writes included; without, writes are found by comparing the
+   * watched bytes at every boundary and read/access watchpoints throw DebugError.
    */
   addWatchpoint(spec: WatchpointSpec): number {
     if (spec.kind !== 'write' && !this.cpuReportsAccesses) {

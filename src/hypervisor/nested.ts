@@ -101,7 +101,7 @@ export class NestedPaging implements Paging {
     ctx.exit(cpu, 'EPT_VIOLATION', 0, ctx.costs.eptFill, { guestLinear: this.lin >>> 0, guestPhysical: gpa >>> 0 });
     const em = ctx.emitter;
     if ((em.mask & KIND_BIT.pagefault) !== 0) {
-      em.emit('pagefault', { outcome: 'ept-violation', linear: this.lin >>> 0, physical: gpa >>> 0, errorCode: 0, eip: cpu.eip >>> 0 });
+      em.emit('pagefault', { outcome: 'ept-violation', linear: this.lin >>> 0, physical: gpa >>> 0, errorCode: 0, eip: cpu.instructionEip() >>> 0 });
     }
     return ((hf << 12) | (gpa & 0xfff)) >>> 0;
   }

@@ -130,11 +130,12 @@ function emulatePending(vm: Vm, p: PendingExit): void {
   const costs = vm.host.costs;
   try {
     let leaked = false;
+    let linear: number | undefined;
     switch (s.op) {
       case 'cpuid': emulateCpuid(cpu); break;
       case 'rdmsr': emulateMsr(cpu, false); break;
       case 'wrmsr': emulateMsr(cpu, true); break;
-      case 'invlpg': vm.paging.invlpg(cpu, invlpgTarget(cpu, s)); break;
+      case 'invlpg': linear = invlpgTarget(cpu, s) >>> 0; vm.paging.invlpg(cpu, linear); break;
       case 'popf': leaked = popfRing1(cpu, s); break;
       case 'pushf': leaked = pushfRing1(cpu, s); break;
       case 'sgdt': case 'sidt': leaked = storeTableRing1(cpu, s); break;
@@ -147,8 +148,11 @@ function emulatePending(vm: Vm, p: PendingExit): void {
       default: break;
     }
     if (p.silent !== true) {
-      const q = p.reason === 'EXCEPTION_NMI' ? 13 : 0;
-      vm.vcpu.exit(cpu, p.reason, q, (costs.handler[p.reason] ?? 0) + costs.emulate, { instructionLength: s.length, eip: s.eip });
+      // Intel's INVLPG exit qualification is the linear address the instruction names.
+      const q = p.reason === 'EXCEPTION_NMI' ? 13 : p.reason === 'INVLPG' && linear !== undefined ? linear : 0;
+      const extra: { instructionLength: number; eip: number; guestLinear?: number } = { instructionLength: s.length, eip: s.eip };
+      if (linear !== undefined) extra.guestLinear = linear;
+      vm.vcpu.exit(cpu, p.reason, q, (costs.handler[p.reason] ?? 0) + costs.emulate, extra);
     } else if (leaked) {
       vm.stats.holeHits++;
       const em = vm.host.emitter;

@@ -86,7 +86,7 @@ export class ShadowPaging implements Paging {
     const g: WalkResult = (cpu.cr0 & PG) === 0
       ? physicalMode(lin, ctx.a20Mask)
       : walkGuest(cpu, lin, write, user, (gpa) => gmem.hostAddress(gpa), (a) => mem.read32(a), (a, v) => mem.write32(a, v), onRef);
-    const eip = cpu.eip >>> 0;
+    const eip = cpu.instructionEip() >>> 0; // the faulting instruction, not its block's start
     if (!g.ok) {
       ctx.stats.injectedFaults++;
       ctx.exit(cpu, 'EXCEPTION_NMI', lin >>> 0, ctx.costs.handler.EXCEPTION_NMI ?? 0, { guestLinear: lin >>> 0, injectedVector: 14 });
@@ -94,6 +94,7 @@ export class ShadowPaging implements Paging {
         ctx.emitter.emit('pagefault', { outcome: 'injected', linear: lin >>> 0, errorCode: g.errorCode, eip });
       }
       cpu.cr2 = lin | 0;
+      cpu.pageFaultReported = true; // one event per fault: the CPU does not report it again as 'bare'
       return cpu.raise(14, g.errorCode);
     }
     const gpa = (g.gpa & ctx.a20Mask) >>> 0, user_ = g.user, writable = g.writable, dirty = g.dirty, leaf = g.leaf;
@@ -195,7 +196,7 @@ export class ShadowPaging implements Paging {
     }
     const em = ctx.emitter;
     if ((em.mask & KIND_BIT.pagefault) !== 0) {
-      em.emit('pagefault', { outcome: 'hidden', linear: lin >>> 0, physical: gpa >>> 0, errorCode: 3, eip: cpu.eip >>> 0 });
+      em.emit('pagefault', { outcome: 'hidden', linear: lin >>> 0, physical: gpa >>> 0, errorCode: 3, eip: cpu.instructionEip() >>> 0 });
     }
     if ((em.mask & KIND_BIT.shadow) !== 0) {
       em.emit('shadow', { op: 'invalidate', linear: lin >>> 0, guestPte: 0, shadowPte: 0, guestTable: (gpa & ~0xfff) >>> 0 });

@@ -68,7 +68,7 @@ export class Vcpu implements GuestMode, PagingContext {
     const total = this.transition(reason) + cycles;
     this.stats.countExit(reason);
     const em = this.emitter;
-    const eip = (extra.eip ?? cpu.eip) >>> 0;
+    const eip = (extra.eip ?? cpu.instructionEip()) >>> 0;
     if ((em.mask & KIND_BIT.exit) !== 0) {
       const ev: Parameters<typeof em.emit<'exit'>>[1] = { reason, qualification: qualification >>> 0, instructionLength: extra.instructionLength ?? 0, eip, cycles: total };
       if (extra.guestLinear !== undefined) ev.guestLinear = extra.guestLinear >>> 0;

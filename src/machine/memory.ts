@@ -1,6 +1,13 @@
 // Physical memory: one Uint8Array of RAM (the OS commits its pages lazily, so a 256 MiB machine
 // that touches 2 MiB costs 2 MiB), MMIO ranges dispatched per 4 KiB page, and the "this page holds
 // decoded code" bitmap every write path checks so the CPU's decoded-instruction cache stays true.
+//
+// Incremental snapshots: every write path marks its page in `dirtyPages` (Memory's own writes here;
+// the CPU's TLB fast path through the T_CLEAN bit, see mmu.ts: only the first write to a clean
+// page takes a slow path). After the first snapshot (a full scan), saveSnapshot copies only pages
+// written since the previous snapshot or restore and shares every other page's Uint8Array with it;
+// loadSnapshot rewrites only pages that differ (by array identity) or were written. Snapshot page
+// arrays are therefore immutable. Code that writes `ram` directly must call markDirty().
 import type { MmioHandler } from './bus.ts';
 
 /** What a physical page is, as the TLB fill needs to know it. */
@@ -26,6 +33,14 @@ export class Memory {
   readonly codePages: Uint8Array;
   /** Per RAM page: bit k set when decoded code covers bytes [k*128, k*128+127] (shared by all CPUs). */
   readonly codeChunks: Uint32Array;
+  /** Per RAM page: non-zero when written since the last snapshot or restore (all set until the first). */
+  readonly dirtyPages: Uint8Array;
+  /** Bumped whenever dirty bits are cleared: CPUs then re-mark clean pages in their TLBs (T_CLEAN). */
+  cleanEpoch = 0;
+  /** Pages marked dirty since the last clear (while incremental snapshots are on). */
+  private dirtyList: number[] = [];
+  /** The page map of the last snapshot saved or restored: what every clean page holds (absent = zeros). */
+  private basePages: Map<number, Uint8Array> | null = null;
   /** Called with the physical page number when a write hits a page marked in `codePages`. */
   onCodeWrite: (page: number) => void = () => {};
   /** Per 4 KiB page of the 4 GiB space: index+1 into `handlers`, 0 when not MMIO. */
@@ -44,6 +59,20 @@ export class Memory {
     this.ramPages = sizeBytes >>> PAGE_SHIFT;
     this.codePages = new Uint8Array(this.ramPages);
     this.codeChunks = new Uint32Array(this.ramPages);
+    this.dirtyPages = new Uint8Array(this.ramPages).fill(1);
+  }
+
+  /** Marks RAM page `page` written (for the next incremental snapshot). */
+  markDirtyPage(page: number): void {
+    if (this.dirtyPages[page] !== 0 || page >= this.ramPages) return;
+    this.dirtyPages[page] = 1;
+    this.dirtyList.push(page);
+  }
+
+  /** For code that writes `ram` directly: marks the pages of physical [p, p+length) written. */
+  markDirty(p: number, length: number): void {
+    if (length <= 0) return;
+    for (let page = p >>> PAGE_SHIFT; page <= (p + length - 1) >>> PAGE_SHIFT; page++) this.markDirtyPage(page);
   }
 
   /** Routes [base, base+length) (page granular) to `handler`; RAM under it becomes invisible. */
@@ -111,6 +140,7 @@ export class Memory {
     if (m !== 0) return this.handlers[m - 1]!.write(p, 1, v & 0xff);
     if (p >= this.size) return;
     if (this.codePages[page] !== 0) this.onCodeWrite(page);
+    if (this.dirtyPages[page] === 0) this.markDirtyPage(page);
     this.ram[p] = v;
   }
 
@@ -142,6 +172,7 @@ export class Memory {
         for (let k = 0; k < n; k++) this.write8(addr + k, bytes[i + k]!);
       } else {
         if (this.codePages[page] !== 0) this.onCodeWrite(page);
+        if (this.dirtyPages[page] === 0) this.markDirtyPage(page);
         this.ram.set(bytes.subarray(i, i + n), addr);
       }
       i += n;
@@ -165,30 +196,74 @@ export class Memory {
     return true;
   }
 
-  /** RAM contents as the non-zero pages (MMIO device state is each device's own snapshot). */
+  /**
+   * RAM contents as the non-zero pages (MMIO device state is each device's own snapshot). The
+   * first call scans all of RAM; later ones copy only the pages written since (see the header).
+   */
   saveSnapshot(): MemorySnapshot {
-    const pages = new Map<number, Uint8Array>();
-    const r32 = this.ram32;
-    for (let page = 0; page < this.ramPages; page++) {
-      const w = page << 10;
-      let nonZero = false;
-      for (let k = 0; k < 1024; k++) {
-        if (r32[w + k] !== 0) {
-          nonZero = true;
-          break;
-        }
+    const base = this.basePages;
+    let pages: Map<number, Uint8Array>;
+    if (base === null) {
+      pages = new Map();
+      for (let page = 0; page < this.ramPages; page++) {
+        const copy = this.pageCopy(page);
+        if (copy !== undefined) pages.set(page, copy);
       }
-      if (nonZero) pages.set(page, this.ram.slice(page << PAGE_SHIFT, (page + 1) << PAGE_SHIFT));
+    } else {
+      pages = new Map(base);
+      for (const page of this.dirtyList) {
+        const copy = this.pageCopy(page);
+        if (copy !== undefined) pages.set(page, copy);
+        else pages.delete(page);
+      }
     }
+    this.cleanAll(pages, base === null);
     return { size: this.size, pages };
   }
 
   loadSnapshot(s: MemorySnapshot): void {
     if (s.size !== this.size)
       throw new RangeError(`snapshot of ${s.size} bytes does not fit memory of ${this.size}`);
-    this.ram.fill(0);
-    for (const [page, bytes] of s.pages) this.ram.set(bytes, page << PAGE_SHIFT);
-    // Everything decoded may be stale now.
-    for (let page = 0; page < this.ramPages; page++) if (this.codePages[page] !== 0) this.onCodeWrite(page);
+    const base = this.basePages;
+    const target = s.pages;
+    if (base === null) {
+      this.ram.fill(0);
+      for (const [page, bytes] of target) this.ram.set(bytes, page << PAGE_SHIFT);
+      // Everything decoded may be stale now.
+      for (let page = 0; page < this.ramPages; page++) if (this.codePages[page] !== 0) this.onCodeWrite(page);
+    } else {
+      // Only pages that may differ: written since the base, or held as a different array.
+      const dirty = this.dirtyPages;
+      for (const page of this.dirtyList) this.restorePage(page, target.get(page));
+      for (const [page, bytes] of base) if (dirty[page] === 0 && target.get(page) !== bytes) this.restorePage(page, target.get(page));
+      for (const [page, bytes] of target) if (dirty[page] === 0 && !base.has(page)) this.restorePage(page, bytes);
+    }
+    this.cleanAll(target, base === null);
+  }
+
+  /** A copy of RAM page `page`, or undefined when it is all zeros. */
+  private pageCopy(page: number): Uint8Array | undefined {
+    const r32 = this.ram32;
+    const w = page << 10;
+    for (let k = 0; k < 1024; k++) {
+      if (r32[w + k] !== 0) return this.ram.slice(page << PAGE_SHIFT, (page + 1) << PAGE_SHIFT);
+    }
+    return undefined;
+  }
+
+  private restorePage(page: number, bytes: Uint8Array | undefined): void {
+    const at = page << PAGE_SHIFT;
+    if (bytes !== undefined) this.ram.set(bytes, at);
+    else this.ram.fill(0, at, at + 4096);
+    if (this.codePages[page] !== 0) this.onCodeWrite(page);
+  }
+
+  /** RAM now equals `pages` (absent = zeros): every page is clean against that base. */
+  private cleanAll(pages: Map<number, Uint8Array>, all: boolean): void {
+    this.basePages = pages;
+    if (all || this.dirtyList.length * 8 >= this.ramPages) this.dirtyPages.fill(0);
+    else for (const page of this.dirtyList) this.dirtyPages[page] = 0;
+    this.dirtyList = [];
+    this.cleanEpoch++;
   }
 }

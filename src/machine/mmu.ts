@@ -10,6 +10,11 @@
 // store of an instruction, pushes/pops, string ops, interrupt/exception frames, TSS and descriptor
 // writes (sysWrite*). Not reported: descriptor-table, IDT and TSS reads (sysRead*), page-table
 // walks (and their A/D updates), instruction fetches.
+//
+// Dirty pages (Memory's incremental snapshots): a TLB entry of a page not written since the last
+// snapshot carries T_CLEAN, which wmask includes, so the first write leaves the fast path, marks
+// the page dirty and clears the bit. Cpu.run re-marks entries when the memory's dirty bits were
+// cleared in between (rearmClean). No walk and no event is added: behaviour is unchanged.
 import { KIND_BIT } from '../trace/schema.ts';
 import { CpuRegs, CR0_PG, CR0_WP, CR4_PSE, SS } from './cpu/state.ts';
 import { PAGE_RAM } from './memory.ts';
@@ -28,6 +33,11 @@ export const T_MMIO = 16;
 export const T_DIRTY = 32;
 /** The physical page holds decoded code: writes must invalidate it. */
 export const T_CODE = 64;
+/**
+ * The physical page is clean (not written since the memory's last snapshot): writes leave the fast
+ * path once, mark the page dirty and drop the bit (Memory's incremental snapshots rest on this).
+ */
+export const T_CLEAN = 128;
 
 const TLB_LIST_MAX = 8192;
 
@@ -45,15 +55,19 @@ export class CpuMmu extends CpuRegs {
   private tlbOverflow = false;
   /** Masks for the current CPL: an entry passes when (e & mask) equals the expected value. */
   rmask = T_VALID | T_MMIO;
-  wmask = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP;
+  wmask = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_CLEAN | T_ROSUP;
   /** The current CPL's masks proper: rmask/wmask equal these except while accesses are reported (0). */
   rmaskCpl = T_VALID | T_MMIO;
-  wmaskCpl = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP;
+  wmaskCpl = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_CLEAN | T_ROSUP;
+  /** Memory.cleanEpoch when this TLB's T_CLEAN bits were last brought up to date. */
+  cleanEpoch = -1;
   /** Non-null while data accesses are reported (see the header); set by Cpu.run. */
   accessHooks: AccessReporter | null = null;
   paging = false;
   /** Guest mode (hypervisor vCPU): the VM's exit controls; null on a bare machine. */
   guest: GuestMode | null = null;
+  /** Guest mode: the hypervisor already reported the #PF it is raising (an injected fault). */
+  pageFaultReported = false;
   /** Bumped whenever a translation or CS changes: chained block links of an older epoch are stale. */
   epoch = 0;
   readonly ram: Uint8Array;
@@ -68,11 +82,16 @@ export class CpuMmu extends CpuRegs {
     this.memory.mmioChanged = () => this.flushTlb();
   }
 
+  /** EIP of the instruction running now (Cpu knows it exactly inside a decoded block). */
+  instructionEip(): number {
+    return this.eip;
+  }
+
   /** Recomputes the TLB masks after a CPL change. */
   updateMasks(): void {
     const user = this.cpl === 3;
     this.rmaskCpl = T_VALID | T_MMIO | (user ? T_NOUSER : 0);
-    this.wmaskCpl = T_VALID | T_MMIO | T_DIRTY | T_CODE | (user ? T_NOUSER | T_ROUSER : T_ROSUP);
+    this.wmaskCpl = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_CLEAN | (user ? T_NOUSER | T_ROUSER : T_ROSUP);
     // Reporting accesses: no entry passes a 0 mask, so every access takes the reporting slow path.
     const report = this.accessHooks !== null;
     this.rmask = report ? 0 : this.rmaskCpl;
@@ -117,6 +136,7 @@ export class CpuMmu extends CpuRegs {
   }
 
   private tlbFill(linPage: number, entry: number): void {
+    if ((entry & T_MMIO) === 0 && this.memory.dirtyPages[entry >>> 12] === 0) entry |= T_CLEAN;
     if (this.tlb[linPage] === 0) {
       if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount++] = linPage;
       else this.tlbOverflow = true;
@@ -343,7 +363,7 @@ export class CpuMmu extends CpuRegs {
     const e = this.tlb[lin >>> 12]!;
     const report = this.accessHooks !== null;
     if (
-      (e & (this.wmaskCpl & ~T_CODE)) === (T_VALID | T_DIRTY) &&
+      (e & (this.wmaskCpl & ~(T_CODE | T_CLEAN))) === (T_VALID | T_DIRTY) &&
       (lin & 0xfff) + size <= 0x1000 &&
       user === (this.cpl === 3)
     ) {
@@ -351,6 +371,7 @@ export class CpuMmu extends CpuRegs {
       const p = (e & ~0xfff) | (lin & 0xfff);
       if (report) this.report(lin, p, size, true);
       if ((e & T_CODE) !== 0) this.codeWrite(p, size);
+      if ((e & T_CLEAN) !== 0) this.cleanWrite(lin, p);
       this.writeRam(p, size, v);
       return;
     }
@@ -394,6 +415,7 @@ export class CpuMmu extends CpuRegs {
       (p & 0xfff) + size <= 0x1000
     ) {
       if (this.codePages[page] !== 0) this.codeWrite(p, size);
+      this.memory.markDirtyPage(page);
       this.writeRam(p, size, v);
       return;
     }
@@ -428,7 +450,29 @@ export class CpuMmu extends CpuRegs {
     const ok =
       (e & (T_VALID | T_MMIO | T_DIRTY | T_CODE | T_ROSUP)) === (T_VALID | T_DIRTY) &&
       (lin & 0xfff) + size <= 0x1000;
-    return ok ? (e & ~0xfff) | (lin & 0xfff) : -1;
+    if (!ok) return -1;
+    const p = (e & ~0xfff) | (lin & 0xfff);
+    if ((e & T_CLEAN) !== 0) this.cleanWrite(lin, p);
+    return p;
+  }
+
+  /** The first write through a T_CLEAN entry: the page is dirty now, the entry takes the fast path. */
+  private cleanWrite(lin: number, p: number): void {
+    this.memory.markDirtyPage(p >>> 12);
+    this.tlb[lin >>> 12] = this.tlb[lin >>> 12]! & ~T_CLEAN;
+  }
+
+  /** The memory cleared its dirty bits (a snapshot or restore): mark this TLB's clean pages again. */
+  rearmClean(): void {
+    this.cleanEpoch = this.memory.cleanEpoch;
+    const dirty = this.memory.dirtyPages;
+    const tlb = this.tlb;
+    const mark = (lp: number): void => {
+      const e = tlb[lp]!;
+      if (e !== 0 && (e & T_MMIO) === 0 && dirty[e >>> 12] === 0) tlb[lp] = e | T_CLEAN;
+    };
+    if (this.tlbOverflow) for (let lp = 0; lp < tlb.length; lp++) mark(lp);
+    else for (let i = 0; i < this.tlbCount; i++) mark(this.tlbList[i]!);
   }
   sysWrite8(lin: number, v: number): void {
     this.writeSlow(lin, 1, v, false);

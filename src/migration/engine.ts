@@ -18,8 +18,8 @@ import type { Hypervisor, Vm, VmConfig } from '../hypervisor/index.ts';
 import { encodeValue } from './codec.ts';
 import { driveVm } from './driver.ts';
 import { Link, PAGE_WIRE_BYTES, type LinkConfig } from './link.ts';
-import type { MigrationEvent, MigrationPhase } from './events.ts';
-import { captureCpuDevices, isZeroPage, pageFrame, restoreCpuDevices, writePage } from './vm-state.ts';
+import { emitToStream, type MigrationEvent, type MigrationPhase } from './events.ts';
+import { captureCpuDevices, guestMemoryChecksum, isZeroPage, pageFrame, restoreCpuDevices, writePage } from './vm-state.ts';
 
 export interface MigrationOptions {
   link: LinkConfig;
@@ -49,6 +49,9 @@ export interface MigrationResult {
   bytesSent: number;
   /** Migration clock when the last page arrived. */
   totalNs: number;
+  /** Pre-copy: guest-memory checksums of source and destination at the switch-over (equal = no page lost). */
+  sourceChecksum?: number;
+  destChecksum?: number;
   events: MigrationEvent[];
 }
 
@@ -69,6 +72,9 @@ export class Migration {
     const e: MigrationEvent = { phase, timeNs: Math.round(timeNs), round, pages, bytes, ...extra };
     this.events.push(e);
     this.opts.onEvent?.(e);
+    // Until the VM resumes on the destination, the source host tells the story; then the destination.
+    const onDst = this.dst !== null && (phase === 'resume' || phase === 'remote-fault' || phase === 'done');
+    emitToStream(onDst ? this.dstHost.emitter : this.srcHost.emitter, onDst ? this.dst!.id : this.src.id, e);
   }
 
   /** Pages of `vm` that are backed and not all zeros, ascending. */
@@ -157,6 +163,7 @@ export class Migration {
     this.link.send(stateBytes);
     const downtimeNs = this.link.transferNs(last.length * PAGE_WIRE_BYTES + stateBytes);
     restoreCpuDevices(dst, state);
+    const sourceChecksum = guestMemoryChecksum(this.src), destChecksum = guestMemoryChecksum(dst);
     this.retireSource();
     const resumeAt = stopAt + downtimeNs;
     this.emit('downtime-end', resumeAt, -1, last.length, last.length * PAGE_WIRE_BYTES + stateBytes, { downtimeNs: Math.round(downtimeNs) });
@@ -165,7 +172,7 @@ export class Migration {
     const sent = rounds.reduce((n, r) => n + r.pagesSent, 0) + last.length;
     return {
       mode: 'precopy', switchover, rounds, finalPages: last.length, stateBytes, downtimeNs, remoteFaults: 0, stallNs: 0,
-      pagesSent: sent, bytesSent: this.link.bytesSent, totalNs: resumeAt, events: this.events,
+      pagesSent: sent, bytesSent: this.link.bytesSent, totalNs: resumeAt, events: this.events, sourceChecksum, destChecksum,
     };
   }
 

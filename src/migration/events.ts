@@ -1,6 +1,8 @@
 // Migration events. PROPOSAL for src/trace/schema.ts (owned by the trace helper): a 'migration'
 // event kind with these fields. Until it lands, the engine hands them to a callback and keeps
-// them in its result; `toEmitterFields` is the exact shape the kind would carry.
+// them in its result; `emitToStream` sends them into the stream as soon as the kind exists.
+import type { Emitter } from '../trace/emitter.ts';
+import { KIND_BIT } from '../trace/schema.ts';
 export type MigrationPhase =
   | 'start' | 'round-start' | 'pages-sent' | 'dirty' | 'downtime-start' | 'downtime-end' | 'resume' | 'remote-fault' | 'done';
 
@@ -22,11 +24,48 @@ export interface MigrationEvent {
   downtimeNs?: number;
 }
 
-/** Proposed addition to EventFields in schema.ts (and 'migration' appended to EVENT_KINDS). */
+/**
+ * Hands a migration event to the event stream once schema.ts has the 'migration' kind (the
+ * proposal below); until then this does nothing, and the engine's result and callback carry them.
+ */
+export function emitToStream(emitter: Emitter, vmId: number, e: MigrationEvent): void {
+  const bit = (KIND_BIT as Readonly<Record<string, number>>)['migration'];
+  if (bit === undefined || (emitter.mask & bit) === 0) return;
+  const fields: Record<string, unknown> = { phase: e.phase, timeUs: Math.round(e.timeNs / 1000), round: e.round, pages: e.pages, bytes: e.bytes };
+  if (e.detail !== undefined) fields.detail = e.detail;
+  if (e.gfn !== undefined) fields.gfn = e.gfn;
+  if (e.downtimeNs !== undefined) fields.downtimeUs = Math.round(e.downtimeNs / 1000);
+  const saved = emitter.vm;
+  emitter.vm = vmId;
+  (emitter.emit as (kind: string, f: Record<string, unknown>) => void)('migration', fields);
+  emitter.vm = saved;
+}
+
+/** The exact addition proposed for src/trace/schema.ts (times in µs: the schema's integers are 32-bit). */
 export const SCHEMA_PROPOSAL = `
-  /** A live-migration phase (src/migration). vm = the migrating VM's id on the host emitting it. */
+// 1. next to the other unions:
+export type MigrationPhase = 'start' | 'round-start' | 'pages-sent' | 'dirty' | 'downtime-start' | 'downtime-end' | 'resume' | 'remote-fault' | 'done';
+// 2. in EventFields, after warning:
+  /** A live-migration phase (src/migration). vm = the migrating VM on the host that emits it. */
   migration: {
-    phase: 'start' | 'round-start' | 'pages-sent' | 'dirty' | 'downtime-start' | 'downtime-end' | 'resume' | 'remote-fault' | 'done';
-    round: number; pages: number; bytes: number;
-    detail?: string; gfn?: number; downtimeNs?: number;
-  };`;
+    phase: MigrationPhase;
+    /** Migration clock: µs of virtual time since the migration started. */
+    timeUs: number;
+    /** Pre-copy round (0 = the first full copy); -1 outside rounds. */
+    round: number;
+    /** Pages to send (round-start), sent (pages-sent), dirty (dirty, downtime-start). */
+    pages: number;
+    /** Bytes over the link in this phase (pages-sent, downtime-end) or in all (done). */
+    bytes: number;
+    /** start: precopy|postcopy; downtime-start: converged|round-limit|postcopy|source-ended. */
+    detail?: string;
+    /** remote-fault: the guest page fetched. */ gfn?: number;
+    /** downtime-end: how long the VM ran nowhere. */ downtimeUs?: number;
+  };
+// 3. EVENT_KINDS: append 'migration' after 'warning'.
+// 4. FIELD_SPECS, after warning:
+  migration: {
+    phase: oneOf('start', 'round-start', 'pages-sent', 'dirty', 'downtime-start', 'downtime-end', 'resume', 'remote-fault', 'done'),
+    timeUs: u32, round: i32, pages: u32, bytes: u32, detail: opt({ type: 'string' }), gfn: opt(u32), downtimeUs: opt(u32),
+  },
+`;

@@ -55,11 +55,13 @@ function assembleFiles(files: SourceFile[], main: string): Assembled {
     return { bytes: null, map: null, diagnostics: [{ file: main, line: 1, column: 1, severity: 'error', message: `there is no file named ${main} in the project` }] };
   }
   const r = nasmAssemble(source, { fileName: main, provider: { read: (p) => byName.get(p) ?? byName.get(projectPath(p)) } });
-  const diagnostics: Diagnostic[] = r.diagnostics.map((d) => ({ file: d.file, line: d.line, column: d.column, severity: d.severity, message: d.message }));
+  // Names as the project knows them ("../_lib/mb.inc" is the project's "_lib/mb.inc").
+  const nameOf = (f: string) => (byName.has(f) ? f : byName.has(projectPath(f)) ? projectPath(f) : f);
+  const diagnostics: Diagnostic[] = r.diagnostics.map((d) => ({ file: nameOf(d.file), line: d.line, column: d.column, severity: d.severity, message: d.message }));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   const map: AsmMap = {
     symbols: r.map.symbols.filter((s) => s.kind === 'label').map((s) => ({ name: s.name, address: s.address >>> 0 })),
-    lines: r.map.items.filter((i) => i.kind !== 'reserve').map((i) => ({ address: i.address >>> 0, length: i.length, file: i.file, line: i.line, code: i.kind === 'code' })),
+    lines: r.map.items.filter((i) => i.kind !== 'reserve').map((i) => ({ address: i.address >>> 0, length: i.length, file: nameOf(i.file), line: i.line, code: i.kind === 'code' })),
   };
   return { bytes: ok ? r.bytes : null, diagnostics, map };
 }

@@ -1,5 +1,5 @@
 ; The debugger's test kernel (test/unit/debug-machine.test.ts, test/conformance/gdb-stub.test.ts):
-; calls, INT n, a store and a load, REP STOSB, paging switched on (a mode event), a demand-paging
+; calls, INT n, a store and a load, REP STOSB and MOVSB, paging switched on (a mode event), a demand-paging
 ; #PF whose handler maps the page and retries the load, port I/O, serial output, the debug exit.
 ; Labels name the places the tests stop at. Runs the same under QEMU (status (0x22<<1)|1).
 %include "lib/mb.inc"
@@ -39,6 +39,12 @@ after_load:
 rep_site:
     rep stosb
 after_rep:
+    mov esi, buf
+    mov edi, buf + 32
+    mov ecx, 8
+movs_site:
+    rep movsb
+after_movs:
     call paging_on
 fault_site:
     mov eax, [0x400010]

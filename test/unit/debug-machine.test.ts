@@ -113,8 +113,49 @@ describe('watchpoints on the real machine', () => {
     d.addWatchpoint({ kind: 'write', address: L('buf') + 5, length: 2, physical: true });
     expect(d.continue()).toMatchObject({ reason: 'watchpoint', eip: L('rep_site') });
     expect(d.cpuState()).toMatchObject({ edi: L('buf') + 6, ecx: 10 });
-    // read watchpoints need the CPU's access reports: refused with a reason until it has them
-    expect(() => d.addWatchpoint({ kind: 'read', address: L('var2'), length: 4 })).toThrow(/need the CPU to report memory accesses/);
+  });
+  it('read and access watches stop right after the reading / accessing instruction', () => {
+    const { d } = boot();
+    expect(d.cpuReportsAccesses).toBe(true);
+    const a = d.addWatchpoint({ kind: 'access', address: L('var'), length: 4 });
+    const r = d.addWatchpoint({ kind: 'read', address: L('var2') + 2, length: 1 });
+    expect(d.continue()).toMatchObject({ reason: 'watchpoint', eip: L('after_store'), watch: { id: a, kind: 'access', address: L('var') } });
+    expect(d.continue()).toMatchObject({ reason: 'watchpoint', eip: L('after_load'), watch: { id: r, kind: 'read', address: L('var2') + 2 } });
+    expect(d.cpuState().ebx).toBe(0x77);
+    expect(d.listBreakpoints().watch.map((w) => w.hits)).toEqual([1, 1]);
+  });
+  it('a REP MOVSB reading a watched byte stops after that iteration, the REP still pending', () => {
+    const { d } = boot();
+    const w = d.addWatchpoint({ kind: 'read', address: L('buf') + 5, length: 1, physical: true });
+    expect(d.continue()).toMatchObject({ reason: 'watchpoint', eip: L('movs_site'), watch: { id: w, address: L('buf') + 5 } });
+    expect(d.cpuState()).toMatchObject({ esi: L('buf') + 6, edi: L('buf') + 38, ecx: 2 });
+    // the STOSB before wrote the byte (no read); the MOVSB's other iterations do not touch it
+    expect(d.continue().reason).toBe('exited');
+  });
+  it('a PUSH writing a watched stack slot, and a write of the value already there', () => {
+    const { d } = boot();
+    d.runTo({ address: L('pf_handler') });
+    const slot = (d.cpuState().esp - 4) >>> 0;
+    const w = d.addWatchpoint({ kind: 'write', address: slot, length: 4 });
+    expect(d.continue()).toMatchObject({ reason: 'watchpoint', eip: L('pf_handler') + 1, watch: { id: w, address: slot } });
+    expect(d.cpuState().esp).toBe(slot);
+    // same value: [var] already holds what the store writes (EAX = 3); only an access report sees it
+    const { d: d2 } = boot();
+    d2.runTo({ address: L('after_int') });
+    expect(d2.cpuState().eax).toBe(3);
+    expect(d2.writeMemory(L('var'), Uint8Array.of(3, 0, 0, 0))).toBe(true);
+    d2.addWatchpoint({ kind: 'write', address: L('var'), length: 4 });
+    expect(d2.continue()).toMatchObject({ reason: 'watchpoint', eip: L('after_store') });
+  });
+  it('a physical read watch under paging skips the faulting attempt and stops after the retried load', () => {
+    const { d } = boot();
+    d.addWatchpoint({ kind: 'read', address: 0x500010, length: 4, physical: true });
+    expect(d.continue()).toMatchObject({ reason: 'watchpoint', eip: L('after_fault'), watch: { kind: 'read', address: 0x500010 } });
+    expect(d.cpuState().eax).toBe(0x1234);
+    // linear: the same load through 0x400010
+    const { d: d2 } = boot();
+    d2.addWatchpoint({ kind: 'access', address: 0x400012, length: 1 });
+    expect(d2.continue()).toMatchObject({ reason: 'watchpoint', eip: L('after_fault'), watch: { address: 0x400012 } });
   });
 });
 
@@ -224,6 +265,10 @@ describe('reverse execution on the real machine', () => {
     d.continue();
     d.addWatchpoint({ kind: 'write', address: L('var'), length: 4 });
     expect(d.reverseContinue()).toMatchObject({ reason: 'watchpoint', eip: L('after_store') });
+    expect(d.continue().reason).toBe('exited');
+    const rw = d.addWatchpoint({ kind: 'read', address: L('var2'), length: 4 });
+    expect(d.reverseContinue()).toMatchObject({ reason: 'watchpoint', eip: L('after_load'), watch: { id: rw, kind: 'read' } });
+    d.removeBreakpoint(rw);
     expect(d.continue().reason).toBe('exited');
     d.addEventBreakpoint({ kind: 'exception', where: { vector: 14 } });
     expect(d.reverseContinue()).toMatchObject({ reason: 'event', eip: L('pf_handler'), sub: 1 });

@@ -95,13 +95,19 @@ describe('host memory map', () => {
     s.at(3, 0, 'shadow', { op: 'fill', linear: 0x400000, guestPte: 0x5007, shadowPte: 0x14007 }); // host frame 20
     s.at(4, 0, 'walk', { linear: 0x400000, step: 1, level: 2, dimension: 'host', address: 0x1e004, value: 0x14007 }); // frame 30
     s.at(5, 0, 'shadow', { op: 'invalidate', linear: 0x400000, guestPte: 0x5007, shadowPte: 0 });
+    s.at(6, 1, 'walk', { linear: 0, step: 7, level: 2, dimension: 'nested', address: 0x28000, value: 0x29007 }); // 40 -> nested PT 41
+    s.at(7, 1, 'walk', { linear: 0, step: 8, level: 1, dimension: 'nested', address: 0x29000, value: 0x2a007 }); // -> vm1 memory 42
+    s.at(8, 1, 'tlb', { op: 'fill', linear: 0, physical: 0x2b000 }); // 43
     const m = memoryMap(s.events, info);
     expect([...m.owners.subarray(0, 4)]).toEqual([1, 1, 1, 1]);
     expect(decodeOwner(m.owners[8]!)).toEqual({ owner: 'nested', vm: 1 });
     expect(m.owners[9]).toBe(OWNER_FREE);
     expect(decodeOwner(m.owners[20]!)).toEqual({ owner: 'guest', vm: 0 });
     expect(m.owners[30]).toBe(ownerCode('shadow', 0));
-    expect(m.counts.get(OWNER_FREE)).toBe(64 - 4 - 1 - 2);
+    expect([40, 41, 42, 43].map((f) => decodeOwner(m.owners[f]!))).toEqual([
+      { owner: 'nested', vm: 1 }, { owner: 'nested', vm: 1 }, { owner: 'guest', vm: 1 }, { owner: 'guest', vm: 1 },
+    ]);
+    expect(m.counts.get(OWNER_FREE)).toBe(64 - 4 - 1 - 2 - 4);
     expect(memoryMap(s.events, info, 3).owners[9]).toBe(OWNER_FREE);
     expect(memoryMap(s.events, info, 2).owners[9]).toBe(ownerCode("nested", 1));
   });

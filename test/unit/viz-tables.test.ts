@@ -85,3 +85,25 @@ describe('translation walk', () => {
     expect(lastWalk(run.events, firstFault.seq)!.fault).toBe(firstFault);
   });
 });
+
+describe('translation walk in the hypervisor\'s event order', () => {
+  it('finds the CPU\'s shadow walk and the software guest walk around the exit, the fault reported after the entry', () => {
+    const s = stream();
+    const lin = 0x104ffc;
+    s.at(0, 'exit', { reason: 'IO_INSTRUCTION', qualification: 0, instructionLength: 1, eip: 0, cycles: 1 });
+    s.at(0, 'walk', { linear: 0x999000, step: 1, level: 2, dimension: 'host', address: 0, value: 0 }); // another page
+    s.at(0, 'walk', { linear: lin, step: 1, level: 2, dimension: 'host', address: 0x11e000, value: 0x128007 });
+    s.at(0, 'walk', { linear: lin, step: 2, level: 1, dimension: 'host', address: 0x129410, value: 0 });
+    s.at(0, 'walk', { linear: lin, step: 1, level: 2, dimension: 'guest', address: 0x105000, value: 0x107023 });
+    s.at(0, 'walk', { linear: lin, step: 2, level: 1, dimension: 'guest', address: 0x107410, value: 0x104063 });
+    s.at(0, 'exit', { reason: 'EXCEPTION_NMI', qualification: lin, guestLinear: lin, instructionLength: 0, eip: 0, cycles: 3000 });
+    s.at(0, 'entry', { eip: 0 });
+    s.at(0, 'pagefault', { outcome: 'hidden', linear: lin, physical: lin, errorCode: 2, eip: 0 });
+    s.at(0, 'shadow', { op: 'fill', linear: 0x104000, guestPte: 0x104063, shadowPte: 0x120003 });
+    const w = lastWalk(s.events)!;
+    expect(w.refs.map((r) => `${r.dimension}${r.level}`)).toEqual(['host2', 'host1', 'guest2', 'guest1']);
+    const layout = layoutWalk(w.refs);
+    expect(layout.rowNames).toEqual(['the CPU walks the shadow table', "the hypervisor walks the guest's own table"]);
+    expect(layout.cells.map((c) => [c.order, c.row, c.col, c.missed])).toEqual([[1, 0, 0, false], [2, 0, 1, true], [3, 1, 0, false], [4, 1, 1, false]]);
+  });
+});

@@ -42,6 +42,13 @@ export class Cpu extends CpuMmu implements BlockCache {
   shutdown = false;
   /** Index in its block of the compiled-block instruction running now (for faults inside a JIT function). */
   bi = 0;
+  /**
+   * The block runFast is executing now (null between blocks and on the hooked path, where EIP is
+   * kept exact) and its start EIP: with `bi` they give the running instruction's EIP to code
+   * called mid-block (the guest-mode TLB-miss hook), see instructionEip().
+   */
+  execBlock: Block | null = null;
+  execEip = 0;
   /** Iterations the REP instruction ending the current block may run before the budget ends. */
   repLimit = 1;
   /** Decoded blocks per physical RAM page: key = offset | (code32 ? 0x1000 : 0). */
@@ -64,6 +71,12 @@ export class Cpu extends CpuMmu implements BlockCache {
     this.shutdown = false;
     this.lastMode = 0;
     this.flushTlb();
+  }
+
+  /** EIP of the running instruction, exact even mid-block (the fast loop only updates EIP per block). */
+  override instructionEip(): number {
+    const b = this.execBlock;
+    return b === null ? this.eip : (this.execEip + b.offs[this.bi]!) & b.ipMask;
   }
 
   requestStop(): void {
@@ -157,6 +170,8 @@ export class Cpu extends CpuMmu implements BlockCache {
   // ---- the run loops ---------------------------------------------------------------------------
 
   run(maxInstructions: number): StopReason {
+    // A snapshot or restore cleared the memory's dirty bits: re-mark clean pages in the TLB (mmu.ts).
+    if (this.cleanEpoch !== this.memory.cleanEpoch) this.rearmClean();
     const hooks = this.hooks;
     if (hooks !== null && hooks.memoryAccess !== undefined && this.accessHooks === null)
       return this.runReporting(maxInstructions, hooks);
@@ -210,6 +225,8 @@ export class Cpu extends CpuMmu implements BlockCache {
         if (n > left) n = left;
         this.repLimit = left - n + 1;
         const jf = b.jit;
+        this.execBlock = b;
+        this.execEip = blockEip;
         if (jf !== null && n === b.n && tf === 0) {
           inJit = true;
           jf(this, this.regs, b.fns, left);
@@ -217,10 +234,14 @@ export class Cpu extends CpuMmu implements BlockCache {
         } else {
           if (b.snips !== null && ++b.heat === JIT_THRESHOLD) b.compileJit();
           const fns = b.fns;
-          for (i = 0; i < n; i++) fns[i]!(this);
+          for (i = 0; i < n; i++) {
+            this.bi = i;
+            fns[i]!(this);
+          }
           this.instructions += i;
           if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + b.offs[i]!) & b.ipMask;
         }
+        this.execBlock = null;
         if (inh !== 0) this.inhibit = 0;
         if (tf !== 0) {
           this.singleStepTrap();
@@ -234,6 +255,7 @@ export class Cpu extends CpuMmu implements BlockCache {
         prev = b.chainable ? b : null;
       }
     } catch (e) {
+      this.execBlock = null;
       if (e !== FAULT) throw e;
       this.stopBlock = 0;
       if (inJit) i = this.bi;
@@ -418,7 +440,9 @@ export class Cpu extends CpuMmu implements BlockCache {
           : { vector, eip: this.eip >>> 0, cs: this.segSel[CS]! },
       );
     }
-    if (vector === 14 && (em.mask & KIND_BIT.pagefault) !== 0) {
+    if (vector === 14 && this.pageFaultReported) {
+      this.pageFaultReported = false; // guest mode: the hypervisor reported it (outcome 'injected')
+    } else if (vector === 14 && (em.mask & KIND_BIT.pagefault) !== 0) {
       em.emit('pagefault', { outcome: 'bare', linear: this.cr2 >>> 0, errorCode: code, eip: this.eip >>> 0 });
     }
   }

@@ -111,8 +111,9 @@ export interface MemoryMap { owners: Uint16Array; counts: Map<number, number>; l
 
 /**
  * Who owns every host frame. Frame events (proposed kind, see types.ts) say so directly; without
- * them, ownership is inferred: a shadow PTE's frame is that VM's memory, a 'host' walk reference
- * lies in a shadow table, a 'nested' one in a nested table.
+ * them, ownership is inferred: a shadow PTE's or a TLB fill's frame is that VM's memory, a 'host'
+ * walk reference lies in a shadow table and a 'nested' one in a nested table, and what their
+ * present entries point to is the next table down or, at the last level, the VM's memory.
  */
 export function memoryMap(events: readonly VizEvent[], info: RunInfo, upTo = Infinity): MemoryMap {
   const owners = new Uint16Array(info.hostFrames);
@@ -120,16 +121,22 @@ export function memoryMap(events: readonly VizEvent[], info: RunInfo, upTo = Inf
   const set = (frame: number, code: number): void => {
     if (frame >= 0 && frame < owners.length && owners[frame] !== code) { owners[frame] = code; lastChanged = frame; }
   };
+  /** Inferred owners never override what frame events said. */
+  const guess = (frame: number, code: number): void => { if (owners[frame] === OWNER_FREE) set(frame, code); };
   for (const ev of events) {
     if (ev.seq > upTo) break;
     if (ev.kind === 'frame') {
       for (let f = ev.frame; f < ev.frame + ev.count; f++) set(f, ev.op === 'alloc' ? ownerCode(ev.owner, ev.ownerVm) : OWNER_FREE);
     } else if (ev.kind === 'shadow' && (ev.op === 'fill' || ev.op === 'resync') && (ev.shadowPte & 1) && ev.vm >= 0) {
-      const f = ev.shadowPte >>> 12;
-      if (owners[f] === OWNER_FREE) set(f, ownerCode('guest', ev.vm));
+      guess(ev.shadowPte >>> 12, ownerCode('guest', ev.vm));
     } else if (ev.kind === 'walk' && ev.vm >= 0 && ev.dimension !== 'guest') {
-      const f = ev.address >>> 12;
-      if (owners[f] === OWNER_FREE) set(f, ownerCode(ev.dimension === 'host' ? 'shadow' : 'nested', ev.vm));
+      // The entry read lies in a shadow/nested table; what a present entry points to is another
+      // such table (level 2) or a frame of the VM's memory (level 1).
+      const table = ev.dimension === 'host' ? 'shadow' : 'nested';
+      guess(ev.address >>> 12, ownerCode(table, ev.vm));
+      if (ev.value & 1) guess(ev.value >>> 12, ownerCode(ev.level >= 2 ? table : 'guest', ev.vm));
+    } else if (ev.kind === 'tlb' && ev.op === 'fill' && ev.physical !== undefined && ev.vm >= 0) {
+      guess(ev.physical >>> 12, ownerCode('guest', ev.vm));
     }
   }
   const counts = new Map<number, number>();

@@ -28,42 +28,68 @@ export function lastWalk(events: readonly VizEvent[], upTo = Infinity, vm?: numb
   const fault = events[f] as EventOf<'pagefault'>;
   const page = fault.linear >>> 12;
   const refs: WalkRef[] = [];
-  // The walk sits between the entries that surround the fault (before it on real hardware, after
-  // it when the hypervisor walks in software).
-  const isBoundary = (ev: VizEvent): boolean => ev.vm === fault.vm && ev.kind === 'entry';
-  for (let i = f - 1; i >= 0 && !isBoundary(events[i]!); i--) {
+  // The walks that belong to this fault sit around its exit: the CPU's walk (of the shadow or the
+  // guest/nested tables) before the exit, the hypervisor's software walk before or after it, and
+  // the pagefault event itself may come before or after the exit or the entry that follows. So:
+  // back to the exit before the one that handled this fault, forward to the next exit.
+  const mine = (ev: VizEvent): boolean => ev.vm === fault.vm;
+  let exits = 0;
+  for (let i = f - 1; i >= 0; i--) {
     const ev = events[i]!;
-    if (ev.kind === 'walk' && ev.vm === fault.vm && ev.linear >>> 12 === page) refs.push(ev);
+    if (!mine(ev)) continue;
+    if (ev.kind === 'pagefault') break;
+    if (ev.kind === 'exit' && ++exits === 2) break;
+    if (ev.kind === 'walk' && ev.linear >>> 12 === page) refs.push(ev);
   }
-  for (let i = f + 1; i < hi && !isBoundary(events[i]!); i++) {
+  for (let i = f + 1; i < hi; i++) {
     const ev = events[i]!;
-    if (ev.kind === 'walk' && ev.vm === fault.vm && ev.linear >>> 12 === page) refs.push(ev);
+    if (!mine(ev)) continue;
+    if (ev.kind === 'exit' || ev.kind === 'pagefault') break;
+    if (ev.kind === 'walk' && ev.linear >>> 12 === page) refs.push(ev);
   }
-  refs.sort((a, b) => a.step - b.step || a.seq - b.seq);
+  refs.sort((a, b) => a.seq - b.seq); // the order they happened in: that is the numbering shown
   return { fault, refs, twoD: refs.some((r) => r.dimension === 'nested') };
 }
 
 export interface WalkCell {
   ref: WalkRef;
+  /** 1-based position in the order the references happened. */
+  order: number;
   col: number;
   row: number;
-  /** The entry read was not present: the walk stopped here (the fault's cause). */
+  /** The entry read was not present: the walk stops here (the fault's cause). */
   missed: boolean;
 }
 
-export interface WalkLayout { cells: WalkCell[]; cols: number; rows: number }
+export interface WalkLayout { cells: WalkCell[]; cols: number; rows: number; rowNames: string[] }
 
+/**
+ * 2-D: one column per guest-physical address to translate, nested references stacked in it, the
+ * guest reference closing it. 1-D: one row per table walked (the CPU's walk of the shadow table,
+ * then the hypervisor's walk of the guest's table), references left to right.
+ */
 export function layoutWalk(refs: readonly WalkRef[]): WalkLayout {
   const twoD = refs.some((r) => r.dimension === 'nested');
-  const nestedLevels = twoD ? Math.max(...refs.filter((r) => r.dimension === 'nested').map((r) => r.level)) : 0;
   const cells: WalkCell[] = [];
-  let col = 0;
-  for (const ref of refs) {
-    const missed = (ref.value & 1) === 0;
-    if (!twoD) cells.push({ ref, col: col++, row: 0, missed });
-    else if (ref.dimension === 'nested') cells.push({ ref, col, row: nestedLevels - ref.level, missed });
-    else { cells.push({ ref, col, row: nestedLevels, missed }); col++; }
+  if (twoD) {
+    const nestedLevels = Math.max(...refs.filter((r) => r.dimension === 'nested').map((r) => r.level));
+    let col = 0;
+    refs.forEach((ref, i) => {
+      const missed = (ref.value & 1) === 0;
+      if (ref.dimension === 'nested') cells.push({ ref, order: i + 1, col, row: nestedLevels - ref.level, missed });
+      else { cells.push({ ref, order: i + 1, col, row: nestedLevels, missed }); col++; }
+    });
+    const cols = Math.max(1, ...cells.map((c) => c.col + 1));
+    return { cells, cols, rows: nestedLevels + 1, rowNames: [] };
   }
-  const cols = Math.max(1, ...cells.map((c) => c.col + 1));
-  return { cells, cols, rows: twoD ? nestedLevels + 1 : 1 };
+  const dims = [...new Set(refs.map((r) => r.dimension))].sort((a, b) => (a === 'host' ? -1 : b === 'host' ? 1 : 0));
+  const used = new Map<string, number>();
+  refs.forEach((ref, i) => {
+    const row = dims.indexOf(ref.dimension);
+    const col = used.get(ref.dimension) ?? 0;
+    used.set(ref.dimension, col + 1);
+    cells.push({ ref, order: i + 1, col, row, missed: (ref.value & 1) === 0 });
+  });
+  const names: Record<string, string> = { host: 'the CPU walks the shadow table', guest: 'the hypervisor walks the guest\'s own table' };
+  return { cells, cols: Math.max(1, ...cells.map((c) => c.col + 1)), rows: Math.max(1, dims.length), rowNames: dims.map((d) => names[d] ?? d) };
 }

@@ -21,6 +21,8 @@ export class LessonState {
   /** The pane is shown (it can be hidden to give the editor the room). */
   open = $state(true);
   checking = $state(false);
+  /** How many checks have finished (the result's data-checks, for tests and screen readers). */
+  checksDone = $state(0);
   report = $state.raw<LessonReport | null>(null);
   checkError = $state('');
   /** Also run the runs that need the hypervisor (on src/hypervisor). */
@@ -73,6 +75,7 @@ export class LessonState {
     const reply = await this.send({ lesson: folder, files: filesForCheck(folder, edited), hv: this.withHv });
     if (this.folder !== folder) return; // another lesson was picked meanwhile
     this.checking = false;
+    this.checksDone++;
     if (reply.ok) this.report = reply.report;
     else this.checkError = reply.error;
   }

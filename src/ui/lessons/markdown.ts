@@ -82,7 +82,7 @@ export function renderInline(src: string, opts: RenderOptions = {}): string {
   return out + textSpan(src.slice(last));
 }
 
-interface ListState { ordered: boolean; items: string[] }
+interface ListState { ordered: boolean; items: string[]; numbers: number[] }
 
 /** Renders a lesson body to HTML. */
 export function renderMarkdown(src: string, opts: RenderOptions = {}): string {
@@ -90,7 +90,8 @@ export function renderMarkdown(src: string, opts: RenderOptions = {}): string {
   const out: string[] = [];
   let para: string[] = [];
   let list: ListState | null = null;
-  let step = 0;
+  /** Inside the "Steps" section, ordered items are steps: data-step = their number. */
+  let inSteps = false;
 
   const flushPara = () => {
     if (para.length) out.push(`<p>${renderInline(para.join(' '), opts)}</p>`);
@@ -99,8 +100,10 @@ export function renderMarkdown(src: string, opts: RenderOptions = {}): string {
   const flushList = () => {
     if (!list) return;
     const tag = list.ordered ? 'ol' : 'ul';
-    out.push(`<${tag}>${list.items.map((it) => {
-      const attr = list!.ordered ? ` data-step="${++step}"` : '';
+    const l = list;
+    const start = l.ordered && l.numbers[0] !== 1 ? ` start="${l.numbers[0]}"` : '';
+    out.push(`<${tag}${start}>${l.items.map((it, i) => {
+      const attr = l.ordered && inSteps ? ` data-step="${l.numbers[i]}"` : '';
       return `<li${attr}>${renderInline(it, opts)}</li>`;
     }).join('')}</${tag}>`);
     list = null;
@@ -139,6 +142,7 @@ export function renderMarkdown(src: string, opts: RenderOptions = {}): string {
     if (heading) {
       flush();
       const level = Math.min(6, heading[1]!.length + 1); // the pane's title is the h1
+      inSteps = /^steps\b/i.test(heading[2]!.trim());
       out.push(`<h${level}>${renderInline(heading[2]!, opts)}</h${level}>`);
       continue;
     }
@@ -147,8 +151,9 @@ export function renderMarkdown(src: string, opts: RenderOptions = {}): string {
       flushPara();
       const ordered = /\d/.test(item[2]!);
       if (list && list.ordered !== ordered) flushList();
-      list ??= { ordered, items: [] };
+      list ??= { ordered, items: [], numbers: [] };
       list.items.push(item[3]!);
+      list.numbers.push(ordered ? parseInt(item[2]!, 10) : 0);
       continue;
     }
     if (line.trim() === '') {

@@ -1,0 +1,156 @@
+// `vizor migrate image`: two simulated hosts, each with its own hypervisor, joined by a link of
+// the given bandwidth and latency (virtual time). The VM boots on host A, runs --at instructions,
+// and moves to host B live (pre-copy rounds, or post-copy); then it runs to its end on host B.
+// stdout is the guest's serial output, continuous across the move (identical to `vizor run`'s);
+// the migration's report (rounds, dirty pages, downtime) goes to stderr, its events to --events.
+import { writeFileSync, writeSync } from 'node:fs';
+import { BootError, type BootMode } from '../machine/machine.ts';
+import { detectBootMode } from '../machine/boot/load.ts';
+import { Hypervisor, type CpuTechnique, type PagingTechnique } from '../hypervisor/index.ts';
+import { driveVm } from '../migration/driver.ts';
+import { Migration, type MigrationResult } from '../migration/engine.ts';
+import { parseBandwidth, parseDuration } from '../migration/link.ts';
+import { parseCount, parseSize } from './args.ts';
+import { ImageError, readImage } from './image.ts';
+import { vmStatus, type SnapshotIo } from './snapshot.ts';
+
+export const MIGRATE_USAGE = `usage: vizor migrate image|file.asm [options]
+
+Boots the image as a VM on host A, runs it for --at instructions, migrates it live to host B
+over a simulated link, and runs it to its end there. Serial output goes to stdout (it continues
+across the move unchanged); the migration report goes to stderr.
+  --at N               start migrating after N instructions of the guest (default 1000000)
+  --bandwidth RATE     link bandwidth in bits/s: 100M, 1G, 10M (default 100M)
+  --latency TIME       one-way link latency: 1ms, 200us (default 1ms)
+  --precopy            iterative pre-copy, then stop-and-copy (the default)
+  --postcopy           resume on B at once and fetch pages over the link on first touch
+  --max-rounds N       pre-copy rounds before stop-and-copy is forced (default 30)
+  --max-downtime TIME  stop-and-copy once the dirty pages fit this downtime (default 300ms, as QEMU)
+  --paging shadow|nested, --cpu vtx|deprivilege|bt   the hypervisors' techniques (default shadow, vtx)
+  --mem SIZE           guest memory (default 64M)
+  --max-instructions N stop the guest after N instructions in all (default 2,000,000,000)
+  --events FILE        the migration's events, one JSON object per line
+  --multiboot | --flat ADDR   how to load (default: detected)
+
+Exit status: as for vizor run --hv ((v<<1)|1 after debug-exit v ...); 2 usage, 4 bad image.
+`;
+
+interface MigrateOptions {
+  file: string; at: number; bandwidth: number; latency: number; mode: 'precopy' | 'postcopy';
+  maxRounds: number; maxDowntime: number; paging: PagingTechnique; cpu: CpuTechnique; memoryBytes: number;
+  maxInstructions: number; events?: string; boot?: BootMode;
+}
+
+export function parseMigrateArgs(args: string[]): MigrateOptions | string {
+  const o: Partial<MigrateOptions> = {
+    at: 1_000_000, bandwidth: 100e6, latency: 1e6, mode: 'precopy', maxRounds: 30, maxDowntime: 300e6,
+    paging: 'shadow', cpu: 'vtx', memoryBytes: 64 << 20, maxInstructions: 2_000_000_000,
+  };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const v = (): string | null => args[++i] ?? null;
+    const bad = (what: string, got: string | null) => `${a} takes ${what}${got === null ? '' : `, not '${got}'`}`;
+    switch (a) {
+      case '--at': case '--max-rounds': case '--max-instructions': {
+        const t = v(), n = t === null ? null : parseCount(t);
+        if (n === null) return bad('a positive count', t);
+        if (a === '--at') o.at = n; else if (a === '--max-rounds') o.maxRounds = n; else o.maxInstructions = n;
+        break;
+      }
+      case '--bandwidth': { const t = v(), n = t === null ? null : parseBandwidth(t); if (n === null) return bad('a rate in bits/s such as 100M or 1G', t); o.bandwidth = n; break; }
+      case '--latency': case '--max-downtime': {
+        const t = v(), n = t === null ? null : parseDuration(t);
+        if (n === null) return bad('a time such as 1ms or 200us', t);
+        if (a === '--latency') o.latency = n; else o.maxDowntime = n;
+        break;
+      }
+      case '--precopy': o.mode = 'precopy'; break;
+      case '--postcopy': o.mode = 'postcopy'; break;
+      case '--paging': { const t = v(); if (t !== 'shadow' && t !== 'nested') return bad('shadow or nested', t); o.paging = t; break; }
+      case '--cpu': { const t = v(); if (t !== 'vtx' && t !== 'deprivilege' && t !== 'bt') return bad('vtx, deprivilege or bt', t); o.cpu = t; break; }
+      case '--mem': {
+        const t = v(), n = t === null ? null : parseSize(t);
+        if (n === null || n < 2 << 20 || n > 256 << 20 || n % 4096 !== 0) return bad('a size from 2M to 256M', t);
+        o.memoryBytes = n;
+        break;
+      }
+      case '--events': { const t = v(); if (t === null) return bad('a file', t); o.events = t; break; }
+      case '--multiboot': o.boot = { kind: 'multiboot' }; break;
+      case '--flat': {
+        const t = v(), n = t === null ? NaN : Number(t);
+        if (!Number.isInteger(n) || n < 0) return bad('an address such as 0x100000', t);
+        o.boot = { kind: 'flat', address: n };
+        break;
+      }
+      default:
+        if (a.startsWith('-')) return `unknown option '${a}'`;
+        if (o.file !== undefined) return `only one image, got '${o.file}' and '${a}'`;
+        o.file = a;
+    }
+  }
+  if (o.file === undefined) return 'no image given';
+  return o as MigrateOptions;
+}
+
+const ms = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
+
+/** The human summary: one line per round, then the switch-over. */
+export function describeMigration(r: MigrationResult): string {
+  const lines = [`migration (${r.mode}):`];
+  for (const x of r.rounds) lines.push(`  round ${x.round}: sent ${x.pagesSent} pages in ${ms(x.durationNs)}, ${x.dirtyAfter} dirtied meanwhile`);
+  if (r.mode === 'precopy') {
+    const why = r.switchover === 'converged' ? 'the dirty set fits the downtime limit' : r.switchover === 'round-limit' ? 'round limit reached: the guest dirties memory faster than the link sends it' : 'the guest ended during pre-copy';
+    lines.push(`  stop-and-copy (${why}): ${r.finalPages} pages + ${r.stateBytes} bytes of CPU and device state`);
+  } else {
+    lines.push(`  CPU and device state first (${r.stateBytes} bytes); ${r.remoteFaults} pages fetched on first touch (vCPU waited ${ms(r.stallNs)}), the rest pushed in the background`);
+  }
+  lines.push(`  downtime ${ms(r.downtimeNs)}; ${r.pagesSent} pages, ${r.bytesSent} bytes over the link; done after ${ms(r.totalNs)}`);
+  if (r.sourceChecksum !== undefined) lines.push(`  guest memory checksum: source ${r.sourceChecksum.toString(16)}, destination ${r.destChecksum!.toString(16)}${r.sourceChecksum === r.destChecksum ? ' (equal)' : ' (DIFFERENT)'}`);
+  return lines.join('\n') + '\n';
+}
+
+export async function command(args: string[], io: SnapshotIo = { stdout: (t) => { writeSync(1, t); }, stderr: (t) => { writeSync(2, t); } }): Promise<number> {
+  const out = io.stdout, err = io.stderr;
+  if (args.includes('-h') || args.includes('--help')) { out(MIGRATE_USAGE); return 0; }
+  const o = parseMigrateArgs(args);
+  if (typeof o === 'string') { err(`vizor migrate: ${o}\n${MIGRATE_USAGE}`); return 2; }
+  let image: Uint8Array;
+  try {
+    image = await readImage(o.file);
+  } catch (e) {
+    if (e instanceof ImageError) { err(e.cause === 'assembly' ? `${e.message}\n` : `vizor: ${o.file}: ${e.message}\n`); return 4; }
+    throw e;
+  }
+  let boot = o.boot ?? detectBootMode(image);
+  if (boot.kind === 'multiboot' && boot.cmdline === undefined) boot = { kind: 'multiboot', cmdline: `${o.file} ` };
+  const hostBytes = o.memoryBytes + 2 * 1025 * 4096 + (4 << 20);
+  const hostA = new Hypervisor({ hostMemoryBytes: hostBytes }), hostB = new Hypervisor({ hostMemoryBytes: hostBytes });
+  const config = { name: 'vm0', image, boot, memoryBytes: o.memoryBytes, cpu: o.cpu, paging: o.paging, serial: out };
+  try {
+    let src;
+    try {
+      src = hostA.addVm(config);
+    } catch (e) {
+      if (e instanceof BootError) { err(`vizor: ${o.file}: ${e.message}\n`); return 4; }
+      throw e;
+    }
+    if (driveVm(hostA, src, { instructions: Math.min(o.at, o.maxInstructions) }) === 'ended' || o.at >= o.maxInstructions) {
+      if (src.state !== 'exited') src.finish({ reason: 'instruction-limit' });
+      err(`vizor: the guest ended after ${src.cpu.instructions} instructions, before the migration point (--at ${o.at}): nothing migrated\n`);
+      return vmStatus(src);
+    }
+    const m = new Migration(hostA, src, hostB, {
+      link: { bandwidthBitsPerSecond: o.bandwidth, latencyNs: o.latency }, mode: o.mode, maxRounds: o.maxRounds, maxDowntimeNs: o.maxDowntime,
+    });
+    const r = m.run(config);
+    err(describeMigration(r));
+    if (o.events !== undefined) writeFileSync(o.events, r.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const dst = m.dst!;
+    if (driveVm(hostB, dst, { instructions: o.maxInstructions }) === 'reached') dst.finish({ reason: 'instruction-limit' });
+    if (dst.end !== null && dst.end.reason !== 'debug-exit') err(`vizor: ${dst.name}: ${dst.describeEnd()}\n`);
+    return vmStatus(dst);
+  } finally {
+    hostA.release();
+    hostB.release();
+  }
+}
