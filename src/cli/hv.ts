@@ -178,10 +178,37 @@ function statusOf(vm: Vm): number {
   }
 }
 
+/**
+ * Writes all of `text` to `fd` synchronously. A reader that went away (`vizor run --hv … | head`)
+ * is not an error: the rest of that stream is dropped (as run.ts's FdWriter does); a full
+ * non-blocking pipe (EAGAIN) is waited out.
+ */
+function fdWriter(fd: number): (text: string) => void {
+  let closed = false;
+  return (text) => {
+    if (closed) return;
+    const buf = Buffer.from(text, 'utf8');
+    let off = 0;
+    while (off < buf.length) {
+      try {
+        off += writeSync(fd, buf, off);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') continue;
+        if (code === 'EPIPE') {
+          closed = true;
+          return;
+        }
+        throw err;
+      }
+    }
+  };
+}
+
 /** The whole `vizor run --hv` behaviour; returns the exit status. */
 export async function runHypervisor(opts: HvRunOptions): Promise<number> {
-  const stdout = opts.stdout ?? ((t: string) => { writeSync(1, t); });
-  const stderr = opts.stderr ?? ((t: string) => { writeSync(2, t); });
+  const stdout = opts.stdout ?? fdWriter(1);
+  const stderr = opts.stderr ?? fdWriter(2);
   const n = opts.images.length;
   const tablesPerVm = 2 * 1025 * 4096;
   const hostBytes = Math.min(1 << 30, Math.ceil((n * (opts.memoryBytes + tablesPerVm) + (4 << 20)) / (1 << 20)) << 20);
@@ -243,7 +270,7 @@ export async function runHypervisor(opts: HvRunOptions): Promise<number> {
 /** `vizor run --hv ...` from raw arguments (reads the images, reports usage errors). */
 export async function command(args: string[]): Promise<number> {
   if (args.includes('-h') || args.includes('--help')) {
-    process.stdout.write(HV_USAGE);
+    fdWriter(1)(HV_USAGE);
     return 0;
   }
   const parsed = parseHvArgs(args);

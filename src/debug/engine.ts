@@ -259,10 +259,11 @@ export abstract class Engine {
       this.boundaryN = n;
       this.boundarySub = 0;
     }
-    const here = { n, sub: this.boundarySub };
+    const sub = this.boundarySub;
     if (c.mode === 'count' && !c.record) {
-      if (before(here, c.end!)) {
-        c.observe?.(here);
+      const end = c.end!;
+      if (n < end.n || (n === end.n && sub < end.sub)) {
+        c.observe?.({ n, sub });
         return false;
       }
       return this.stopWith(c, { reason: 'step' });
@@ -276,10 +277,10 @@ export abstract class Engine {
     if (this.pendingWatch) {
       const watch = this.pendingWatch;
       this.pendingWatch = undefined;
-      if (this.hit(c, { reason: 'watchpoint', watch }, here)) return true;
+      if (this.hit(c, { reason: 'watchpoint', watch }, { n, sub })) return true;
     }
-    if (this.pendingEvent && this.hit(c, this.eventStop(), here)) return true;
-    if (c.end !== undefined && !before(here, c.end)) return this.stopWith(c, { reason: 'step' });
+    if (this.pendingEvent && this.hit(c, this.eventStop(), { n, sub })) return true;
+    if (c.end !== undefined && !before({ n, sub }, c.end)) return this.stopWith(c, { reason: 'step' });
     if (this.pauseRequested) {
       this.pauseRequested = false;
       return this.stopWith(c, { reason: 'pause' });
@@ -290,7 +291,7 @@ export abstract class Engine {
     if (this.breakpoints.active && (c.calls > 1 || c.record)) {
       const phys = this.breakpoints.hasPhysical ? translate(this.machine.memory, this.cpuState(), pc) : -1;
       const b = this.breakpoints.check(pc, phys, this.ctx, !c.record);
-      if (b && this.hit(c, { reason: 'breakpoint', breakpointId: b.bp.id }, here)) {
+      if (b && this.hit(c, { reason: 'breakpoint', breakpointId: b.bp.id }, { n, sub })) {
         if (b.bp.spec.temporary) this.breakpoints.remove(b.bp.id);
         return true;
       }

@@ -199,7 +199,7 @@ export class Vm {
     const em = this.host.emitter;
     if ((em.mask & KIND_BIT.shutdown) !== 0) {
       if (end.reason === 'debug-exit') em.emit('shutdown', { reason: 'debug-exit', code: end.code >>> 0 });
-      else if (end.reason === 'triple-fault') em.emit('shutdown', { reason: 'triple-fault' });
+      else if (end.reason === 'triple-fault') { /* the CPU emitted it when the triple fault happened */ }
       else if (end.reason === 'instruction-limit') em.emit('shutdown', { reason: 'instruction-limit' });
       else em.emit('shutdown', { reason: 'stopped' });
     }

@@ -262,8 +262,11 @@ export class Machine {
       // Halted with interrupts on but no interrupt ever arriving (e.g. IRQ 0 masked): give up.
       if (cpu.instructions !== lastInstructions) { lastInstructions = cpu.instructions; idleSkips = 0; }
       if (++idleSkips > 100_000) return this.end({ reason: 'halted', interruptsEnabled: true });
+      // Sleep from the moment the CPU halted (not from the top of this iteration: the slice may
+      // have run instructions before the HLT), so the wake-up time does not depend on slicing.
+      const haltedAt = this.nowNs();
       const wake = Math.min(next, budgetEndNs);
-      if (wake > now) this.idleNs += wake - now;
+      if (wake > haltedAt) this.idleNs += wake - haltedAt;
     }
   }
 
@@ -325,8 +328,8 @@ export class Machine {
 
   private end(r: RunResult): RunResult {
     if ((this.emitter.mask & KIND_BIT.shutdown) !== 0) {
+      // A triple fault's shutdown event is the CPU's own (cpu.ts, at the moment it happens): not twice.
       if (r.reason === 'debug-exit') this.emitter.emit('shutdown', { reason: 'debug-exit', code: r.code });
-      else if (r.reason === 'triple-fault') this.emitter.emit('shutdown', { reason: 'triple-fault' });
       else if (r.reason === 'instruction-limit') this.emitter.emit('shutdown', { reason: 'instruction-limit' });
     }
     return r;

@@ -23,7 +23,12 @@ function step(page: Page, n: number) {
 }
 
 async function gotoLine(page: Page, line: number): Promise<void> {
-  await page.locator('[data-testid="editor"] .view-lines').click();
+  const editor = page.locator('[data-testid="editor"] .view-lines');
+  await editor.click();
+  // KNOWN GLITCH (reported): after a lesson switch the first click may leave the focus on the page.
+  const focused = () => page.evaluate(() => !!document.activeElement?.closest('[data-testid="editor"]'));
+  if (!(await focused())) await editor.click();
+  expect(await focused()).toBe(true);
   await page.keyboard.press('Control+Home');
   for (let i = 1; i < line; i++) await page.keyboard.press('ArrowDown');
   await page.keyboard.press('End');
@@ -115,15 +120,9 @@ describe('lessons in the app', () => {
     // Alter the kernel: line 25 prints "paging on"; make it "paging on!".
     const lines = LESSON_FILES['03-paging/kernel.asm']!.split('\n');
     const at = lines.findIndex((l) => l.includes('PRINTLN "paging on"')) + 1;
-    await page.locator('[data-testid="editor"] .view-lines').click();
-    console.log('ACTIVE0', await page.evaluate(() => `${document.activeElement?.tagName}.${document.activeElement?.className}`));
-    await page.waitForTimeout(1000);
-    console.log('ACTIVE1', await page.evaluate(() => `${document.activeElement?.tagName}.${document.activeElement?.className}`));
     await gotoLine(page, at);
     await page.keyboard.press('ArrowLeft');
     await page.keyboard.type('!');
-    await screenshot(page, 'debug-typed');
-    console.log('ACTIVE', await page.evaluate(() => `${document.activeElement?.tagName}.${document.activeElement?.className} in editor: ${!!document.activeElement?.closest('[data-testid=editor]')}`));
     const bad = await check(page);
     expect(bad).toContain('does not check out');
     expect(bad).toContain('expected the line "paging on", but it never came');
