@@ -4,7 +4,8 @@
 //   (c) snapshot memory for a 100-million-instruction history (target <= 64 MB), on a CPU-bound
 //       kernel and on a memory-heavy one (8 MiB rewritten over and over: the worst case);
 //       with the reverse-step latency at the end of that history.
-//   (d) continue with a breakpoint set (the CPU's hooked path) vs hook-free, in MIPS.
+//   (d) continue with a breakpoint set (the CPU's hooked path), with a read watchpoint (plus the
+//       CPU's access reports) and hook-free, in MIPS.
 // Run: npx tsx bench/debug.ts [--quick]
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -100,18 +101,27 @@ for (const [name, image] of [['loop', loop], ['memory', memory]] as const) {
     `    reverse step at the end ${back.toFixed(1)} ms, at random points of the history ${median(anywhere).toFixed(1)} ms median, ${Math.max(...anywhere).toFixed(1)} ms worst`);
 }
 
-// (d): what a breakpoint costs while running.
+// (d): what a breakpoint and a read watchpoint cost while running (MIPS by wall and by process
+// CPU time, which is steadier on a busy machine).
 {
   const { m, d } = boot(loop, { snapshotInterval: 0 });
   runTo(d, m, 1_000_000);
   const n = quick ? 300_000 : 2_000_000;
+  const mips = (count: number): { wall: number; cpu: number } => {
+    const t = now();
+    const c0 = process.cpuUsage();
+    d.continue(count);
+    const c = process.cpuUsage(c0);
+    return { wall: count / (now() - t) / 1000, cpu: count / ((c.user + c.system) / 1000) / 1000 };
+  };
+  const fmt = (r: { wall: number; cpu: number }): string => `${r.wall.toFixed(1)} MIPS wall, ${r.cpu.toFixed(1)} MIPS cpu-time`;
   const id = d.addBreakpoint({ location: { kind: 'linear', address: 0x10 } }); // never reached
-  let t = now();
-  d.continue(n);
-  const hooked = n / (now() - t) / 1000;
+  const hooked = mips(n);
   d.removeBreakpoint(id);
-  t = now();
-  d.continue(n * 20);
-  const free = (n * 20) / (now() - t) / 1000;
-  console.log(`(d) continue with a breakpoint set: ${hooked.toFixed(1)} MIPS (hooked path); without: ${free.toFixed(0)} MIPS`);
+  const w = d.addWatchpoint({ kind: 'read', address: 0x10, length: 4 }); // never read
+  const watched = mips(n);
+  d.removeBreakpoint(w);
+  const free = mips(n * 20);
+  console.log(`(d) continue with a breakpoint set (hooked path): ${fmt(hooked)}\n` +
+    `    with a read watchpoint (hooked path + access reports): ${fmt(watched)}\n    without either: ${fmt(free)}`);
 }

@@ -23,7 +23,8 @@ Runs guests side by side under vizor's hypervisor. Each VM's COM1 output goes to
   --sched rr|credit               scheduling policy (default rr)
   --weight W[,W...]    credit weights per VM in order (default 256 each)
   --cap C[,C...]       credit caps in % of the CPU per VM (0 = none)
-  --multiboot | --flat ADDR       how to load (default: detected; boot sectors need the bare machine)
+  --multiboot | --boot-sector | --flat ADDR   how to load (default: detected); a boot sector
+                       runs on the BIOS, which each VM carries (ROM images need the bare machine)
   --mem SIZE           memory per VM (default 64M)
   --max-instructions N per VM, in its own virtual time (default 2,000,000,000)
   --serial-dir DIR     one serial file per VM instead of prefixed stdout
@@ -106,6 +107,8 @@ export function parseHvArgs(args: string[]): ParsedArgs | string {
         case '--weight': o.rest.weights = numberList(value(++i, a), a, 65535).map((w) => Math.max(1, w)); break;
         case '--cap': o.rest.caps = numberList(value(++i, a), a, 100); break;
         case '--multiboot': o.rest.mode = { kind: 'multiboot' }; break;
+        case '--boot-sector': o.rest.mode = { kind: 'boot-sector' }; break;
+        case '--rom': o.rest.mode = { kind: 'rom' }; break; // refused when the VM is created, with the reason
         case '--flat': {
           const v = value(++i, a);
           const n = Number(v);

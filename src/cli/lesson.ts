@@ -1,6 +1,6 @@
 // `vizor lesson list | show NAME [--answers] | check NAME|--all`: the lessons under lessons/.
-// check exits 0 when every run matches, 1 when one does not (with "expected … but got …"),
-// 3 when the lesson needs the hypervisor and that is not available yet (its bare runs matched).
+// check exits 0 when every run matches, 1 when one does not (with "expected … but got …"). Runs
+// with "hv" run on vizor's hypervisor (src/hypervisor); --bare leaves them unchecked (exit 3).
 import { existsSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,14 +17,15 @@ import {
 
 const USAGE = `usage: vizor lesson list
        vizor lesson show NAME [--answers]
-       vizor lesson check NAME | --all  [--hv]
+       vizor lesson check NAME | --all  [--bare]
   NAME is a lesson folder (03-paging), its number (3) or its slug (paging).
-  list     the lessons in order, with whether their check can run yet
+  list     the lessons in order, with what their checks run on
   show     the lesson's text; answers to its questions stay folded unless --answers
-  check    runs the lesson's kernel(s) and compares with its check.json; runs that need the
-           hypervisor are "not checkable yet" unless --hv runs them on src/hypervisor as it is
+  check    runs the lesson's kernel(s) and compares with its check.json: on the bare machine,
+           and under vizor's hypervisor for the runs that name one ("hv"); with --bare only the
+           bare-machine runs (the others are reported as not checked; --hv is the default)
 Options: --dir DIR  the lessons folder (default: the lessons/ of this vizor)
-Exit status of check: 0 matches, 1 does not match, 3 not checkable yet (needs the hypervisor),
+Exit status of check: 0 matches, 1 does not match, 3 runs left unchecked (--bare),
 2 usage, 4 a lesson's files are wrong (the message names file and field).
 `;
 
@@ -64,13 +65,13 @@ function defaultRoot(): string {
 }
 
 /**
- * Runs that need the hypervisor are pending unless asked for (--hv): issue 5 is still being built.
- * When it is declared ready, make HV_BY_DEFAULT true (and HV_READY in test/conformance/lessons-check.test.ts).
+ * Runs that need the hypervisor run on src/hypervisor (issue 5) unless --bare asks for the
+ * bare-machine runs only (HV_READY in test/conformance/lessons-check.test.ts says the same).
  */
-const HV_BY_DEFAULT = false;
+const HV_BY_DEFAULT = true;
 
 async function hvRunner(useHv: boolean): Promise<HvRunner | undefined> {
-  return useHv || HV_BY_DEFAULT ? (await import('../lessons/hv-runner.ts')).hypervisorRunner : undefined;
+  return useHv ? (await import('../lessons/hv-runner.ts')).hypervisorRunner : undefined;
 }
 
 function list(files: LessonFiles): number {
@@ -84,7 +85,7 @@ function list(files: LessonFiles): number {
     }
     const m = e.lesson.meta;
     const hv = e.lesson.check.requires === 'hv';
-    const state = hv ? 'check needs the hypervisor (bare runs checkable now)' : 'checkable';
+    const state = hv ? 'checkable: bare machine and hypervisor' : 'checkable: bare machine';
     print(`  ${String(m.order).padStart(2)} ${e.folder.padEnd(28)} ${m.title}  [${state}]\n`);
   }
   return bad > 0 ? 4 : 0;
@@ -113,7 +114,7 @@ async function check(files: LessonFiles, names: string[], useHv: boolean): Promi
   for (const name of names) {
     const report = checkLesson(files, loadLesson(files, name), hv ? { hv } : {});
     print(formatReport(report));
-    if (report.status === 'needs-hv') print(`  (add --hv to run them on vizor's hypervisor as it is now)\n`);
+    if (report.status === 'needs-hv') print(`  (without --bare they run on vizor's hypervisor)\n`);
     const code = STATUS_EXIT[report.status];
     worst = code === 1 || worst === 1 ? 1 : Math.max(worst, code);
   }
@@ -146,8 +147,9 @@ export async function command(args: string[]): Promise<number> {
         return names.length === 1 ? show(files, root, names[0]!, answers) : usage('show takes one lesson name');
       }
       case 'check': {
-        const useHv = more.includes('--hv');
-        const names = more.filter((a) => a !== '--hv');
+        if (more.includes('--hv') && more.includes('--bare')) return usage('check takes --hv or --bare, not both');
+        const useHv = more.includes('--bare') ? false : more.includes('--hv') || HV_BY_DEFAULT;
+        const names = more.filter((a) => a !== '--hv' && a !== '--bare');
         if (names.length === 1 && names[0] === '--all') {
           return await check(files, listLessons(files).map((e) => e.folder), useHv);
         }

@@ -272,6 +272,9 @@ export async function command(args: string[]): Promise<number> {
       if (result.reason !== 'instruction-limit' || left <= 0) break;
       await new Promise((r) => setImmediate(r)); // let stdin data arrive between chunks
     }
+    if (result.reason === 'instruction-limit' && machine.emitter.wants('shutdown')) {
+      machine.emitter.emit('shutdown', { reason: 'instruction-limit' });
+    }
     if (opts.vga) process.stderr.write(vgaScreen(machine.vgaText()));
     return report(result, machine, opts);
   } finally {

@@ -270,7 +270,7 @@ export abstract class Engine {
     }
     // Hits made by the previous instruction (or the interrupt delivered after it): a reported
     // access (pendingWatch) or a changed byte nobody reported (watch.ts).
-    if (this.watchpoints.active && c.calls > 1) {
+    if (this.watchpoints.comparesValues && c.calls > 1) {
       const w = this.watchpoints.checkChanged(this.machine.memory, this.cpuState(), this.ctx, this.pendingWatch === undefined);
       if (w && !this.pendingWatch) this.pendingWatch = w;
     }
@@ -354,7 +354,8 @@ export abstract class Engine {
       this.exceptions++;
       // The faulting instruction did not retire: accesses it made before the fault are no hit
       // (it runs again after the handler). The exception's own frame pushes are reported after this.
-      if (this.pendingWatch) {
+      // #DB is the single-step trap here: raised after its instruction retired, its accesses count.
+      if (this.pendingWatch && ev.vector !== 1) {
         this.watchpoints.unhit(this.pendingWatch);
         this.pendingWatch = undefined;
       }

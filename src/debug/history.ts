@@ -5,6 +5,13 @@
 // The machine's snapshot holds RAM as Map<page number, 4096-byte Uint8Array> (Memory's
 // MemorySnapshot); the history finds those maps by walking the snapshot, so it needs no knowledge
 // of the rest of the machine's state.
+//
+// Memory tracks dirty pages (memory.ts): a snapshot copies only the pages written since the last
+// one and hands back the previous snapshot's arrays for the others, so taking one costs the dirty
+// pages, not a scan of RAM. Equal arrays are recognised by identity before any byte compare, and
+// when this history swaps a written-but-unchanged page for its older equal copy, the swap lands in
+// the map Memory builds the next snapshot from, so that page is shared by identity from then on.
+// Restoring rewrites only pages whose arrays differ from what RAM holds.
 
 export interface HistoryEntry {
   /** Instructions retired when the snapshot was taken: its position in time. */

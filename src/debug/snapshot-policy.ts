@@ -1,6 +1,7 @@
 // When the debugger takes history snapshots: every `interval` instructions at the least and, unless
 // the overhead limit is off, only once the machine has run long enough since the last one that the
-// snapshot's own cost (mostly scanning RAM) stays under `overhead` of run time; a snapshot is due
+// snapshot's own cost (mostly copying the RAM pages written since the previous one: Memory tracks
+// dirty pages; the first snapshot scans all of RAM) stays under `overhead` of run time; one is due
 // anyway after `maxInterval` instructions. Replaying to any point then costs about
 // snapshotCost / overhead of wall time, whatever the kernel's speed. The wall clock only decides
 // where snapshots fall, never what the machine does.

@@ -19,6 +19,7 @@ import type { DebugCpuState, DebugMemory, WatchHit } from './types.ts';
 export class WatchpointTable {
   private readonly byId = new Map<number, Watchpoint>();
   private enabled: Watchpoint[] = [];
+  private valueWatched = false;
 
   constructor(private readonly nextId: () => number) {}
 
@@ -61,6 +62,11 @@ export class WatchpointTable {
 
   get active(): boolean {
     return this.enabled.length > 0;
+  }
+
+  /** Some enabled watchpoint watches writes (the value comparison of checkChanged has work to do). */
+  get comparesValues(): boolean {
+    return this.valueWatched;
   }
 
   /** Re-reads every shadow copy (after a restore, a memory edit or an address-space switch we caused). */
@@ -130,6 +136,7 @@ export class WatchpointTable {
 
   private reindex(): void {
     this.enabled = [...this.byId.values()].filter((w) => w.enabled);
+    this.valueWatched = this.enabled.some((w) => w.spec.kind !== 'read');
   }
 }
 

@@ -92,7 +92,7 @@ export class Hypervisor implements HostServices, RunHost {
 
   hostTick(): number {
     const cur = this.current;
-    return cur === null ? this.tick : this.tick + (cur.cpu.instructions - this.sliceStart);
+    return cur === null ? this.tick : this.tick + (cur.cpu.retired() - this.sliceStart);
   }
 
   charge(vm: Vm, cycles: number): void {

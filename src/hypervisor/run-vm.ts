@@ -103,6 +103,13 @@ function afterStop(vm: Vm): boolean {
     vm.finish({ reason: 'debug-exit', code: vm.pendingExitCode });
     return true;
   }
+  if (vm.pendingTrap) {
+    const end = vm.serviceBiosTrap();
+    if (end !== null) {
+      vm.finish(end);
+      return true;
+    }
+  }
   for (let guard = 0; vm.vcpu.pending !== null && guard < 4; guard++) {
     const p = vm.vcpu.pending;
     vm.vcpu.pending = null;

@@ -14,6 +14,8 @@ import { Ps2Controller } from '../machine/devices/ps2.ts';
 import { DebugExit, PostPort, SystemControlA } from '../machine/devices/misc.ts';
 import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
 import { Machine, BootError, type BootMode } from '../machine/machine.ts';
+import { BIOS_TRAP_PORT } from '../machine/boot/bios.ts';
+import { byteDevice } from '../machine/io.ts';
 import { KIND_BIT } from '../trace/schema.ts';
 import type { Memory } from '../machine/memory.ts';
 import type { Emitter } from '../trace/emitter.ts';
@@ -24,6 +26,7 @@ import type { Paging } from './paging.ts';
 import { VmStats } from './stats.ts';
 import type { CostTable } from './costs.ts';
 import { Vcpu } from './vcpu.ts';
+import { VirtualBios, guestBiosMemory, type BiosEnd } from './vbios.ts';
 
 export type CpuTechnique = 'vtx' | 'deprivilege' | 'bt';
 export type PagingTechnique = 'shadow' | 'nested';
@@ -100,6 +103,10 @@ export class Vm {
   lastHaltInstructions = -1;
   pendingExitCode: number | null = null;
   pendingReset = false;
+  /** The loader's BIOS, bound to this VM (boot sectors call it; see vbios.ts). */
+  bios: VirtualBios | null = null;
+  /** A BIOS ROM stub wrote the trap port: the run loop services the call. */
+  pendingTrap = false;
   /** The VM's A20 gate (port 0x92, keyboard controller) as an address mask. */
   a20Mask = -1;
   /** Text written to COM1 (kept for tests and the CLI's per-VM files). */
@@ -149,15 +156,17 @@ export class Vm {
     this.port92.onA20 = (on) => this.setA20(on);
     for (const d of [pic, pit, uart, this.vga, this.cmos, ps2, this.post, this.port92]) d.register(io);
     this.debugExit.register(io);
+    io.register(BIOS_TRAP_PORT, 1, byteDevice(() => 0xff, () => { this.pendingTrap = true; cpu.requestStop(); }), 'bios-trap');
   }
 
   /**
    * Loads the image exactly as the bare machine does (same loader, firmware tables and device
-   * state: a scratch Machine does the work), then copies the pages it wrote into guest memory.
+   * state: a scratch Machine does the work), then copies the pages it wrote into guest memory and
+   * takes over its BIOS, bound to this VM's memory and devices (boot sectors call it).
    */
   private load(image: Uint8Array, boot: BootMode, bytes: number): void {
-    if (boot.kind === 'boot-sector' || boot.kind === 'rom') {
-      throw new BootError(`a ${boot.kind} image needs the BIOS, which only the bare machine has; boot a Multiboot or flat image under --hv`);
+    if (boot.kind === 'rom') {
+      throw new BootError('a ROM image replaces the BIOS and runs from the reset vector, which VMs do not model; boot a boot sector, Multiboot or flat image under --hv');
     }
     const m = new Machine({ memoryBytes: bytes });
     m.load(image, boot);
@@ -175,6 +184,19 @@ export class Vm {
     this.ps2.loadState(m.ps2.saveState());
     this.vga.loadState(m.vga.saveState());
     this.cpu.setState(m.cpu.getState());
+    if (m.bios !== null) {
+      this.bios = new VirtualBios({
+        memory: guestBiosMemory(this.gmem), io: this.io, vga: this.vga, cmos: this.cmos, pic: this.pic,
+        serialMirror: (b) => this.uart.output(b),
+        getA20: () => this.a20Mask === -1, setA20: (on) => this.setA20(on),
+      }, m.bios, () => this.ps2.s.outFull || this.ps2.s.out.length > 0);
+    }
+  }
+
+  /** Runs the BIOS service a ROM stub asked for; how the VM ends when the service ends it. */
+  serviceBiosTrap(): BiosEnd | null {
+    this.pendingTrap = false;
+    return this.bios === null ? null : this.bios.trap(this.cpu);
   }
 
   private setA20(on: boolean): void {
@@ -189,7 +211,7 @@ export class Vm {
 
   /** This VM's virtual time in nanoseconds. */
   nowNs(): number {
-    return this.cpu.instructions * NS_PER_INSTRUCTION + this.idleNs;
+    return this.cpu.retired() * NS_PER_INSTRUCTION + this.idleNs;
   }
 
   finish(end: VmEnd): void {

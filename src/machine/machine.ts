@@ -125,7 +125,7 @@ export class Machine {
 
   /** Virtual time in nanoseconds: instructions × 32 ns plus time skipped while halted. */
   nowNs(): number {
-    return this.cpu.instructions * NS_PER_INSTRUCTION + this.idleNs;
+    return this.cpu.retired() * NS_PER_INSTRUCTION + this.idleNs;
   }
 
   get a20Enabled(): boolean {
@@ -330,7 +330,8 @@ export class Machine {
     if ((this.emitter.mask & KIND_BIT.shutdown) !== 0) {
       // A triple fault's shutdown event is the CPU's own (cpu.ts, at the moment it happens): not twice.
       if (r.reason === 'debug-exit') this.emitter.emit('shutdown', { reason: 'debug-exit', code: r.code });
-      else if (r.reason === 'instruction-limit') this.emitter.emit('shutdown', { reason: 'instruction-limit' });
+      // An instruction limit ends one run() call, not the machine: callers slice runs as they like
+      // (the CLI reports its overall limit itself), and the stream must not depend on the slicing.
     }
     return r;
   }

@@ -182,7 +182,9 @@ export class Migration {
     const downtimeNs = this.link.transferNs(last.length * PAGE_WIRE_BYTES + stateBytes);
     restoreCpuDevices(dst, state);
     const sourceChecksum = guestMemoryChecksum(this.src), destChecksum = guestMemoryChecksum(dst);
-    this.retireSource();
+    // A guest that ended during pre-copy has ended on the destination too (nothing left to resume).
+    if (this.src.end !== null) dst.finish(this.src.end);
+    else this.retireSource();
     const resumeAt = stopAt + downtimeNs;
     this.emit('downtime-end', resumeAt, -1, last.length, last.length * PAGE_WIRE_BYTES + stateBytes, { downtimeNs: Math.round(downtimeNs) });
     this.emit('resume', resumeAt, -1, 0, 0, { detail: 'destination' });

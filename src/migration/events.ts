@@ -31,10 +31,10 @@ export interface MigrationEvent {
 export function emitToStream(emitter: Emitter, vmId: number, e: MigrationEvent): void {
   const bit = (KIND_BIT as Readonly<Record<string, number>>)['migration'];
   if (bit === undefined || (emitter.mask & bit) === 0) return;
-  const fields: Record<string, unknown> = { phase: e.phase, timeUs: Math.round(e.timeNs / 1000), round: e.round, pages: e.pages, bytes: e.bytes };
+  const fields: Record<string, unknown> = { phase: e.phase };
   if (e.detail !== undefined) fields.detail = e.detail;
+  Object.assign(fields, { timeUs: Math.round(e.timeNs / 1000), round: e.round, pages: e.pages, bytes: e.bytes });
   if (e.gfn !== undefined) fields.gfn = e.gfn;
-  if (e.downtimeNs !== undefined) fields.downtimeUs = Math.round(e.downtimeNs / 1000);
   const saved = emitter.vm;
   emitter.vm = vmId;
   (emitter.emit as (kind: string, f: Record<string, unknown>) => void)('migration', fields);
@@ -43,12 +43,20 @@ export function emitToStream(emitter: Emitter, vmId: number, e: MigrationEvent):
 
 /** The exact addition proposed for src/trace/schema.ts (times in µs: the schema's integers are 32-bit). */
 export const SCHEMA_PROPOSAL = `
-// 1. next to the other unions:
+// 1. next to SchedReason:
+/** Phases of a live migration (src/migration). */
 export type MigrationPhase = 'start' | 'round-start' | 'pages-sent' | 'dirty' | 'downtime-start' | 'downtime-end' | 'resume' | 'remote-fault' | 'done';
+export type MigrationDetail = 'precopy' | 'postcopy' | 'converged' | 'round-limit' | 'source-ended' | 'destination';
 // 2. in EventFields, after warning:
-  /** A live-migration phase (src/migration). vm = the migrating VM on the host that emits it. */
+  /**
+   * A live-migration phase (src/migration); vm = the migrating VM on the host that emits it (the
+   * source until the VM resumes, then the destination). Downtime = the downtime-end event's
+   * timeUs minus the downtime-start event's.
+   */
   migration: {
     phase: MigrationPhase;
+    /** start: precopy|postcopy; downtime-start: converged|round-limit|postcopy|source-ended; resume: destination. */
+    detail?: MigrationDetail;
     /** Migration clock: µs of virtual time since the migration started. */
     timeUs: number;
     /** Pre-copy round (0 = the first full copy); -1 outside rounds. */
@@ -57,15 +65,14 @@ export type MigrationPhase = 'start' | 'round-start' | 'pages-sent' | 'dirty' | 
     pages: number;
     /** Bytes over the link in this phase (pages-sent, downtime-end) or in all (done). */
     bytes: number;
-    /** start: precopy|postcopy; downtime-start: converged|round-limit|postcopy|source-ended. */
-    detail?: string;
-    /** remote-fault: the guest page fetched. */ gfn?: number;
-    /** downtime-end: how long the VM ran nowhere. */ downtimeUs?: number;
+    /** remote-fault: the guest page fetched over the link. */
+    gfn?: number;
   };
 // 3. EVENT_KINDS: append 'migration' after 'warning'.
-// 4. FIELD_SPECS, after warning:
+// 4. FIELD_SPECS, after warning (2 small columns: phase, detail; 5 wide: timeUs, round, pages, bytes, gfn):
   migration: {
     phase: oneOf('start', 'round-start', 'pages-sent', 'dirty', 'downtime-start', 'downtime-end', 'resume', 'remote-fault', 'done'),
-    timeUs: u32, round: i32, pages: u32, bytes: u32, detail: opt({ type: 'string' }), gfn: opt(u32), downtimeUs: opt(u32),
+    detail: opt(oneOf('precopy', 'postcopy', 'converged', 'round-limit', 'source-ended', 'destination')),
+    timeUs: u32, round: i32, pages: u32, bytes: u32, gfn: opt(u32),
   },
 `;

@@ -106,6 +106,16 @@ describe('GDB against vizor', () => {
       'echo @@after-reverse-continue\\n',
       'info registers eip',
       'delete',
+      `awatch *(int*)${hex(L('var'))}`,
+      'continue',
+      'echo @@after-awatch\\n',
+      'info registers eip',
+      'delete',
+      `rwatch *(int*)${hex(L('var2'))}`,
+      'continue',
+      'echo @@after-rwatch\\n',
+      'info registers eip',
+      'delete',
       'detach',
     ]);
     const atFunc = registers(out, '@@at-func');
@@ -117,6 +127,11 @@ describe('GDB against vizor', () => {
     expect(registers(out, '@@after-watch').eip).toBe(L('after_store'));
     expect(registers(out, '@@after-reverse-stepi').eip).toBe(L('after_int'));
     expect(registers(out, '@@after-reverse-continue').eip).toBe(L('func')); // the breakpoint, hit once before
+    // Z4 / Z3: the store to var is an access, the load of var2 a read (the CPU reports accesses)
+    expect(out).toMatch(/Hardware access \(read\/write\) watchpoint \d+: \*\(int\*\)0x[0-9a-f]+\s+(Old value = 0\s+New value = 3|Value = 3)/);
+    expect(registers(out, '@@after-awatch').eip).toBe(L('after_store'));
+    expect(out).toMatch(/Hardware read watchpoint \d+: \*\(int\*\)0x[0-9a-f]+\s+Value = 119/);
+    expect(registers(out, '@@after-rwatch').eip).toBe(L('after_load'));
     expect(out).toMatch(/Inferior 1 \(Remote target\) detached/);
     expect(await status).toBe((0x22 << 1) | 1); // after detach the kernel runs to its debug exit
     expect(output).toBe('dbg\ndone\n'); // printed once, though reverse execution replayed it

@@ -1,11 +1,11 @@
 // The --hv part of `vizor run`: argument parsing, per-VM serial prefixes, serial files, exit
-// statuses, refusing images a VM cannot boot.
+// statuses, boot sectors on the VM's BIOS, refusing images a VM cannot boot (ROMs).
 import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHvArgs, runHypervisor, type HvRunOptions } from '../../src/cli/hv.ts';
-import { fixtureKernel, hvKernel } from './hv-helpers.ts';
+import { fixtureKernel, hvKernel, runBare } from './hv-helpers.ts';
 
 function collect(): { out: string[]; err: string[]; opts: Pick<HvRunOptions, 'stdout' | 'stderr'> } {
   const out: string[] = [], err: string[] = [];
@@ -56,15 +56,25 @@ describe('vizor run --hv', () => {
     for (const f of ['vm0.txt', 'vm1.txt']) expect(readFileSync(join(dir, f), 'latin1')).toMatch(/^count-pages\n.*count-pages done\n$/s);
   });
 
-  it('refuses a boot sector with status 4 and says why', async () => {
-    const sector = new Uint8Array(512);
-    sector[510] = 0x55;
-    sector[511] = 0xaa;
+  it('boots a boot sector on the BIOS the VM carries: the same output as the bare machine', async () => {
+    const image = await fixtureKernel('bootsector');
+    const bare = runBare(image, 20_000_000, 64 << 20, { kind: 'boot-sector' });
+    expect(bare.ending).toBe('debug-exit 27');
     const c = collect();
     const status = await runHypervisor({
-      images: [{ path: 'boot.img', bytes: sector }], cpu: 'vtx', paging: 'shadow', sched: 'rr', weights: [], caps: [], memoryBytes: 16 << 20, maxInstructions: 1000, ...c.opts,
+      images: [{ path: 'bootsector.bin', bytes: image }], cpu: 'vtx', paging: 'shadow', sched: 'rr', weights: [], caps: [], memoryBytes: 64 << 20, maxInstructions: 20_000_000, ...c.opts,
     });
+    expect(status).toBe((27 << 1) | 1);
+    expect(c.out.join('')).toBe(bare.serial.split('\n').filter((l) => l !== '').map((l) => `[vm0] ${l}\n`).join(''));
+  });
+
+  it('refuses a ROM image with status 4 and says why', async () => {
+    const rom = new Uint8Array(65536);
+    const c = collect();
+    const parsed = parseHvArgs(['--rom', 'bios.rom']);
+    if (typeof parsed === 'string') throw new Error(parsed);
+    const status = await runHypervisor({ ...parsed.rest, images: [{ path: 'bios.rom', bytes: rom }], ...c.opts });
     expect(status).toBe(4);
-    expect(c.err.join('')).toMatch(/boot\.img: .*BIOS/);
+    expect(c.err.join('')).toMatch(/^vizor: bios\.rom: a ROM image replaces the BIOS .* under --hv\n$/);
   });
 });

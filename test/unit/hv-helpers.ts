@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assembleFile, REPO_ROOT } from '../helpers/nasm.ts';
 import { buildKernel } from '../helpers/kernels.ts';
-import { Machine, type RunResult } from '../../src/machine/machine.ts';
+import { Machine, type BootMode, type RunResult } from '../../src/machine/machine.ts';
 import { Hypervisor, type HypervisorOptions, type VmConfig, type Vm } from '../../src/hypervisor/index.ts';
 
 export const HV_FIXTURES = join(REPO_ROOT, 'fixtures', 'hv');
@@ -43,10 +43,10 @@ export function vmEnding(vm: Vm): Ending {
   }
 }
 
-export function runBare(image: Uint8Array, maxInstructions = 200_000_000, memoryBytes = 64 << 20): { serial: string; ending: Ending } {
+export function runBare(image: Uint8Array, maxInstructions = 200_000_000, memoryBytes = 64 << 20, boot: BootMode = { kind: 'multiboot' }): { serial: string; ending: Ending } {
   let serial = '';
   const m = new Machine({ memoryBytes, serial: (t) => { serial += t; } });
-  m.load(image, { kind: 'multiboot' });
+  m.load(image, boot);
   const ending = bareEnding(m.run(maxInstructions));
   return { serial, ending };
 }

@@ -34,8 +34,8 @@ describe.concurrent('vizor lesson', () => {
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(12);
-    expect(lines[1]).toMatch(/^\s+1 01-bare-metal\s+Bare metal .*\[checkable\]$/);
-    expect(lines[7]).toMatch(/^\s+7 07-shadow-paging\s+Shadow page tables .*\[check needs the hypervisor \(bare runs checkable now\)\]$/);
+    expect(lines[1]).toMatch(/^\s+1 01-bare-metal\s+Bare metal .*\[checkable: bare machine\]$/);
+    expect(lines[7]).toMatch(/^\s+7 07-shadow-paging\s+Shadow page tables .*\[checkable: bare machine and hypervisor\]$/);
   });
 
   it('check: exit 0 when it matches, by number, slug or folder', async () => {
@@ -46,20 +46,24 @@ describe.concurrent('vizor lesson', () => {
     }
   });
 
-  it('check: exit 3 and a visible "not checkable yet" for a lesson that needs the hypervisor', async () => {
-    const r = await lesson('check', '7');
+  it('check: the runs under the hypervisor run on src/hypervisor by default, and match', async () => {
+    const [r, hv] = await Promise.all([lesson('check', '7'), lesson('check', '6', '--hv')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("run 'bare machine' (bare machine): matches");
+    expect(r.stdout).toContain("run 'shadow paging' (hypervisor: cpu=vtx paging=shadow sched=rr): matches");
+    expect(r.stdout).toContain('the lesson checks out');
+    expect(r.stdout).not.toContain('not checkable yet');
+    expect(hv.status).toBe(0); // --hv: the default, still accepted
+    expect(hv.stdout).toContain("run 'binary translation closes it' (hypervisor: cpu=bt paging=shadow sched=rr): matches");
+  });
+
+  it('check --bare: exit 3 and a visible "not checkable yet" for the runs under the hypervisor', async () => {
+    const [r, both] = await Promise.all([lesson('check', '7', '--bare'), lesson('check', '7', '--bare', '--hv')]);
     expect(r.status).toBe(3);
     expect(r.stdout).toContain("run 'bare machine' (bare machine): matches");
     expect(r.stdout).toContain("run 'shadow paging' (hypervisor: cpu=vtx paging=shadow sched=rr): not checkable yet: needs the hypervisor");
-    expect(r.stdout).toContain('the lesson is not checkable yet: needs the hypervisor');
     expect(r.stdout).not.toContain('checks out');
-  });
-
-  it('check --hv: the runs that need the hypervisor run on src/hypervisor (whatever they find)', async () => {
-    const r = await lesson('check', '6', '--hv');
-    expect([0, 1]).toContain(r.status);
-    expect(r.stdout).toContain("run 'binary translation closes it' (hypervisor: cpu=bt paging=shadow sched=rr): ");
-    expect(r.stdout).not.toContain('not checkable yet');
+    expect(both.status).toBe(2);
   });
 
   it('check: exit 1 with "expected … but got …" when an expectation does not match', async () => {
@@ -73,7 +77,7 @@ describe.concurrent('vizor lesson', () => {
   it('check --all: the worst status wins (1 over 3 over 0)', async () => {
     const pending = lessonsWith(['01-bare-metal', '06-virtualization-hole'], '01-bare-metal/lesson.md', (t) => t);
     const dir = lessonsWith(['01-bare-metal', '06-virtualization-hole'], '01-bare-metal/check.json', (t) => t.replace('"0x10"', '"0x11"'));
-    const [p, r] = await Promise.all([lesson('check', '--all', '--dir', pending), lesson('check', '--all', '--dir', dir)]);
+    const [p, r] = await Promise.all([lesson('check', '--all', '--bare', '--dir', pending), lesson('check', '--all', '--bare', '--dir', dir)]);
     expect(p.status).toBe(3);
     expect(r.status).toBe(1);
     expect(r.stdout).toContain('exit: expected debug-exit with code 0x11, but got debug-exit with code 0x10');

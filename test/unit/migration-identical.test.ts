@@ -62,3 +62,32 @@ describe.concurrent('a migrated VM behaves as if nothing happened', () => {
     }
   }
 });
+
+describe.concurrent('every CPU technique survives the move', () => {
+  for (const cpu of ['deprivilege', 'bt'] as const) {
+    for (const file of ['fixtures/kernels/usermode-syscalls.asm', 'fixtures/kernels/exceptions.asm']) {
+      it(`${file} with --cpu ${cpu}, pre-copy and post-copy`, async () => {
+        const image = await readImage(file);
+        const refHost = new Hypervisor({ hostMemoryBytes: HOST });
+        const ref = refHost.addVm({ image, boot: MB, cpu });
+        refHost.run();
+        expect(ref.end?.reason).toBe('debug-exit');
+        for (const mode of ['precopy', 'postcopy'] as const) {
+          const a = new Hypervisor({ hostMemoryBytes: HOST }), b = new Hypervisor({ hostMemoryBytes: HOST });
+          const src = a.addVm({ image, boot: MB, cpu });
+          expect(driveVm(a, src, { instructions: 10_000 })).toBe('reached');
+          const m = new Migration(a, src, b, { link: { bandwidthBitsPerSecond: 10e9, latencyNs: 5_000 }, mode, maxDowntimeNs: 0, maxRounds: 4 });
+          m.run({ image, boot: MB, cpu });
+          const dst = m.dst!;
+          driveVm(b, dst, {});
+          expect(src.serialText + dst.serialText, mode).toBe(ref.serialText);
+          expect(dst.end, mode).toEqual(ref.end);
+          expect(guestMemoryChecksum(dst), mode).toBe(guestMemoryChecksum(ref));
+          a.release();
+          b.release();
+        }
+        refHost.release();
+      });
+    }
+  }
+});

@@ -43,9 +43,9 @@ export class Cpu extends CpuMmu implements BlockCache {
   /** Index in its block of the compiled-block instruction running now (for faults inside a JIT function). */
   bi = 0;
   /**
-   * The block runFast is executing now (null between blocks and on the hooked path, where EIP is
-   * kept exact) and its start EIP: with `bi` they give the running instruction's EIP to code
-   * called mid-block (the guest-mode TLB-miss hook), see instructionEip().
+   * The block the run loops are executing now (null between blocks) and its start EIP: with `bi`
+   * they give the running instruction's EIP to code called mid-block (the guest-mode TLB-miss
+   * hook), see instructionEip(); EIP itself is only updated per block on the fast path.
    */
   execBlock: Block | null = null;
   execEip = 0;
@@ -77,6 +77,16 @@ export class Cpu extends CpuMmu implements BlockCache {
   override instructionEip(): number {
     const b = this.execBlock;
     return b === null ? this.eip : (this.execEip + b.offs[this.bi]!) & b.ipMask;
+  }
+
+  /**
+   * Retired instructions, exact even mid-block: the fast loop adds a block's count when the block
+   * ends, but events and device reads inside it must see the same virtual time however the run
+   * was sliced (c.bi is the running instruction's index; the hooked loop counts one by one and
+   * leaves execBlock null).
+   */
+  retired(): number {
+    return this.execBlock === null ? this.instructions : this.instructions + this.bi;
   }
 
   requestStop(): void {
@@ -300,7 +310,10 @@ export class Cpu extends CpuMmu implements BlockCache {
         if (jh !== null && n === b.n && tf === 0 && inh === 0) {
           // The compiled twin: the same hook calls, without the per-instruction closure calls.
           inJit = true;
+          this.execBlock = b;
+          this.execEip = blockEip;
           const stopped = jh(this, this.regs, fns, before, hooks);
+          this.execBlock = null;
           inJit = false;
           if (stopped) return true;
           if (this.stopBlock !== 0) {
@@ -312,13 +325,22 @@ export class Cpu extends CpuMmu implements BlockCache {
           continue;
         }
         if (b.snips !== null && ++b.heatHooked === JIT_THRESHOLD) b.compileJitHooked();
+        // EIP is set before each instruction, but an instruction may move it before its memory
+        // accesses (CALL, REP): instructionEip() goes by the block and index, as in runFast.
+        this.execBlock = b;
+        this.execEip = blockEip;
         for (i = 0; i < n; i++) {
           this.eip = (blockEip + offs[i]!) & ipMask;
+          this.bi = i;
           // A spot for physical/linear watch callbacks: they belong here, next to the hook.
-          if (before.call(hooks, this)) return true;
+          if (before.call(hooks, this)) {
+            this.execBlock = null;
+            return true;
+          }
           fns[i]!(this);
           this.instructions++;
         }
+        this.execBlock = null;
         if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + offs[i]!) & ipMask;
         if (inh !== 0) this.inhibit = 0;
         if (tf !== 0) {
@@ -333,6 +355,7 @@ export class Cpu extends CpuMmu implements BlockCache {
         prev = b.chainable ? b : null;
       }
     } catch (e) {
+      this.execBlock = null;
       if (e !== FAULT) throw e;
       this.stopBlock = 0;
       if (inJit) i = this.bi;
