@@ -47,6 +47,9 @@ interface FastCpu {
   segBase: Int32Array;
   regs: Int32Array;
   halted: boolean;
+  cr0?: number;
+  cr3?: number;
+  cr4?: number;
 }
 
 export abstract class Engine {
@@ -86,6 +89,9 @@ export abstract class Engine {
   private readonly fast: FastCpu | undefined;
   /** Set while a halted CPU sleeps through one long run: stop (unevaluated) at the first boundary. */
   private yieldAtBoundary = false;
+  /** Reused per boundary by the watchpoint value check (linear.ts's walk reads only these). */
+  private readonly pagingView = { cr0: 0, cr3: 0, cr4: 0 };
+  private readonly watchScratch = new Uint8Array(64);
   private readonly hooks = {
     beforeInstruction: () => this.beforeHook(),
   };
@@ -271,7 +277,7 @@ export abstract class Engine {
     // Hits made by the previous instruction (or the interrupt delivered after it): a reported
     // access (pendingWatch) or a changed byte nobody reported (watch.ts).
     if (this.watchpoints.comparesValues && c.calls > 1) {
-      const w = this.watchpoints.checkChanged(this.machine.memory, this.cpuState(), this.ctx, this.pendingWatch === undefined);
+      const w = this.watchpoints.checkChanged(this.machine.memory, this.pagingState(), this.ctx, this.pendingWatch === undefined, this.watchScratch);
       if (w && !this.pendingWatch) this.pendingWatch = w;
     }
     if (this.pendingWatch) {
@@ -304,6 +310,17 @@ export abstract class Engine {
       c.prevClass = classify(this.readMemory(pc, 15).bytes, code32Of(this.cpuState())).kind;
     }
     return false;
+  }
+
+  /** A state whose paging registers are current (all linear-to-physical walks need), cheaply when possible. */
+  private pagingState(): DebugCpuState {
+    const f = this.fast;
+    if (!f || f.cr0 === undefined || f.cr3 === undefined || f.cr4 === undefined) return this.cpuState();
+    const v = this.pagingView;
+    v.cr0 = f.cr0;
+    v.cr3 = f.cr3;
+    v.cr4 = f.cr4;
+    return v as unknown as DebugCpuState;
   }
 
   private stopWith(c: RunControl, info: StopCore): true {

@@ -125,12 +125,23 @@ export class WatchpointTable {
     return hit;
   }
 
+  /** The watched bytes now (`state` only for its paging registers); one walk per page. */
   private readInto(wp: Watchpoint, mem: DebugMemory, state: DebugCpuState, out: Uint8Array): void {
     const base = wp.spec.address;
+    let page = -1;
+    let frame = -1;
     for (let i = 0; i < out.length; i++) {
       const a = (base + i) >>> 0;
-      const p = wp.spec.physical ? a : translate(mem, state, a);
-      out[i] = p < 0 ? 0 : peekPhysical(mem, p);
+      if (wp.spec.physical) {
+        out[i] = peekPhysical(mem, a);
+        continue;
+      }
+      if (a >>> 12 !== page) {
+        page = a >>> 12;
+        const t = translate(mem, state, a);
+        frame = t < 0 ? -1 : t - (a & 0xfff);
+      }
+      out[i] = frame < 0 ? 0 : peekPhysical(mem, frame + (a & 0xfff));
     }
   }
 

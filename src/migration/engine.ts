@@ -132,6 +132,7 @@ export class Migration {
 
   /** Runs the whole migration; the destination VM is ready to run on when it returns. */
   run(dstConfig: VmConfig): MigrationResult {
+    if (this.src.state === 'exited') throw new Error(`${this.src.name} has ended: there is nothing left to migrate`);
     const dst = this.createDestination(dstConfig);
     this.emit('start', 0, -1, this.livePages(this.src).length, 0, { detail: this.opts.mode });
     return this.opts.mode === 'postcopy' ? this.postcopy(dst) : this.precopy(dst);

@@ -157,6 +157,15 @@ describe('watchpoints on the real machine', () => {
     d2.addWatchpoint({ kind: 'access', address: 0x400012, length: 1 });
     expect(d2.continue()).toMatchObject({ reason: 'watchpoint', eip: L('after_fault'), watch: { address: 0x400012 } });
   });
+  it('a write watch on a PTE catches the accessed bit the page walk sets (a write no access report covers)', () => {
+    const { d } = boot();
+    d.runTo({ address: L('pf_iret') }); // the handler has mapped the page: PT1[0] = 0x500003
+    const pte = 0x302000;
+    expect([...d.readMemory(pte, 4).bytes]).toEqual([3, 0, 0x50, 0]);
+    d.addWatchpoint({ kind: 'write', address: pte, length: 4 });
+    expect(d.continue()).toMatchObject({ reason: 'watchpoint', eip: L('after_fault'), watch: { address: pte } });
+    expect(d.readMemory(pte, 1).bytes[0]).toBe(0x23); // A set by the retried load's walk
+  });
 });
 
 describe('event breakpoints for each kind the bare machine produces', () => {

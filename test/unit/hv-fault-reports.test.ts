@@ -1,8 +1,9 @@
 // What the hypervisor reports about faults and exits, held to oracles that are not the code under
-// test: the bare machine's own #PF reports (exact EIPs, one per fault), and the CPU's hooked
-// path, which keeps EIP exact at every instruction (so events found mid-block must carry the same
-// EIPs on the fast path, where EIP is only updated per decoded block). Also: INVLPG exits name
-// the address, a triple fault is one shutdown event, and `vizor run --hv … | head` ends quietly.
+// test: the bare machine's own #PF reports (exact EIPs, one per fault), and a debugger hook that
+// sees every instruction start (an event found during a TLB miss must name the instruction the
+// hook saw last; the fast path, where EIP is only updated per decoded block, must report the
+// same). Also: INVLPG exits name the address, a triple fault is one shutdown event, and
+// `vizor run --hv … | head` ends quietly.
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,16 +13,18 @@ import { Hypervisor, type PagingTechnique } from '../../src/hypervisor/index.ts'
 import { Machine } from '../../src/machine/machine.ts';
 import { maskOf, type EventKind, type TraceEvent } from '../../src/trace/schema.ts';
 
-function collectHv(image: Uint8Array, paging: PagingTechnique, kinds: EventKind[], hooked = false): { events: TraceEvent[]; serial: string } {
+function collectHv(image: Uint8Array, paging: PagingTechnique, kinds: EventKind[], hooked = false): { events: TraceEvent[]; serial: string; started: number[] } {
   const hv = new Hypervisor();
   const events: TraceEvent[] = [];
-  hv.emitter.listen({ mask: maskOf(kinds), onEvent: (e) => { events.push(e); } });
+  /** Per event: the EIP of the last instruction the hook saw start (-1 without the hook). */
+  const started: number[] = [];
+  let current = -1;
+  hv.emitter.listen({ mask: maskOf(kinds), onEvent: (e) => { events.push(e); started.push(current); } });
   const vm = hv.addVm({ image, paging, maxInstructions: 50_000_000 });
-  // The hooked loop sets EIP before every instruction: the reference for "the faulting instruction".
-  if (hooked) vm.cpu.hooks = { beforeInstruction: () => false };
+  if (hooked) vm.cpu.hooks = { beforeInstruction: (c) => { current = c.eip >>> 0; return false; } };
   hv.run();
   hv.release();
-  return { events, serial: vm.serialText };
+  return { events, serial: vm.serialText, started };
 }
 
 function collectBare(image: Uint8Array, kinds: EventKind[]): TraceEvent[] {
@@ -74,6 +77,16 @@ describe('page faults under the hypervisor', () => {
         const reports = missReports(fast.events);
         expect(reports.length).toBeGreaterThan(10);
         expect(reports).toEqual(missReports(hooked.events));
+        // Data accesses: the instruction the hook saw start. (Instruction fetches miss before the
+        // hook sees the instruction they fetch: those name the fetched instruction, on its page.)
+        const misses = hooked.events.flatMap((e, i) => {
+          if (e.kind !== 'pagefault' && !(e.kind === 'exit' && (e.reason === 'EXCEPTION_NMI' || e.reason === 'EPT_VIOLATION'))) return [];
+          const linear = e.kind === 'pagefault' ? e.linear : e.guestLinear!;
+          const fetch = linear >>> 12 === e.eip >>> 12 || linear >>> 12 === (e.eip + 14) >>> 12;
+          return fetch ? [] : [{ eip: e.eip, linear, started: hooked.started[i] }];
+        });
+        expect(misses.length).toBeGreaterThan(10);
+        expect(misses.filter((m) => m.eip !== m.started)).toEqual([]);
       }
     });
   }
