@@ -12,6 +12,9 @@ commands:
           [--hv [--vms N | --vm IMAGE ...] [--cpu vtx|deprivilege|bt] [--paging shadow|nested]
            [--sched rr|credit] [--weight W,...]]                    run guests under the hypervisor
           [--gdb PORT]                                             let GDB drive the machine
+          [--save-at N file.vzs | --restore file.vzs]              snapshot and resume (bare or --hv)
+  migrate image [--bandwidth 100M] [--latency 1ms] [--precopy|--postcopy] [--max-rounds N]
+          [--max-downtime 300ms] [--at N] [--paging shadow|nested]   live-migrate a VM between two hosts
   trace   summary file.ndjson                                      summarise a recorded trace
   lesson  list | show NAME [--answers] | check NAME|--all [--hv]   the seminar's lessons
   bench                                                            print the benchmarks' figures
@@ -25,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   run: () => import('./run.ts'),
   trace: () => import('./trace.ts'),
   lesson: () => import('./lesson.ts'),
+  migrate: () => import('./migrate.ts'),
   bench: () => import('./bench.ts'),
 };
 

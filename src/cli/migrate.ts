@@ -101,6 +101,7 @@ export function describeMigration(r: MigrationResult): string {
   if (r.mode === 'precopy') {
     const why = r.switchover === 'converged' ? 'the dirty set fits the downtime limit' : r.switchover === 'round-limit' ? 'round limit reached: the guest dirties memory faster than the link sends it' : 'the guest ended during pre-copy';
     lines.push(`  stop-and-copy (${why}): ${r.finalPages} pages + ${r.stateBytes} bytes of CPU and device state`);
+    lines.push(`  dirty tracking: ${r.protectionExits} writes to write-protected pages exited to the VMM`);
   } else {
     lines.push(`  CPU and device state first (${r.stateBytes} bytes); ${r.remoteFaults} pages fetched on first touch (vCPU waited ${ms(r.stallNs)}), the rest pushed in the background`);
   }

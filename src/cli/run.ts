@@ -26,6 +26,8 @@ Boots the image on the emulated PC. Serial (COM1) output goes to stdout.
   --trace-cpu FILE     one JSON line per executed instruction, the state before it executes
   --trace FILE         the event stream as NDJSON (--trace-kinds exit,io,... to choose kinds)
   --perfetto FILE      the event stream as Chrome/Perfetto trace JSON
+  --save-at N FILE     save a snapshot (.vzs) after exactly N instructions and keep running
+  --restore FILE       resume a saved snapshot (no image; add --hv for one taken under --hv)
   --hv ...             run under the hypervisor, several VMs side by side (vizor run --hv --help)
   --gdb PORT           wait for GDB (target remote :PORT) and let it drive the machine;
                        reverse-stepi and reverse-continue work
@@ -195,6 +197,8 @@ function stdinFeed(): { next: () => number | undefined; close: () => void } {
 }
 
 export async function command(args: string[]): Promise<number> {
+  // Snapshots (bare or --hv): src/cli/snapshot.ts runs the whole thing; see its SNAPSHOT_USAGE.
+  if (args.includes('--save-at') || args.includes('--restore')) return (await import('./snapshot.ts')).command(args);
   if (args.includes('--hv')) return (await import('./hv.ts')).command(args); // see `vizor run --hv --help`
   if (args.includes('-h') || args.includes('--help')) {
     process.stdout.write(USAGE);

@@ -9,6 +9,10 @@
 // marks the page-directory and page-table pages of every translation it sees (conservatively, as
 // a real VMM marks the guest tables it updated).
 //
+// A write that comes back only because the log took the write permission away is an exit, as on
+// hardware (a shadow write-protect #PF, or an EPT violation under nested paging with EPT dirty
+// logging): it is charged from the cost table and appears in the event stream.
+//
 // It sits between the CPU and the vCPU as the CPU's GuestMode (cpu.guest), delegating everything.
 import type { Vm } from '../hypervisor/index.ts';
 import type { Cpu } from '../machine/cpu/cpu.ts';
@@ -23,8 +27,10 @@ export class DirtyLog implements GuestMode {
   dirty = new Set<number>();
   private readonly inner: GuestMode;
   private frameToGfn = new Map<number, number>();
-  /** Translations seen (write misses logged) in all: for the curious and for tests. */
+  /** Write misses logged in all, and those of them that only the log's write protection caused. */
   writeFaults = 0;
+  protectionExits = 0;
+
 
   constructor(readonly vm: Vm) {
     if (vm.cpu.guest === null) throw new Error('the VM has no vCPU attached');
@@ -70,16 +76,28 @@ export class DirtyLog implements GuestMode {
   }
 
   translate(cpu: CpuMmu, lin: number, write: boolean, user: boolean): number {
+    const exitsBefore = this.vm.stats.exits;
     const e = this.inner.translate(cpu, lin, write, user);
     this.markTables(cpu, lin);
     const gfn = this.gfnOf(e >>> 12);
     if (gfn < 0) return e; // not guest RAM (beyond memory, MMIO)
     if (write) {
       this.writeFaults++;
+      // The first write of the round to a page the VMM had mapped: on hardware the write-protected
+      // entry faults. (A page that was not mapped at all already exited for its fill.)
+      if (!this.dirty.has(gfn) && this.vm.stats.exits === exitsBefore) this.protectionExit(cpu, lin, gfn);
       this.dirty.add(gfn);
       return e;
     }
     return this.dirty.has(gfn) ? e : e & ~T_DIRTY;
+  }
+
+  private protectionExit(cpu: CpuMmu, lin: number, gfn: number): void {
+    this.protectionExits++;
+    const vcpu = this.vm.vcpu, costs = this.vm.host.costs;
+    const extra = { guestLinear: lin >>> 0, guestPhysical: (gfn << 12) >>> 0 };
+    if (this.vm.paging.kind === 'nested') vcpu.exit(cpu, 'EPT_VIOLATION', 2, costs.eptFill, extra);
+    else vcpu.exit(cpu, 'EXCEPTION_NMI', lin >>> 0, costs.shadowWriteProtect, extra);
   }
 
   instruction(cpu: Cpu, site: GuestSite): void {

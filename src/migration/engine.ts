@@ -55,6 +55,8 @@ export interface MigrationResult {
   /** Post-copy: pages fetched on demand, and the time the vCPU waited for them. */
   remoteFaults: number;
   stallNs: number;
+  /** Pre-copy with write-protect tracking: writes that exited only because the log protected the page. */
+  protectionExits: number;
   pagesSent: number;
   bytesSent: number;
   /** Migration clock when the last page arrived. */
@@ -71,6 +73,7 @@ export class Migration {
   private t0: number;
   private pageNs: number;
   dst: Vm | null = null;
+  private protectionExits = 0;
 
   constructor(readonly srcHost: Hypervisor, readonly src: Vm, readonly dstHost: Hypervisor, readonly opts: MigrationOptions) {
     this.link = new Link(opts.link);
@@ -170,6 +173,7 @@ export class Migration {
       if (round + 1 >= maxRounds) { switchover = 'round-limit'; break; }
     }
     log?.detach();
+    this.protectionExits = log?.protectionExits ?? 0;
     return this.stopAndCopy(dst, toSend, rounds, switchover);
   }
 
@@ -192,7 +196,7 @@ export class Migration {
     this.emit('done', resumeAt, -1, 0, this.link.bytesSent);
     const sent = rounds.reduce((n, r) => n + r.pagesSent, 0) + last.length;
     return {
-      mode: 'precopy', switchover, rounds, finalPages: last.length, stateBytes, downtimeNs, remoteFaults: 0, stallNs: 0,
+      mode: 'precopy', switchover, rounds, finalPages: last.length, stateBytes, downtimeNs, remoteFaults: 0, stallNs: 0, protectionExits: this.protectionExits,
       pagesSent: sent, bytesSent: this.link.bytesSent, totalNs: resumeAt, events: this.events, sourceChecksum, destChecksum,
     };
   }
@@ -256,7 +260,7 @@ export class Migration {
     this.emit('done', totalNs, -1, 0, this.link.bytesSent);
     const pages = this.link.bytesSent > stateBytes ? (this.link.bytesSent - stateBytes) / PAGE_WIRE_BYTES : 0;
     return {
-      mode: 'postcopy', switchover: 'postcopy', rounds: [], finalPages: 0, stateBytes, downtimeNs, remoteFaults: faults, stallNs,
+      mode: 'postcopy', switchover: 'postcopy', rounds: [], finalPages: 0, stateBytes, downtimeNs, remoteFaults: faults, stallNs, protectionExits: 0,
       pagesSent: pages, bytesSent: this.link.bytesSent, totalNs, events: this.events,
     };
   }

@@ -20,6 +20,8 @@ function asmFiles(dir: string, recursive: boolean): string[] {
 const kernels = [
   ...asmFiles(join(root, 'fixtures', 'kernels'), false),
   ...asmFiles(join(root, 'fixtures', 'bench'), false),
+  ...asmFiles(join(root, 'fixtures', 'migration'), false),
+  ...asmFiles(join(root, 'fixtures', 'hv'), false),
   ...asmFiles(join(root, 'lessons'), true),
 ];
 

@@ -31,7 +31,7 @@ async function waitStatus(page: Page, state: string): Promise<void> {
 describe('the app in Chromium', () => {
   let app: App;
   beforeAll(async () => {
-    app = await openApp();
+    app = await openApp({ hash: '#example=hello' });
   });
   afterAll(async () => {
     await app?.close();

@@ -14,7 +14,7 @@ import { DEFAULT_EXAMPLE } from '../../src/ui/examples/index.ts';
 describe('machine views', () => {
   let app: App;
   beforeAll(async () => {
-    app = await openApp();
+    app = await openApp({ hash: '#example=hello' });
   });
   afterAll(async () => {
     await app?.close();
@@ -104,7 +104,7 @@ describe('a saved trace', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'vizor-trace-')), 'hello.ndjson');
     writeFileSync(file, encodeNdjson(events, { program: 'hello.asm' }));
 
-    const app = await openApp();
+    const app = await openApp({ hash: '#example=hello' });
     try {
       const { page } = app;
       await page.locator('input[type=file]').setInputFiles(file);

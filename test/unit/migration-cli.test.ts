@@ -1,5 +1,6 @@
-// `vizor migrate`: the guest's serial output across the move equals `vizor run`'s (the bare
-// machine's, an independent path), the report names the rounds and the downtime, the events file
+// `vizor migrate`: the guest's serial output across the move equals QEMU's for the same kernel
+// (fixtures/migration/*.expected.txt, recorded with qemu-system-i386 -accel tcg -kernel ...
+// -icount shift=5,sleep=off, exit statuses 67 and 69) and the bare machine's, the report names the rounds and the downtime, the events file
 // carries every phase in order, and bad arguments are usage errors.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,6 +33,7 @@ describe.concurrent('vizor migrate', () => {
     const r = await run([WRITER, '--at', '11M', '--max-downtime', '5ms', '--paging', 'nested', '--events', events]);
     expect(r.status).toBe((0x22 << 1) | 1);
     expect(r.stdout).toBe(await bare(WRITER));
+    expect(r.stdout).toBe(readFileSync('fixtures/migration/writer.expected.txt', 'latin1'));
     expect(r.stderr).toMatch(/round 0: sent \d+ pages/);
     expect(r.stderr).toMatch(/round 2: /);
     expect(r.stderr).toMatch(/downtime \d+\.\d+ ms/);
@@ -46,6 +48,11 @@ describe.concurrent('vizor migrate', () => {
     expect(r.status).toBe((0x22 << 1) | 1);
     expect(r.stdout).toBe(await bare(WRITER));
     expect(r.stderr).toMatch(/[1-9]\d* pages fetched on first touch/);
+  });
+  it('cpu-bound kernel under shadow paging, post-copy: QEMU\'s output', async () => {
+    const r = await run(['fixtures/migration/cpu-bound.asm', '--at', '1500000', '--postcopy']);
+    expect(r.status).toBe((0x21 << 1) | 1);
+    expect(r.stdout).toBe(readFileSync('fixtures/migration/cpu-bound.expected.txt', 'latin1'));
   });
   it('usage errors', async () => {
     expect((await run([WRITER, '--bandwidth', 'fast'])).status).toBe(2);

@@ -82,3 +82,39 @@ describe('lessons as projects', () => {
     expect(Object.keys(LESSON_FILES)).toContain('03-paging/check.json');
   });
 });
+
+describe('LessonState', async () => {
+  const { LessonState } = await import('../../src/ui/lessons/lesson-state.svelte.ts');
+  type Listener = (ev: MessageEvent) => void;
+  /** A worker stand-in that answers with the real checker, asynchronously like a worker. */
+  function fakeWorker() {
+    let listener: Listener | null = null;
+    return {
+      postMessage: (msg: Parameters<typeof runCheck>[0]) => setTimeout(() => listener?.({ data: runCheck(msg) } as MessageEvent), 0),
+      addEventListener: (_: 'message', fn: Listener) => void (listener = fn),
+    };
+  }
+  const memory = () => {
+    const store = new Map<string, string>();
+    return { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v) };
+  };
+
+  it('remembers the lesson, finds lessons by number, and checks the edited sources', async () => {
+    const storage = memory();
+    const a = new LessonState(fakeWorker, storage);
+    expect(a.find('3')).toBe('03-paging');
+    expect(a.find('paging')).toBe('03-paging');
+    expect(a.find('99')).toBeNull();
+    a.select('03-paging');
+    expect(new LessonState(fakeWorker, storage).folder).toBe('03-paging');
+    const files = lessonProject(a.lesson!).files;
+    await a.check(files);
+    expect(a.report?.status).toBe('pass');
+    expect(a.checksDone).toBe(1);
+    await a.check(files.map((f) => (f.name === 'kernel.asm' ? { ...f, text: f.text + '\n  bogus_instruction eax\n' } : f)));
+    expect(a.report?.status).toBe('fail');
+    expect(a.report?.runs[0]?.error).toMatch(/03-paging\/kernel\.asm:\d+:\d+: assembly: /);
+    a.select(null);
+    expect(a.lesson).toBeNull();
+  });
+});

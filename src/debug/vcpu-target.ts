@@ -1,0 +1,225 @@
+// A debug target for one vCPU under the hypervisor: the engine (engine.ts) sees the focused VM's
+// CPU, its guest-physical memory and the host's event stream, and `run(n)` advances the WHOLE host
+// (every VM on its schedule) until the focused vCPU has retired n guest instructions or the engine
+// stopped it. Guest instructions that exit emit their 'exit'/'entry' events while the vCPU is
+// stepped, so a step into an OUT shows the exit and its handling in the stream.
+//
+// The scheduling loop is Hypervisor.run's, made resumable: run() may end in the middle of a VM's
+// slice (at the focused vCPU's next boundary) and the next run() continues that slice exactly as
+// if it had never stopped. Two things make the split invisible to the schedule:
+// - the focused CPU's run() is wrapped: a cut slice of k instructions resumes with the rest of
+//   that same cpu.run call (the "carry"), not with a slice re-derived from the budget (exit cycles
+//   charged meanwhile would make it shorter);
+// - runVm is made to return at its next loop top by adding a large constant to the VM's tick count
+//   for the call (taken off right after), so no cycles are charged and no preemption is modelled.
+// Hypervisor.run keeps its loop state in locals and its helpers private; this file reaches them
+// through HostInternals (checked at construction) until the hypervisor offers a resumable run.
+//
+// Not done: whole-host snapshots (the engine's reverse execution). snapshot() throws; create the
+// Debugger with `snapshotInterval: 0` (vcpuDebuggerOptions does).
+import type { Hypervisor } from '../hypervisor/hypervisor.ts';
+import type { Vm } from '../hypervisor/vm.ts';
+import type { Cpu } from '../machine/cpu/cpu.ts';
+import type { StopReason as CpuStop } from '../machine/bus.ts';
+import type { Emitter } from '../trace/emitter.ts';
+import type { SchedReason } from '../trace/schema.ts';
+import type { DebuggerOptions } from './engine.ts';
+import type { DebugMachine, DebugMemory, DebugRunResult } from './types.ts';
+
+/** Added to a VM's tick count while runVm finishes a cut slice (far above any quantum). */
+const BUMP = 2 ** 40;
+
+type SliceEnd = 'quantum' | 'halt' | 'exit';
+
+/** The private parts of Hypervisor.run this loop needs (runtime names; checked in the constructor). */
+interface HostInternals {
+  tick: number;
+  current: Vm | null;
+  sliceStart: number;
+  wakeDue(): void;
+  idle(cappedOnly: boolean): void;
+  switchTo(from: Vm | null, to: Vm, reason: SchedReason): void;
+  budgetFor(vm: Vm, runnable: number): number;
+  runGuarded(vm: Vm, budget: number): SliceEnd;
+}
+
+const NEEDED = ['wakeDue', 'idle', 'switchTo', 'budgetFor', 'runGuarded'] as const;
+
+/** Guest-physical memory as the engine reads it: `ram[gpa]`, 0 where no host frame backs the page yet. */
+function guestRam(vm: Vm): DebugMemory {
+  const gmem = vm.gmem;
+  const host = gmem.memory.ram;
+  const peek = (gpa: number): number => {
+    const f = gmem.peekBacking(gpa >>> 12);
+    return f > 0 ? host[(f << 12) | (gpa & 0xfff)]! : 0;
+  };
+  const ram = new Proxy(new Uint8Array(0), {
+    get(target, key) {
+      if (typeof key === 'string') {
+        const p = Number(key);
+        if (Number.isInteger(p)) return peek(p);
+      }
+      return Reflect.get(target, key) as unknown;
+    },
+  });
+  return { ram, size: gmem.bytes, writeBytes: (p, bytes) => gmem.writeBytes(p, bytes) };
+}
+
+export class VcpuTarget implements DebugMachine {
+  readonly vm: Vm;
+  readonly cpu: Cpu;
+  readonly memory: DebugMemory;
+  readonly emitter: Emitter;
+  private readonly host: HostInternals;
+  /** Hypervisor.run's loop state, kept between runs. */
+  private last: Vm | null = null;
+  private lastEnd: SchedReason = 'start';
+  /** The slice in progress (cut short by a stop), or null between slices. */
+  private slice: { vm: Vm; budget: number; before: number } | null = null;
+  /** Instructions left of the focused CPU's cut cpu.run call: the next call runs exactly these. */
+  private carry = 0;
+  /** The focused vCPU's instruction count this run() ends at. */
+  private target = 0;
+  private driving = false;
+  private stopLatched = false;
+  private cut = false;
+
+  constructor(readonly hv: Hypervisor, vmId: number) {
+    const vm = hv.vms[vmId];
+    if (vm === undefined) throw new Error(`no VM ${vmId}: the hypervisor has ${hv.vms.length}`);
+    const internals = hv as unknown as Record<string, unknown>;
+    for (const name of NEEDED) {
+      if (typeof internals[name] !== 'function') throw new Error(`the vCPU debug target needs Hypervisor.${name}, which is gone`);
+    }
+    this.host = hv as unknown as HostInternals;
+    this.vm = vm;
+    this.cpu = vm.cpu;
+    this.memory = guestRam(vm);
+    this.emitter = hv.emitter;
+    this.wrapCpuRun();
+  }
+
+  /** Advances the host until the focused vCPU retired `max` instructions, stop() was called or it ended. */
+  run(max = Number.MAX_SAFE_INTEGER): DebugRunResult {
+    const vm = this.vm;
+    this.stopLatched = false;
+    this.target = vm.cpu.instructions + max;
+    this.driving = true;
+    try {
+      for (;;) {
+        if (vm.state === 'exited') return this.ending();
+        if (this.stopLatched) return { reason: 'stopped' };
+        if (vm.cpu.instructions >= this.target) return { reason: 'instruction-limit' };
+        if (!this.advance()) return { reason: 'halted' }; // nothing can ever run again
+      }
+    } finally {
+      this.driving = false;
+      this.stopLatched = false;
+    }
+  }
+
+  /** Ends run() at the focused vCPU's next instruction boundary (from a hook or a handler). */
+  stop(): void {
+    this.stopLatched = true;
+    if (this.host.current === this.vm) this.vm.cpu.requestStop();
+  }
+
+  snapshot(): unknown {
+    throw new Error('whole-host snapshots are not implemented for the vCPU debug target yet: reverse execution is off (snapshotInterval: 0)');
+  }
+
+  restore(_s: unknown): void {
+    throw new Error('whole-host restore is not implemented for the vCPU debug target yet');
+  }
+
+  /** How the focused VM ended, in the engine's words. */
+  private ending(): DebugRunResult {
+    const e = this.vm.end;
+    if (e?.reason === 'debug-exit') return { reason: 'debug-exit', code: e.code };
+    if (e?.reason === 'triple-fault') return { reason: 'triple-fault' };
+    return { reason: 'halted' }; // halted, instruction limit, reset, killed: it will not run again (vm.end says why)
+  }
+
+  /** One step of Hypervisor.run's loop: picks a VM (or idles) and runs (the rest of) its slice. False when nothing can run. */
+  private advance(): boolean {
+    const h = this.host, hv = this.hv;
+    if (this.slice === null) {
+      if (!hv.vms.some((v) => v.state !== 'exited')) return false;
+      h.wakeDue();
+      const runnable = hv.vms.filter((v) => v.state === 'runnable');
+      const next = runnable.length > 0 ? (hv.scheduler.pick(runnable, this.last, h.tick) as Vm | null) : null;
+      if (next === null) {
+        const t = h.tick;
+        h.idle(runnable.length > 0);
+        return h.tick !== t || hv.vms.some((v) => v.state === 'runnable');
+      }
+      if (next !== this.last || this.lastEnd === 'start') h.switchTo(this.last, next, this.lastEnd);
+      this.slice = { vm: next, budget: h.budgetFor(next, runnable.length), before: next.stats.ticks };
+    }
+    const s = this.slice, vm = s.vm;
+    const remaining = s.budget - (vm.stats.ticks - s.before);
+    h.current = vm;
+    h.sliceStart = vm.cpu.instructions;
+    this.cut = false;
+    // A carried cpu.run must run even when exit cycles already used up the budget (it would have, uncut).
+    const end = h.runGuarded(vm, this.carry > 0 && vm === this.vm ? Math.max(1, remaining) : remaining);
+    h.current = null;
+    if (this.cut) {
+      vm.stats.ticks -= BUMP;
+      this.cut = false;
+      if (end === 'quantum') return true; // the slice goes on at the next advance()
+    }
+    this.carry = 0;
+    hv.scheduler.charge(vm, vm.stats.ticks - s.before, h.tick);
+    if (end === 'quantum' && hv.vms.some((v) => v !== vm && v.state === 'runnable')) {
+      vm.vcpu.exit(vm.cpu, 'PREEMPTION_TIMER', 0, hv.costs.handler.PREEMPTION_TIMER ?? 0);
+    }
+    this.lastEnd = end === 'halt' ? 'halt' : end === 'exit' ? 'exit' : 'quantum';
+    this.last = vm;
+    this.slice = null;
+    return true;
+  }
+
+  /**
+   * The focused CPU's run(): capped at the run's target count, and resuming a cut call with its
+   * remainder. A cut (target reached, or the engine's stop) makes runVm return at its loop top.
+   */
+  private wrapCpuRun(): void {
+    const cpu = this.vm.cpu;
+    const original = cpu.run.bind(cpu);
+    cpu.run = (asked: number): CpuStop => {
+      if (!this.driving) return original(asked);
+      const want = this.carry > 0 ? this.carry : asked;
+      const allowed = Math.min(want, this.target - cpu.instructions);
+      // At the target already: only the VMM's own single steps (run-vm.ts, ring-1 probes) get here.
+      if (allowed <= 0) return original(asked);
+      this.carry = 0;
+      const start = cpu.instructions;
+      const r = original(allowed);
+      const ran = cpu.instructions - start;
+      const debugStop = r === 'stop' && this.stopLatched && !this.naturalStop();
+      if ((r === 'budget' && allowed < want) || debugStop) {
+        this.carry = Math.max(0, want - ran);
+        if (!this.cut) this.vm.stats.ticks += BUMP;
+        this.cut = true;
+      }
+      return r;
+    };
+  }
+
+  /** The VM itself asked the CPU to stop (an exit to emulate, a BIOS call, debug-exit, reset). */
+  private naturalStop(): boolean {
+    const vm = this.vm;
+    return vm.vcpu.pending !== null || vm.pendingTrap || vm.pendingExitCode !== null || vm.pendingReset;
+  }
+
+  /** Puts the focused CPU's own run() back (the target is not used afterwards). */
+  dispose(): void {
+    delete (this.vm.cpu as unknown as { run?: unknown }).run;
+  }
+}
+
+/** Debugger options for a vCPU target: reverse execution off until whole-host snapshots exist. */
+export function vcpuDebuggerOptions(options: DebuggerOptions = {}): DebuggerOptions {
+  return { ...options, snapshotInterval: 0 };
+}
