@@ -49,6 +49,8 @@ export class Cpu extends CpuMmu implements BlockCache {
    */
   execBlock: Block | null = null;
   execEip = 0;
+  /** The loop running execBlock counts each instruction as it retires (the hooked loop): see retired(). */
+  execCounted = false;
   /** Iterations the REP instruction ending the current block may run before the budget ends. */
   repLimit = 1;
   /** Decoded blocks per physical RAM page: key = offset | (code32 ? 0x1000 : 0). */
@@ -82,11 +84,11 @@ export class Cpu extends CpuMmu implements BlockCache {
   /**
    * Retired instructions, exact even mid-block: the fast loop adds a block's count when the block
    * ends, but events and device reads inside it must see the same virtual time however the run
-   * was sliced (c.bi is the running instruction's index; the hooked loop counts one by one and
-   * leaves execBlock null).
+   * was sliced (c.bi is the running instruction's index; the hooked loop counts one by one:
+   * execCounted).
    */
   retired(): number {
-    return this.execBlock === null ? this.instructions : this.instructions + this.bi;
+    return this.execBlock === null || this.execCounted ? this.instructions : this.instructions + this.bi;
   }
 
   requestStop(): void {
@@ -237,6 +239,7 @@ export class Cpu extends CpuMmu implements BlockCache {
         const jf = b.jit;
         this.execBlock = b;
         this.execEip = blockEip;
+        this.execCounted = false;
         if (jf !== null && n === b.n && tf === 0) {
           inJit = true;
           jf(this, this.regs, b.fns, left);
@@ -312,6 +315,7 @@ export class Cpu extends CpuMmu implements BlockCache {
           inJit = true;
           this.execBlock = b;
           this.execEip = blockEip;
+          this.execCounted = true;
           const stopped = jh(this, this.regs, fns, before, hooks);
           this.execBlock = null;
           inJit = false;
@@ -329,6 +333,7 @@ export class Cpu extends CpuMmu implements BlockCache {
         // accesses (CALL, REP): instructionEip() goes by the block and index, as in runFast.
         this.execBlock = b;
         this.execEip = blockEip;
+        this.execCounted = true;
         for (i = 0; i < n; i++) {
           this.eip = (blockEip + offs[i]!) & ipMask;
           this.bi = i;
