@@ -2,11 +2,12 @@
 // machine, with no UI inside. The app (through its worker), the CLI and the GDB stub all drive this
 // one class; every command returns a StopInfo { reason, eip, instructions, ... }.
 //
-// Future: under the hypervisor the focus is one vCPU. A vCPU target implements DebugMachine (its
-// own CPU state and guest memory; `run` advances the whole host until the focused vCPU has retired
-// N guest instructions, other VMs keeping their schedule; snapshot/restore cover the host). The
-// engine, the tables and the stub work unchanged, and event breakpoints already filter by `vm`,
-// so stepping a guest instruction that exits shows the exit and its handling as events.
+// Under the hypervisor the focus is one vCPU: `new Debugger(new VcpuTarget(hv, vmId))`
+// (vcpu-target.ts) implements DebugMachine with that VM's CPU and guest memory; its `run` advances
+// the whole host until the focused vCPU has retired N guest instructions, other VMs keeping their
+// schedule; snapshot/restore cover the host (vcpu-snapshot.ts). The engine, the tables and the
+// stub work unchanged, event breakpoints filter by `vm`, and stepping a guest instruction that
+// exits shows the exit and its handling as events.
 import { resolveLine, type Breakpoint, type BreakpointSpec, type LineMapEntry, type Watchpoint, type WatchpointSpec } from './breakpoints.ts';
 import { classify } from './classify.ts';
 import { code32Of, newControl } from './control.ts';

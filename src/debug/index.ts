@@ -13,3 +13,4 @@ export type { BreakpointSpec, BreakpointLocation, WatchpointSpec, WatchKind, Lin
 export type { EventFilter, FieldTest } from './event-filter.ts';
 export { compileExpression, checkExpression, ExprError } from './expr.ts';
 export { sourceInfo, lineAt, type SourceInfo } from './source.ts';
+export { VcpuTarget } from './vcpu-target.ts';

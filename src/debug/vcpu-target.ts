@@ -14,17 +14,15 @@
 //   for the call (taken off right after), so no cycles are charged and no preemption is modelled.
 // Hypervisor.run keeps its loop state in locals and its helpers private; this file reaches them
 // through HostInternals (checked at construction) until the hypervisor offers a resumable run.
-//
-// Not done: whole-host snapshots (the engine's reverse execution). snapshot() throws; create the
-// Debugger with `snapshotInterval: 0` (vcpuDebuggerOptions does).
+// snapshot()/restore() cover the whole host (vcpu-snapshot.ts), so reverse execution works.
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { Vm } from '../hypervisor/vm.ts';
 import type { Cpu } from '../machine/cpu/cpu.ts';
 import type { StopReason as CpuStop } from '../machine/bus.ts';
 import type { Emitter } from '../trace/emitter.ts';
 import type { SchedReason } from '../trace/schema.ts';
-import type { DebuggerOptions } from './engine.ts';
 import type { DebugMachine, DebugMemory, DebugRunResult } from './types.ts';
+import { captureHost, restoreHost, type HostSnapshot } from './vcpu-snapshot.ts';
 
 /** Added to a VM's tick count while runVm finishes a cut slice (far above any quantum). */
 const BUMP = 2 ** 40;
@@ -124,12 +122,19 @@ export class VcpuTarget implements DebugMachine {
     if (this.host.current === this.vm) this.vm.cpu.requestStop();
   }
 
+  /** The whole host (every VM, the scheduler, host memory) and this loop's place in it. */
   snapshot(): unknown {
-    throw new Error('whole-host snapshots are not implemented for the vCPU debug target yet: reverse execution is off (snapshotInterval: 0)');
+    const slice = this.slice === null ? null : { vm: this.slice.vm.id, budget: this.slice.budget, before: this.slice.before };
+    return captureHost(this.hv, { last: this.last?.id ?? -1, lastEnd: this.lastEnd, slice, carry: this.carry });
   }
 
-  restore(_s: unknown): void {
-    throw new Error('whole-host restore is not implemented for the vCPU debug target yet');
+  restore(s: unknown): void {
+    const loop = restoreHost(this.hv, s as HostSnapshot) as { last: number; lastEnd: SchedReason; slice: { vm: number; budget: number; before: number } | null; carry: number };
+    const vms = this.hv.vms;
+    this.last = loop.last < 0 ? null : vms[loop.last]!;
+    this.lastEnd = loop.lastEnd;
+    this.slice = loop.slice === null ? null : { vm: vms[loop.slice.vm]!, budget: loop.slice.budget, before: loop.slice.before };
+    this.carry = loop.carry;
   }
 
   /** How the focused VM ended, in the engine's words. */
@@ -217,9 +222,4 @@ export class VcpuTarget implements DebugMachine {
   dispose(): void {
     delete (this.vm.cpu as unknown as { run?: unknown }).run;
   }
-}
-
-/** Debugger options for a vCPU target: reverse execution off until whole-host snapshots exist. */
-export function vcpuDebuggerOptions(options: DebuggerOptions = {}): DebuggerOptions {
-  return { ...options, snapshotInterval: 0 };
 }
