@@ -1,6 +1,8 @@
 // The worker's debugging engine: the machine under src/debug's Debugger (breakpoints with
 // conditions, stepping, reverse execution), plus what the app adds around it: serial input that
-// replays exactly, and the event batch the UI has not seen yet.
+// replays exactly, and the event batch the UI has not seen yet. In hypervisor mode the debugger
+// drives one VM's vCPU (src/debug/vcpu-target.ts) on a Hypervisor built from the settings, every
+// VM booting the same program; the views then read that VM's CPU and guest-physical memory.
 import { Emitter } from '../trace/emitter.ts';
 import { KIND_BIT, type EventKind, type TraceEvent } from '../trace/schema.ts';
 import { Debugger } from '../debug/debugger.ts';
@@ -8,6 +10,18 @@ import type { StopInfo } from '../debug/types.ts';
 import type { BootMode, Core, Machine } from './core.ts';
 import type { CpuView } from './protocol.ts';
 import { linearToPhysical } from './walk.ts';
+import { Hypervisor } from '../hypervisor/index.ts';
+import { VcpuTarget } from '../debug/vcpu-target.ts';
+import type { HvConfig } from './protocol.ts';
+import type { Cpu } from '../machine/cpu/cpu.ts';
+import type { DebugMemory } from '../debug/types.ts';
+
+/** Under the hypervisor: every VM boots the project's program; the debugger drives the focused vCPU. */
+export interface HvFocus {
+  hv: Hypervisor;
+  target: VcpuTarget;
+  focus: number;
+}
 
 export type OutcomeKind = 'budget' | 'breakpoint' | 'target' | 'halted' | 'debug-exit' | 'triple-fault' | 'history-start';
 
@@ -28,6 +42,9 @@ export class Engine {
   pendingEvents: TraceEvent[] = [];
   /** Set when the machine moved back in time: the UI drops events from this sequence number on. */
   rewoundTo: number | null = null;
+  /** For each event sent (by seq), the debugged CPU's instruction count when it happened: timeline clicks seek there. */
+  private eventSeqs: number[] = [];
+  private eventCounts: number[] = [];
   private inputQueue: number[] = [];
   private inputLog: { at: number; byte: number }[] = [];
   private inputsConsumed = 0;
@@ -35,7 +52,12 @@ export class Engine {
   private eventIds: number[] = [];
   private watchIds: number[] = [];
 
-  constructor(core: Core, memoryBytes: number) {
+  /** Set in hypervisor mode (load() builds it): the views then show the focused VM. */
+  hvFocus: HvFocus | null = null;
+  private readonly memoryBytes: number;
+
+  constructor(core: Core, memoryBytes: number, private readonly hvConfig: (HvConfig & { focusVm?: number }) | null = null) {
+    this.memoryBytes = memoryBytes;
     this.machine = core.createMachine({ memoryBytes, emitter: this.emitter, serialInput: () => this.nextInput() });
     // After a restore, serial input the guest had not read yet at that point is read again on replay.
     const restore = this.machine.restore.bind(this.machine);
@@ -44,33 +66,90 @@ export class Engine {
       const at = this.machine.cpu.instructions;
       this.inputsConsumed = this.inputLog.filter((r) => r.at < at).length;
     };
-    this.emitter.listen({ mask: DEFAULT_EVENT_MASK, onEvent: (ev) => this.pendingEvents.push(ev) });
+    this.emitter.listen({
+      mask: DEFAULT_EVENT_MASK,
+      onEvent: (ev) => {
+        this.pendingEvents.push(ev);
+        this.eventSeqs.push(ev.seq);
+        this.eventCounts.push(this.instructions);
+      },
+    });
+  }
+
+  /** The CPU the debugger drives: the bare machine's, or the focused vCPU. */
+  get cpu(): Cpu {
+    return this.hvFocus ? this.hvFocus.target.cpu : this.machine.cpu;
+  }
+
+  /** Physical memory as the views read it: guest-physical memory of the focused VM under the hypervisor. */
+  private get physical(): DebugMemory | null {
+    return this.hvFocus ? this.hvFocus.target.memory : null;
   }
 
   get instructions(): number {
-    return this.machine.cpu.instructions;
+    return this.cpu.instructions;
+  }
+
+  writePhys(p: number, bytes: Uint8Array): void {
+    const m = this.physical;
+    if (m) m.writeBytes(p >>> 0, bytes);
+    else this.machine.memory.writeBytes(p >>> 0, bytes);
+  }
+
+  vgaText(): string[] {
+    return this.hvFocus ? this.hvFocus.target.vm.vgaText() : this.machine.vgaText();
+  }
+
+  vgaCells(): Uint8Array {
+    const m = this.physical;
+    if (!m) return this.machine.memory.readBytes(0xb8000, 80 * 25 * 2);
+    const out = new Uint8Array(80 * 25 * 2);
+    for (let i = 0; i < out.length; i++) out[i] = m.ram[0xb8000 + i] ?? 0;
+    return out;
   }
 
   get historyStart(): number {
     return this.dbg.state().history.start;
   }
 
+  /** The serial console: under the hypervisor, the focused VM's (the debugger's own mixes every VM's). */
   get console(): string {
+    if (this.hvFocus) return this.hvFocus.target.vm.serialText;
     return this.dbg.console;
   }
 
   state(): CpuView {
-    return this.machine.cpu.getState();
+    return this.cpu.getState();
   }
 
   load(image: Uint8Array, mode: BootMode): void {
-    this.machine.load(image, mode);
-    this.dbg = new Debugger(this.machine, { snapshotInterval: 250_000, historyBudgetBytes: 96 * 1024 * 1024 });
+    if (this.hvConfig) {
+      this.hvFocus = this.buildHypervisor(image, mode, this.hvConfig);
+      this.dbg = new Debugger(this.hvFocus.target, { snapshotInterval: 100_000, historyBudgetBytes: 96 * 1024 * 1024 });
+    } else {
+      this.machine.load(image, mode);
+      this.dbg = new Debugger(this.machine, { snapshotInterval: 250_000, historyBudgetBytes: 96 * 1024 * 1024 });
+    }
     this.dbg.onRewind = (nextSeq) => {
       this.pendingEvents = [];
       this.rewoundTo = Math.min(this.rewoundTo ?? nextSeq, nextSeq);
+      const keep = this.indexAfterSeq(nextSeq - 1);
+      this.eventSeqs.length = keep;
+      this.eventCounts.length = keep;
     };
     this.dbg.takeSnapshot();
+  }
+
+  private buildHypervisor(image: Uint8Array, boot: BootMode, c: HvConfig & { focusVm?: number }): HvFocus {
+    const hv = new Hypervisor({ emitter: this.emitter, sched: c.sched });
+    for (let i = 0; i < c.vms; i++) hv.addVm({ name: `vm${i}`, image, boot, memoryBytes: this.memoryBytes, cpu: c.cpu, paging: c.paging });
+    const focus = Math.max(0, Math.min(c.vms - 1, c.focusVm ?? 0));
+    return { hv, target: new VcpuTarget(hv, focus), focus };
+  }
+
+  /** Frees the hypervisor's host memory (a new load replaces this engine). */
+  dispose(): void {
+    this.hvFocus?.hv.release();
   }
 
   setBreakpoints(list: { id: number; address: number; condition?: string; enabled: boolean }[]): string[] {
@@ -90,7 +169,9 @@ export class Engine {
 
   setEventBreakpoints(kinds: EventKind[]): void {
     for (const id of this.eventIds) this.dbg.removeBreakpoint(id);
-    this.eventIds = kinds.map((kind) => this.dbg.addEventBreakpoint({ kind }));
+    // Under the hypervisor an event breakpoint stops on the focused VM's events only.
+    const vm = this.hvFocus?.focus;
+    this.eventIds = kinds.map((kind) => this.dbg.addEventBreakpoint(vm === undefined ? { kind } : { kind, vm }));
   }
 
   setWatchpoints(list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[]): string[] {
@@ -114,10 +195,14 @@ export class Engine {
   // ---- memory, as the views see it -----------------------------------------------------------
 
   readPhys32(p: number): number {
+    const m = this.physical;
+    if (m) return (this.readPhys8(p) | (this.readPhys8(p + 1) << 8) | (this.readPhys8(p + 2) << 16) | (this.readPhys8(p + 3) << 24)) >>> 0;
     return this.machine.memory.read32(p >>> 0) >>> 0;
   }
 
   readPhys8(p: number): number {
+    const m = this.physical;
+    if (m) return (p >>> 0) < m.size ? m.ram[p >>> 0]! : 0xff;
     return this.machine.memory.read8(p >>> 0);
   }
 
@@ -144,6 +229,24 @@ export class Engine {
   stepBack(): Outcome { return this.backward(() => this.dbg.stepBack()); }
   reverseContinue(): Outcome { return this.backward(() => this.dbg.reverseContinue()); }
   seek(n: number): Outcome { return this.backward(() => this.dbg.goTo(n)); }
+
+  /**
+   * Goes to just after event `seq`: the debugged CPU's count when it happened, plus one (stopping
+   * at that count may come before the event, which happened while that instruction ran or while
+   * another VM had the host). Null when the event is not one this engine sent.
+   */
+  instructionsAfterEvent(seq: number): number | null {
+    const i = this.indexAfterSeq(seq) - 1;
+    if (i < 0 || this.eventSeqs[i] !== seq) return null;
+    return this.eventCounts[i]! + 1;
+  }
+
+  /** Number of recorded events with seq <= `seq`. */
+  private indexAfterSeq(seq: number): number {
+    let lo = 0, hi = this.eventSeqs.length;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (this.eventSeqs[m]! <= seq) lo = m + 1; else hi = m; }
+    return lo;
+  }
 
   private forward(op: () => StopInfo): Outcome {
     if (this.finished) return this.finished;

@@ -26,7 +26,7 @@ const TLB_SHOWN = 512;
 
 /** The CPU's TLB (one Int32Array slot per linear page: physical page << 12 | T_* bits), first entries by address. */
 function readTlb(e: Engine): { entries: TlbEntry[]; total: number } {
-  const tlb = e.machine.cpu.tlb;
+  const tlb = e.cpu.tlb;
   const entries: TlbEntry[] = [];
   let total = 0;
   for (let page = 0; page < tlb.length; page++) {
@@ -157,7 +157,7 @@ export class MachineHost {
         const cpu = e.state();
         req.bytes.forEach((b, i) => {
           const p = req.space === 'physical' ? req.address + i : linearToPhysical(req.address + i, cpu.cr0, cpu.cr3, cpu.cr4, (a) => e.readPhys32(a));
-          if (p !== null) e.machine.memory.writeBytes(p, Uint8Array.of(b));
+          if (p !== null) e.writePhys(p, Uint8Array.of(b));
         });
         // The past no longer leads here: the history restarts from this state (as a GDB write does).
         e.dbg.history.clear();
@@ -184,6 +184,13 @@ export class MachineHost {
         return this.finishStep(this.need().reverseContinue(), true);
       case 'run-to':
         return this.finishStep(this.need().runTo(req.address), false);
+      case 'seek-event': {
+        const e = this.need();
+        const n = e.instructionsAfterEvent(req.seq);
+        if (n === null) return this.post({ type: 'error', message: `event #${req.seq} is not in this run's history` });
+        const o = e.seek(n);
+        return this.finishStep(o.kind === 'target' ? { kind: 'target', detail: `went to event #${req.seq} (instruction ${n})` } : o, true);
+      }
       case 'seek': {
         const o = this.need().seek(req.instructions);
         return this.finishStep(o.kind === 'target' ? { kind: 'target', detail: `went to instruction ${req.instructions}` } : o, true);
@@ -199,7 +206,9 @@ export class MachineHost {
   private boot(image: Uint8Array, config: MachineConfig): string | undefined {
     this.running = false;
     try {
-      const engine = new Engine(this.core, config.memoryMiB * 1024 * 1024);
+      this.engine?.dispose();
+      const hv = config.hv?.mode === 'hypervisor' ? config.hv : null;
+      const engine = new Engine(this.core, config.memoryMiB * 1024 * 1024, hv);
       engine.load(image, bootMode(config.boot));
       engine.setBreakpoints(this.breakpoints);
       engine.setEventBreakpoints(this.eventKinds);
@@ -304,8 +313,8 @@ export class MachineHost {
     const snapshot: MachineSnapshotView = {
       cpu: JSON.parse(JSON.stringify(cpu)) as CpuView,
       instructions: e.instructions,
-      vga: e.machine.vgaText(),
-      vgaCells: e.machine.memory.readBytes(0xb8000, 80 * 25 * 2),
+      vga: e.vgaText(),
+      vgaCells: e.vgaCells(),
     };
     return {
       snapshot,
@@ -329,7 +338,7 @@ export class MachineHost {
       if (base === null) continue;
       const from = Math.max(region.address, pageLinear);
       const to = Math.min(region.address + region.length, pageLinear + 4096);
-      for (let a = from; a < to; a++) bytes[a - region.address] = e.machine.memory.read8((base + (a - pageLinear)) >>> 0);
+      for (let a = from; a < to; a++) bytes[a - region.address] = e.readPhys8((base + (a - pageLinear)) >>> 0);
     }
     return { key: region.key, address: region.address, space: region.space, bytes, mapped };
   }

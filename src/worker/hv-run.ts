@@ -1,6 +1,7 @@
 // A whole run of the project's kernel under vizor's hypervisor (src/hypervisor), off the page's
 // thread: every VM boots the same image with the chosen techniques, and the run's events (each
-// VM's serial output among them) come back for the event log. Not the debugger: no stepping yet.
+// VM's serial output among them) come back for the event log. Stepping under the hypervisor is
+// the debugger engine's hypervisor mode (engine.ts), not this.
 import { Emitter } from '../trace/emitter.ts';
 import { EVENT_KINDS, maskOf, type EventKind, type TraceEvent } from '../trace/schema.ts';
 import { hypervisorRunner } from '../lessons/hv-runner.ts';

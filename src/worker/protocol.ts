@@ -22,6 +22,8 @@ export interface HvConfig {
   cpu: 'vtx' | 'deprivilege' | 'bt';
   paging: 'shadow' | 'nested';
   sched: 'rr' | 'credit';
+  /** Hypervisor mode: the VM whose vCPU the debugger drives (default 0). */
+  focusVm?: number;
 }
 
 export interface MachineConfig {
@@ -151,6 +153,8 @@ export type Request =
   | { type: 'key'; scancodes: number[] }
   | { type: 'translate'; id: number; linear: number; cr3: number }
   | { type: 'seek'; instructions: number }
+  /** Goes to just after the event with this seq (the hypervisor timeline's clicks). */
+  | { type: 'seek-event'; seq: number }
   | { type: 'tlb'; id: number };
 
 /** One cached translation in the CPU's TLB. */

@@ -30,6 +30,7 @@ export function normaliseHv(v: unknown): HvConfig {
     cpu: pick(o.cpu, ['vtx', 'deprivilege', 'bt'] as const, 'vtx'),
     paging: pick(o.paging, ['shadow', 'nested'] as const, 'shadow'),
     sched: pick(o.sched, ['rr', 'credit'] as const, 'rr'),
+    ...(typeof o.focusVm === 'number' && Number.isInteger(o.focusVm) && o.focusVm >= 0 ? { focusVm: Math.min(3, o.focusVm) } : {}),
   };
 }
 

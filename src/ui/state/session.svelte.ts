@@ -107,6 +107,8 @@ export class Session {
   runTo(address: number): void { if (this.state === 'paused') this.client.send({ type: 'run-to', address }); }
   reset(): void { this.client.send({ type: 'reset' }); }
   seek(instructions: number): void { if (this.state !== 'running') this.client.send({ type: 'seek', instructions }); }
+  /** Goes to just after an event of the live run (the hypervisor timeline's clicks). */
+  seekEvent(seq: number): void { if (this.state !== 'running') this.client.send({ type: 'seek-event', seq }); }
   setSpeed(speed: SpeedSetting): void { this.client.send({ type: 'speed', speed }); }
   setBreakpoints(list: ResolvedBreakpoint[]): void { this.client.send({ type: 'breakpoints', list }); }
   setEventBreakpoints(kinds: EventKind[]): void { this.client.send({ type: 'event-breakpoints', kinds }); }

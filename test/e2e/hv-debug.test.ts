@@ -1,0 +1,109 @@
+// Debugging under the hypervisor, end to end in Chromium: lesson 7 on 2 VMs (VT-x, shadow paging),
+// an event breakpoint on page faults, F5 stops on the focused VM's hidden fault (the shadow fill's), the Hypervisor tab
+// shows it (timeline, VM cards, tables), stepping back takes the views back with the debugger, and a
+// click on the timeline seeks the debugger to that event.
+// Screenshots: test/e2e/screenshots/hv-debug-*.png.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openApp, register, screenshot, stopSite, type App } from './harness.ts';
+
+async function paused(page: Page): Promise<void> {
+  await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 }).toBe('paused');
+}
+
+const status = (page: Page) => page.locator('[data-testid="status"]').innerText();
+const timelineEvents = async (page: Page) => Number(await page.locator('[data-testid="hv-timeline"]').getAttribute('data-events'));
+const hiddenFaults = async (page: Page, vm: number) =>
+  (await page.locator(`[data-testid="hv-vms"] [data-vm="${vm}"] .nums`).innerText()).match(/([\d,]+)\s+hidden faults/)?.[1]?.replace(/,/g, '');
+
+describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await openApp({ hash: '#lesson=7', width: 1600, height: 1000 });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await stopSite();
+  });
+
+  it('stops on a hidden page fault of the focused VM, shows it in the Hypervisor tab, steps back, and seeks from the timeline', async () => {
+    const { page } = app;
+    await page.getByRole('button', { name: 'Machine ⚙' }).click();
+    await page.locator('[data-testid="hv-mode"]').selectOption('hypervisor');
+    await page.getByLabel('VMs').selectOption('2');
+    await page.getByLabel('CPU').selectOption('vtx');
+    await page.getByLabel('Paging').selectOption('shadow');
+    await page.getByRole('button', { name: 'Apply and reset' }).click();
+    await paused(page);
+    await expect.poll(() => page.locator('[data-testid="hv-banner"]').innerText()).toContain('The debugger drives');
+    expect(await page.locator('[data-testid="hv-banner"]').innerText()).not.toContain('coming soon');
+
+    // Debug VM 1: VM 0 runs its slices around it.
+    await page.locator('[data-testid="hv-focus"]').selectOption('1');
+    await paused(page);
+    await page.getByRole('tab', { name: /Breakpoints/ }).click();
+    await page.getByRole('group', { name: 'Event breakpoints' }).getByLabel('pagefault').check();
+    await page.locator('[data-testid="editor"]').click();
+    await page.keyboard.press('F5');
+    await paused(page);
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
+    // Again: a fill after VM 1 has run a while (the first came with its first instruction fetch).
+    await page.keyboard.press('F5');
+    await paused(page);
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
+    const eipAtFill = await register(page, 'eip');
+
+    await page.getByRole('tab', { name: 'Hypervisor' }).click();
+    const views = page.locator('[data-testid="hv-views"]');
+    await expect.poll(() => views.locator('[data-testid="hv-vms"] [data-vm]').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="hv-vms"] [data-vm="1"]').getAttribute('aria-pressed')).toBe('true');
+    await expect.poll(() => page.locator('[data-testid="hv-tables"]').getAttribute('data-vm')).toBe('1');
+    const eventsAtFill = await timelineEvents(page);
+    const faultsAtFill = Number(await hiddenFaults(page, 1));
+    expect(eventsAtFill).toBeGreaterThan(0);
+    expect(faultsAtFill).toBeGreaterThanOrEqual(2);
+    await screenshot(page, 'hv-debug-stopped');
+
+    // Step back (Shift+F10): the fill is undone, and the views go back with the debugger.
+    await page.locator('[data-testid="editor"]').click();
+    await page.keyboard.press('Shift+F10');
+    await paused(page);
+    await expect.poll(() => timelineEvents(page)).toBeLessThan(eventsAtFill);
+    await expect.poll(async () => Number(await hiddenFaults(page, 1))).toBe(faultsAtFill - 1);
+    expect(await register(page, 'eip')).not.toBe(eipAtFill);
+    await screenshot(page, 'hv-debug-stepped-back');
+
+    // Forward again: the same fill comes back.
+    await page.keyboard.press('F5');
+    await paused(page);
+    await expect.poll(async () => Number(await hiddenFaults(page, 1))).toBe(faultsAtFill);
+    expect(await register(page, 'eip')).toBe(eipAtFill);
+
+    // Clicking an event on the timeline seeks the debugger there (to just after it).
+    const canvas = page.locator('[data-testid="hv-timeline"] canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const box = (await canvas.boundingBox())!;
+    let sought = false;
+    for (let fy = 0.2; fy < 0.95 && !sought; fy += 0.05) {
+      await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * fy);
+      sought = await expect.poll(() => status(page), { timeout: 1500 }).toMatch(/went to event #\d+/).then(() => true, () => false);
+    }
+    expect(sought).toBe(true);
+    await paused(page);
+    const seq = Number((await status(page)).match(/went to event #(\d+)/)![1]);
+    expect(seq).toBeGreaterThan(0);
+    // The views now end at that moment: fewer events than at the fill (the click was before it).
+    await expect.poll(() => timelineEvents(page)).toBeLessThan(eventsAtFill);
+    await screenshot(page, 'hv-debug-timeline-seek');
+
+    // A VM card chooses the vCPU to debug: VM 0 now (the machine restarts with that focus).
+    await page.locator('[data-testid="hv-vms"] [data-vm="0"]').click();
+    await paused(page);
+    await expect.poll(() => page.locator('[data-testid="hv-focus"]').inputValue()).toBe('0');
+    await page.locator('[data-testid="editor"]').click();
+    await page.keyboard.press('F5');
+    await paused(page);
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
+    await expect.poll(() => page.locator('[data-testid="hv-vms"] [data-vm="0"]').getAttribute('aria-pressed')).toBe('true');
+  }, 180_000);
+});
