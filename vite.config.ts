@@ -13,7 +13,8 @@ export default defineConfig({
   build: {
     outDir: 'dist', target: 'es2022', sourcemap: true, chunkSizeWarningLimit: 4096,
     // viz.html: the hypervisor views on their own page (src/ui/hv/), fed from a trace or a generator.
-    rollupOptions: { input: { main: fileURLToPath(new URL('index.html', import.meta.url)), viz: fileURLToPath(new URL('viz.html', import.meta.url)) } },
+    // migration.html: the live-migration view (src/ui/migration/), fed from a `vizor migrate --trace` file.
+    rollupOptions: { input: { main: fileURLToPath(new URL('index.html', import.meta.url)), viz: fileURLToPath(new URL('viz.html', import.meta.url)), migration: fileURLToPath(new URL('migration.html', import.meta.url)) } },
   },
   worker: { format: 'es' },
 });

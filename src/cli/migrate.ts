@@ -3,13 +3,16 @@
 // and moves to host B live (pre-copy rounds, or post-copy); then it runs to its end on host B.
 // stdout is the guest's serial output, continuous across the move (identical to `vizor run`'s);
 // the migration's report (rounds, dirty pages, downtime) goes to stderr, its events to --events.
-import { writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { BootError, type BootMode } from '../machine/machine.ts';
 import { detectBootMode } from '../machine/boot/load.ts';
 import { Hypervisor, type CpuTechnique, type PagingTechnique } from '../hypervisor/index.ts';
 import { driveVm } from '../migration/driver.ts';
 import { Migration, type MigrationResult } from '../migration/engine.ts';
 import { parseBandwidth, parseDuration } from '../migration/link.ts';
+import { HostMerger } from '../migration/trace-merge.ts';
+import { createTraceSink, parseKindList, type EventKind } from '../trace/index.ts';
+import type { Emitter } from '../trace/emitter.ts';
 import { parseCount, parseSize } from './args.ts';
 import { ImageError, readImage } from './image.ts';
 import { vmStatus, type SnapshotIo } from './snapshot.ts';
@@ -30,6 +33,8 @@ across the move unchanged); the migration report goes to stderr.
   --mem SIZE           guest memory (default 64M)
   --max-instructions N stop the guest after N instructions in all (default 2,000,000,000)
   --events FILE        the migration's events, one JSON object per line
+  --trace FILE         both hosts' event stream as one NDJSON trace (migration and console events;
+                       --trace-kinds migration,console,exit,... to choose)
   --multiboot | --flat ADDR   how to load (default: detected)
 
 Exit status: as for vizor run --hv ((v<<1)|1 after debug-exit v ...); 2 usage, 4 bad image.
@@ -38,7 +43,7 @@ Exit status: as for vizor run --hv ((v<<1)|1 after debug-exit v ...); 2 usage, 4
 interface MigrateOptions {
   file: string; at: number; bandwidth: number; latency: number; mode: 'precopy' | 'postcopy';
   maxRounds: number; maxDowntime: number; paging: PagingTechnique; cpu: CpuTechnique; memoryBytes: number;
-  maxInstructions: number; events?: string; boot?: BootMode;
+  maxInstructions: number; events?: string; boot?: BootMode; trace?: string; traceKinds?: EventKind[];
 }
 
 export function parseMigrateArgs(args: string[]): MigrateOptions | string {
@@ -75,6 +80,15 @@ export function parseMigrateArgs(args: string[]): MigrateOptions | string {
         break;
       }
       case '--events': { const t = v(); if (t === null) return bad('a file', t); o.events = t; break; }
+      case '--trace': { const t = v(); if (t === null) return bad('a file', t); o.trace = t; break; }
+      case '--trace-kinds': {
+        const t = v();
+        if (t === null) return bad('a list of event kinds', t);
+        const parsed = parseKindList(t);
+        if ('unknown' in parsed) return `--trace-kinds: unknown event kind(s) ${parsed.unknown.join(', ')}`;
+        o.traceKinds = parsed.kinds;
+        break;
+      }
       case '--multiboot': o.boot = { kind: 'multiboot' }; break;
       case '--flat': {
         const t = v(), n = t === null ? NaN : Number(t);
@@ -89,6 +103,7 @@ export function parseMigrateArgs(args: string[]): MigrateOptions | string {
     }
   }
   if (o.file === undefined) return 'no image given';
+  if (o.traceKinds !== undefined && o.trace === undefined) return '--trace-kinds needs --trace';
   return o as MigrateOptions;
 }
 
@@ -127,6 +142,7 @@ export async function command(args: string[], io: SnapshotIo = { stdout: (t) => 
   const hostBytes = o.memoryBytes + 2 * 1025 * 4096 + (4 << 20);
   const hostA = new Hypervisor({ hostMemoryBytes: hostBytes }), hostB = new Hypervisor({ hostMemoryBytes: hostBytes });
   const config = { name: 'vm0', image, boot, memoryBytes: o.memoryBytes, cpu: o.cpu, paging: o.paging, serial: out };
+  const trace = o.trace === undefined ? null : openTrace(o, [hostA.emitter, hostB.emitter]);
   try {
     let src;
     try {
@@ -151,7 +167,21 @@ export async function command(args: string[], io: SnapshotIo = { stdout: (t) => 
     if (dst.end !== null && dst.end.reason !== 'debug-exit') err(`vizor: ${dst.name}: ${dst.describeEnd()}\n`);
     return vmStatus(dst);
   } finally {
+    trace?.close();
     hostA.release();
     hostB.release();
   }
+}
+
+/** The merged NDJSON trace of both hosts (see HostMerger); close() flushes and closes the file. */
+function openTrace(o: MigrateOptions, emitters: Emitter[]): { close(): void } {
+  const fd = openSync(o.trace!, 'w');
+  const params = {
+    image: o.file, command: 'migrate', hosts: ['A', 'B'], migration: o.mode, at: o.at, bandwidthBitsPerSecond: o.bandwidth,
+    latencyNs: o.latency, maxRounds: o.maxRounds, maxDowntimeNs: o.maxDowntime, paging: o.paging, cpu: o.cpu, memoryBytes: o.memoryBytes,
+  };
+  const sink = createTraceSink({ format: 'ndjson', kinds: o.traceKinds ?? ['migration', 'console'], params, write: (s) => { writeSync(fd, s); } });
+  const merger = new HostMerger(sink.listener);
+  const stops = emitters.map((e) => merger.attach(e));
+  return { close() { for (const stop of stops) stop(); sink.close(); closeSync(fd); } };
 }

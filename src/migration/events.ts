@@ -1,6 +1,6 @@
-// Migration events. PROPOSAL for src/trace/schema.ts (owned by the trace helper): a 'migration'
-// event kind with these fields. Until it lands, the engine hands them to a callback and keeps
-// them in its result; `emitToStream` sends them into the stream as soon as the kind exists.
+// Migration events. The engine hands them to a callback and keeps them in its result, and
+// `emitToStream` sends them into the event stream as the schema's 'migration' kind (the proposal
+// below, now in src/trace/schema.ts; `vizor migrate --trace` writes both hosts' streams as one).
 import type { Emitter } from '../trace/emitter.ts';
 import { KIND_BIT } from '../trace/schema.ts';
 export type MigrationPhase =
@@ -24,10 +24,7 @@ export interface MigrationEvent {
   downtimeNs?: number;
 }
 
-/**
- * Hands a migration event to the event stream once schema.ts has the 'migration' kind (the
- * proposal below); until then this does nothing, and the engine's result and callback carry them.
- */
+/** Hands a migration event to the event stream (when a listener wants the 'migration' kind). */
 export function emitToStream(emitter: Emitter, vmId: number, e: MigrationEvent): void {
   const bit = (KIND_BIT as Readonly<Record<string, number>>)['migration'];
   if (bit === undefined || (emitter.mask & bit) === 0) return;
@@ -41,7 +38,7 @@ export function emitToStream(emitter: Emitter, vmId: number, e: MigrationEvent):
   emitter.vm = saved;
 }
 
-/** The exact addition proposed for src/trace/schema.ts (times in µs: the schema's integers are 32-bit). */
+/** The addition proposed for src/trace/schema.ts, landed as written (times in µs: the schema's integers are 32-bit). */
 export const SCHEMA_PROPOSAL = `
 // 1. next to SchedReason:
 /** Phases of a live migration (src/migration). */

@@ -24,6 +24,14 @@ export const HYPERVISOR_PID = 1;
 /** Hypervisor threads: exit handling and scheduling (its own events use tid = vcpu + 1). */
 export const HANDLER_TID = 1001;
 export const SCHEDULER_TID = 1000;
+/**
+ * A migrating VM's "migration" thread: pre-copy rounds and the downtime as slices, other phases as
+ * instants. Its time is the migration's own clock (timeUs), placed at 32 ns per tick (one
+ * instruction, as everywhere in vizor) from the tick of the VM's first migration event: during
+ * the downtime no host's clock advances for the VM, so ticks alone would show it 0 long.
+ */
+export const MIGRATION_TID = 2000;
+const NS_PER_TICK = 32;
 
 export const pidOf = (vm: number): number => vm + 2;
 export const tidOf = (vcpu: number): number => vcpu + 1;
@@ -53,6 +61,8 @@ function instantName(ev: TraceEvent): string {
       return `walk ${ev.dimension} L${ev.level}`;
     case 'mode':
       return `mode ${ev.mode}${ev.paging ? '+paging' : ''}`;
+    case 'migration':
+      return `migration ${ev.phase}${ev.detail === undefined ? '' : ` (${ev.detail})`}`;
     default:
       return ev.kind;
   }
@@ -67,6 +77,12 @@ export class PerfettoConverter {
   /** Per thread: the end of the latest slice, to keep slices nested or sequential. */
   private busyUntil = new Map<string, number>();
   private lastTick = 0;
+  /** Per migrating VM: the open round or downtime slice (closed by the next phase that ends it). */
+  private migrationOpen = new Map<number, { name: string; ev: EventOf<'migration'>; ts: number }>();
+  /** Per migrating VM: the tick its migration clock starts at. */
+  private migrationAnchor = new Map<number, number>();
+  /** Per migrating VM: the latest time placed on its migration thread. */
+  private migrationLast = new Map<number, number>();
 
   push(ev: TraceEvent): ChromeEvent[] {
     const out: ChromeEvent[] = [];
@@ -95,6 +111,8 @@ export class PerfettoConverter {
       this.nameThread(out, HYPERVISOR_PID, SCHEDULER_TID, 'scheduler');
       if (this.running) this.closeSched(out, this.running, ev.tick);
       this.running = ev;
+    } else if (ev.kind === 'migration') {
+      this.migrationPhase(out, ev);
     } else {
       const pid = pidOf(ev.vm);
       const tid = tidOf(ev.vcpu);
@@ -122,7 +140,33 @@ export class PerfettoConverter {
     this.openExits.clear();
     if (this.running) this.closeSched(out, this.running, this.lastTick);
     this.running = null;
+    for (const [vm, open] of [...this.migrationOpen]) this.closeMigration(out, vm, Math.max(open.ts, this.lastTick));
     return out;
+  }
+
+  /**
+   * A round lasts from its round-start to the next round-start or downtime-start; the downtime
+   * from downtime-start to downtime-end. Every phase is also an instant on the same thread.
+   */
+  private migrationPhase(out: ChromeEvent[], ev: EventOf<'migration'>): void {
+    const pid = pidOf(ev.vm);
+    this.nameThread(out, pid, MIGRATION_TID, 'migration');
+    if (!this.migrationAnchor.has(ev.vm) || ev.phase === 'start') this.migrationAnchor.set(ev.vm, ev.tick);
+    // Never backwards on the thread (a well-formed migration's clock never is), so slices stay sequential.
+    const ts = Math.max(this.migrationLast.get(ev.vm) ?? 0, this.migrationAnchor.get(ev.vm)! + Math.round((ev.timeUs * 1000) / NS_PER_TICK));
+    this.migrationLast.set(ev.vm, ts);
+    const ends = ev.phase === 'round-start' || ev.phase === 'downtime-start' || ev.phase === 'downtime-end' || ev.phase === 'done';
+    if (ends) this.closeMigration(out, ev.vm, ts);
+    if (ev.phase === 'round-start') this.migrationOpen.set(ev.vm, { name: `round ${ev.round}`, ev, ts });
+    if (ev.phase === 'downtime-start') this.migrationOpen.set(ev.vm, { name: 'downtime', ev, ts });
+    out.push({ name: instantName(ev), cat: 'migration', ph: 'i', s: 't', ts, pid, tid: MIGRATION_TID, args: ownFields(ev) });
+  }
+
+  private closeMigration(out: ChromeEvent[], vm: number, end: number): void {
+    const open = this.migrationOpen.get(vm);
+    if (!open) return;
+    this.migrationOpen.delete(vm);
+    this.slice(out, { name: open.name, cat: 'migration', pid: pidOf(vm), tid: MIGRATION_TID, ts: open.ts, dur: end - open.ts, args: ownFields(open.ev) });
   }
 
   private closeExit(

@@ -1,6 +1,9 @@
 // The event schema: the one contract between machine, hypervisor, debugger, UI, files and tests.
 // Every event is { seq, tick, vm, vcpu, kind, ...fields }. Bump SCHEMA_VERSION on any change to a
-// field's meaning; readers refuse files of another version with a clear message.
+// field's meaning; readers refuse files of another version with a clear message. Adding a kind
+// (as 'migration' was) is no bump: every file written before still reads the same, and an older
+// vizor given a newer file names the kind it does not know instead of misreading it. New kinds go
+// at the end of EVENT_KINDS, so existing kinds keep their mask bits and binary codes.
 //
 // Two views of the same schema live here: the TypeScript types (for producers and consumers) and
 // FIELD_SPECS (the same fields as data, for the reader's validation, the ring buffer's column
@@ -54,6 +57,18 @@ export type PageFaultOutcome = 'bare' | 'hidden' | 'injected' | 'ept-violation';
 /** Shadow-paging operations of the hypervisor. */
 export type ShadowOp = 'fill' | 'invalidate' | 'write-protect' | 'unprotect' | 'flush' | 'resync';
 export type SchedReason = 'quantum' | 'halt' | 'wake' | 'yield' | 'exit' | 'start';
+/** Phases of a live migration (src/migration). */
+export type MigrationPhase =
+  | 'start'
+  | 'round-start'
+  | 'pages-sent'
+  | 'dirty'
+  | 'downtime-start'
+  | 'downtime-end'
+  | 'resume'
+  | 'remote-fault'
+  | 'done';
+export type MigrationDetail = 'precopy' | 'postcopy' | 'converged' | 'round-limit' | 'source-ended' | 'destination';
 
 export interface EventFields {
   /**
@@ -144,6 +159,27 @@ export interface EventFields {
   shutdown: { reason: 'triple-fault' | 'debug-exit' | 'instruction-limit' | 'stopped'; code?: number };
   /** Something a student should know about (unsupported instruction, Popek-Goldberg hole...). */
   warning: { message: string; eip?: number; /** Instruction bytes involved. */ bytes?: number[] };
+  /**
+   * A live-migration phase (src/migration); vm = the migrating VM on the host that emits it (the
+   * source until the VM resumes, then the destination). Downtime = the downtime-end event's
+   * timeUs minus the downtime-start event's. Added in schema version 1 without a bump: a new kind
+   * changes no existing field's meaning, and old files simply never contain it.
+   */
+  migration: {
+    phase: MigrationPhase;
+    /** start: precopy|postcopy; downtime-start: converged|round-limit|postcopy|source-ended; resume: destination. */
+    detail?: MigrationDetail;
+    /** Migration clock: µs of virtual time since the migration started (32-bit, hence µs not ns). */
+    timeUs: number;
+    /** Pre-copy round (0 = the first full copy); -1 outside rounds. */
+    round: number;
+    /** Pages to send (round-start), sent (pages-sent), dirty (dirty, downtime-start). */
+    pages: number;
+    /** Bytes over the link in this phase (pages-sent, downtime-end) or in all (done). */
+    bytes: number;
+    /** remote-fault: the guest page fetched over the link. */
+    gfn?: number;
+  };
 }
 
 export type EventKind = keyof EventFields;
@@ -169,6 +205,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'reset',
   'shutdown',
   'warning',
+  'migration',
 ];
 
 export const KIND_BIT: Readonly<Record<EventKind, number>> = Object.fromEntries(
@@ -315,6 +352,15 @@ export const FIELD_SPECS: { readonly [K in EventKind]: SpecsOf<EventFields[K]> }
   reset: { cause: oneOf('power-on', 'triple-fault', 'keyboard-controller', 'port-92', 'software') },
   shutdown: { reason: oneOf('triple-fault', 'debug-exit', 'instruction-limit', 'stopped'), code: opt(u32) },
   warning: { message: { type: 'string' }, eip: opt(u32), bytes: opt({ type: 'bytes' }) },
+  migration: {
+    phase: oneOf('start', 'round-start', 'pages-sent', 'dirty', 'downtime-start', 'downtime-end', 'resume', 'remote-fault', 'done'),
+    detail: opt(oneOf('precopy', 'postcopy', 'converged', 'round-limit', 'source-ended', 'destination')),
+    timeUs: u32,
+    round: i32,
+    pages: u32,
+    bytes: u32,
+    gfn: opt(u32),
+  },
 };
 
 /** The base fields, in canonical order. */

@@ -1,7 +1,7 @@
 // `vizor trace summary`: the table a teacher puts on a slide — events by kind, exits by reason,
 // events by VM, virtual time spent in each VM and in the hypervisor, the top faulting addresses.
 // Built incrementally (add one event at a time) so the CLI can stream files of any size.
-import { EVENT_KINDS, type EventKind, type PageFaultOutcome, type TraceEvent } from './schema.ts';
+import { EVENT_KINDS, type EventKind, type EventOf, type PageFaultOutcome, type TraceEvent } from './schema.ts';
 import type { TraceParams } from './ndjson.ts';
 
 const OUTCOMES: readonly PageFaultOutcome[] = ['bare', 'hidden', 'injected', 'ept-violation'];
@@ -23,6 +23,21 @@ export interface TraceSummary {
   /** Ticks spent running each VM (-1 = in the hypervisor, between an exit and the next entry). */
   timeByVm: Map<number, number>;
   faults: Map<number, FaultCount>;
+  /** Live migration, when the trace has migration events. */
+  migration?: MigrationSummary;
+}
+
+export interface MigrationSummary {
+  mode: string;
+  /** Pre-copy rounds started. */
+  rounds: number;
+  pagesSent: number;
+  /** Bytes over the link (the done event's total when there is one). */
+  bytes: number;
+  switchover?: string;
+  /** downtime-end timeUs minus downtime-start timeUs. */
+  downtimeUs?: number;
+  remoteFaults: number;
 }
 
 const bump = <K>(m: Map<K, number>, k: K, by = 1): void => {
@@ -70,6 +85,39 @@ export class SummaryBuilder {
       f.count++;
       f.outcomes[ev.outcome]++;
       s.faults.set(ev.linear, f);
+    } else if (ev.kind === 'migration') {
+      this.migration(ev);
+    }
+  }
+
+  private downtimeStart: number | undefined;
+
+  private migration(ev: EventOf<'migration'>): void {
+    const m = (this.s.migration ??= { mode: 'precopy', rounds: 0, pagesSent: 0, bytes: 0, remoteFaults: 0 });
+    switch (ev.phase) {
+      case 'start':
+        if (ev.detail !== undefined) m.mode = ev.detail;
+        break;
+      case 'round-start':
+        m.rounds++;
+        break;
+      case 'pages-sent':
+        m.pagesSent += ev.pages;
+        m.bytes += ev.bytes;
+        break;
+      case 'downtime-start':
+        m.switchover = ev.detail;
+        this.downtimeStart = ev.timeUs;
+        break;
+      case 'downtime-end':
+        if (this.downtimeStart !== undefined) m.downtimeUs = ev.timeUs - this.downtimeStart;
+        break;
+      case 'remote-fault':
+        m.remoteFaults++;
+        break;
+      case 'done':
+        m.bytes = ev.bytes;
+        break;
     }
   }
 
@@ -193,5 +241,18 @@ export function formatSummary(
       top.map((f) => [hex8(f.linear), num(f.count), ...used.map((o) => num(f.outcomes[o]))]),
     ),
   );
+  const m = s.migration;
+  if (m !== undefined) {
+    const rows = [
+      ['mode', m.mode],
+      ['pre-copy rounds', num(m.rounds)],
+      ['pages sent in rounds', num(m.pagesSent)],
+      ['bytes over the link', num(m.bytes)],
+      ['switch-over', m.switchover ?? '-'],
+      ['downtime (us)', m.downtimeUs === undefined ? '-' : num(m.downtimeUs)],
+      ['remote faults', num(m.remoteFaults)],
+    ];
+    out.push('', table('Live migration', ['', 'value'], rows));
+  }
   return out.join('\n') + '\n';
 }

@@ -86,6 +86,7 @@ const KINDS_BY_WEIGHT: EventKind[] = [
   'reset',
   'shutdown',
   'warning',
+  'migration',
 ];
 
 /**

@@ -46,15 +46,17 @@ function observe(lesson: Lesson, run: RunSpec): Observation {
 const failures = (run: RunSpec, obs: Observation) => evaluateRun(run, obs).filter((f) => !f.ok);
 
 describe('the lessons', () => {
-  it('all load, and cover the seminar: 0 (kinds of VMs), 1–10 and 11 (legacy real mode)', () => {
+  it('all load, and cover the seminar: 0 (kinds of VMs), 1–10, 11 (legacy real mode) and 12 (live migration)', () => {
     expect(entries.filter((e) => 'error' in e).map((e) => ('error' in e ? e.error.message : ''))).toEqual([]);
-    expect(lessons.map((l) => l.meta.order)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(lessons.map((l) => l.meta.order)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     for (const l of lessons) expect(l.meta.name.startsWith(String(l.meta.order).padStart(2, '0') + '-')).toBe(true);
   });
 
-  it('lessons 1, 2 and 3 are checkable on the bare machine alone; the others name the hypervisor', () => {
+  it('lessons 1, 2, 3 and 12 are checkable on the bare machine alone; the others name the hypervisor', () => {
+    // Lesson 12's migration runs are not expressible in check.json yet: test/unit/migration-lesson.test.ts
+    // runs `vizor migrate` on its kernel and compares with the bare output its check expects.
     const bareOnly = lessons.filter((l) => l.check.requires !== 'hv').map((l) => l.meta.order);
-    expect(bareOnly).toEqual([1, 2, 3]);
+    expect(bareOnly).toEqual([1, 2, 3, 12]);
     for (const l of lessons) expect(l.check.runs.some((r) => r.hv === undefined)).toBe(true); // every kernel runs bare
   });
 });

@@ -33,7 +33,7 @@ describe.concurrent('vizor lesson', () => {
     const r = await lesson('list');
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines).toHaveLength(12);
+    expect(lines).toHaveLength(13);
     expect(lines[1]).toMatch(/^\s+1 01-bare-metal\s+Bare metal .*\[checkable: bare machine\]$/);
     expect(lines[7]).toMatch(/^\s+7 07-shadow-paging\s+Shadow page tables .*\[checkable: bare machine and hypervisor\]$/);
   });
