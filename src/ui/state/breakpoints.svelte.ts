@@ -25,8 +25,8 @@ export interface WatchSpec {
   kind: 'read' | 'write' | 'access';
 }
 
-/** Event kinds offered as event breakpoints on a bare machine. */
-export const EVENT_BREAK_KINDS = ['exception', 'pagefault', 'interrupt', 'mode', 'io', 'console', 'halt', 'reset'] as const;
+/** Event kinds a student can stop on; exit, shadow and sched only occur under the hypervisor. */
+export const EVENT_BREAK_KINDS = ['exception', 'pagefault', 'interrupt', 'mode', 'io', 'console', 'halt', 'reset', 'exit', 'shadow', 'sched'] as const;
 
 export class Breakpoints {
   list = $state<SourceBreakpoint[]>([]);
