@@ -2,6 +2,7 @@
 // (address, bytes, NASM-syntax text) of a flat binary, decoded with the shared opcode table.
 import { readFileSync } from 'node:fs';
 import { disassemble, formatListingLine } from '../x86/disasm.ts';
+import { parseAddress } from './args.ts';
 
 const USAGE = 'usage: vizor disasm in.bin [--bits 16|32] [--org ADDR]\n';
 
@@ -9,17 +10,6 @@ interface Options {
   file: string;
   bits: 16 | 32;
   org: number;
-}
-
-/** Parse a number the way NASM users write addresses: 0x7c00, 7c00h, 31744. */
-function parseAddress(text: string): number | null {
-  const t = text.trim().toLowerCase().replace(/_/g, '');
-  let v: number;
-  if (/^0x[0-9a-f]+$/.test(t)) v = parseInt(t.slice(2), 16);
-  else if (/^[0-9][0-9a-f]*h$/.test(t)) v = parseInt(t.slice(0, -1), 16);
-  else if (/^[0-9]+$/.test(t)) v = parseInt(t, 10);
-  else return null;
-  return v <= 0xffffffff ? v : null;
 }
 
 function parseArgs(args: string[]): Options | string {
