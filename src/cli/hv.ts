@@ -10,6 +10,7 @@ import { Hypervisor, type CpuTechnique, type PagingTechnique, type Vm } from '..
 import { createTraceSink, parseKindList, type EventKind, type TraceSink } from '../trace/index.ts';
 import { parseCount, parseSize } from './args.ts';
 import { ImageError, readImage } from './image.ts';
+import { writeAllSync } from './fd-write.ts';
 
 export const HV_USAGE = `usage: vizor run --hv image|file.asm [--vms N] [options]
        vizor run --hv --vm image [--vm image ...] [options]
@@ -181,30 +182,11 @@ function statusOf(vm: Vm): number {
   }
 }
 
-/**
- * Writes all of `text` to `fd` synchronously. A reader that went away (`vizor run --hv … | head`)
- * is not an error: the rest of that stream is dropped (as run.ts's FdWriter does); a full
- * non-blocking pipe (EAGAIN) is waited out.
- */
+/** Unbuffered UTF-8 output to `fd` that drops the rest once the reader has gone (see writeAllSync). */
 function fdWriter(fd: number): (text: string) => void {
   let closed = false;
   return (text) => {
-    if (closed) return;
-    const buf = Buffer.from(text, 'utf8');
-    let off = 0;
-    while (off < buf.length) {
-      try {
-        off += writeSync(fd, buf, off);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') continue;
-        if (code === 'EPIPE') {
-          closed = true;
-          return;
-        }
-        throw err;
-      }
-    }
+    if (!closed) closed = !writeAllSync(fd, Buffer.from(text, 'utf8'));
   };
 }
 

@@ -6,6 +6,7 @@ import { detectBootMode } from '../machine/boot/load.ts';
 import { createTraceSink, parseKindList, type EventKind, type TraceSink } from '../trace/index.ts';
 import { parseAddress, parseCount, parseSize } from './args.ts';
 import { ImageError, readImage } from './image.ts';
+import { writeAllSync } from './fd-write.ts';
 
 export const USAGE = `usage: vizor run image|file.asm [options]
 
@@ -134,26 +135,10 @@ class FdWriter {
     const text = this.parts.join('');
     this.parts = [];
     this.bytes = 0;
-    if (!this.closed) this.writeAll(Buffer.from(text, 'latin1'));
+    if (!this.closed) this.closed = !writeAllSync(this.fd, Buffer.from(text, 'latin1'));
   }
-  /** A reader that went away (`vizor run … | head`) is not an error; a full pipe (EAGAIN) is waited out. */
+  /** The reader went away: the rest of this stream is dropped. */
   private closed = false;
-  private writeAll(buf: Buffer): void {
-    let off = 0;
-    while (off < buf.length) {
-      try {
-        off += writeSync(this.fd, buf, off);
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === 'EAGAIN') continue;
-        if (code === 'EPIPE') {
-          this.closed = true;
-          return;
-        }
-        throw err;
-      }
-    }
-  }
 }
 
 function utf8Writer(fd: number): (s: string) => void {
