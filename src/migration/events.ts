@@ -1,10 +1,10 @@
 // Migration events. The engine hands them to a callback and keeps them in its result, and
-// `emitToStream` sends them into the event stream as the schema's 'migration' kind (the proposal
-// below, now in src/trace/schema.ts; `vizor migrate --trace` writes both hosts' streams as one).
+// `emitToStream` sends them into the event stream as the schema's 'migration' kind
+// (`vizor migrate --trace` writes both hosts' streams as one).
 import type { Emitter } from '../trace/emitter.ts';
-import { KIND_BIT } from '../trace/schema.ts';
-export type MigrationPhase =
-  | 'start' | 'round-start' | 'pages-sent' | 'dirty' | 'downtime-start' | 'downtime-end' | 'resume' | 'remote-fault' | 'done';
+import { KIND_BIT, type MigrationDetail, type MigrationPhase } from '../trace/schema.ts';
+
+export type { MigrationPhase } from '../trace/schema.ts';
 
 export interface MigrationEvent {
   phase: MigrationPhase;
@@ -16,8 +16,8 @@ export interface MigrationEvent {
   pages: number;
   /** Bytes on the link (pages-sent, downtime-end). */
   bytes: number;
-  /** downtime-start: 'converged' | 'round-limit' | 'postcopy'; start: 'precopy' | 'postcopy'. */
-  detail?: string;
+  /** downtime-start: 'converged' | 'round-limit' | 'postcopy' | 'source-ended'; start: 'precopy' | 'postcopy'. */
+  detail?: MigrationDetail;
   /** remote-fault: the guest page that was fetched. */
   gfn?: number;
   /** downtime-end: how long the VM ran nowhere. */
@@ -26,50 +26,18 @@ export interface MigrationEvent {
 
 /** Hands a migration event to the event stream (when a listener wants the 'migration' kind). */
 export function emitToStream(emitter: Emitter, vmId: number, e: MigrationEvent): void {
-  const bit = (KIND_BIT as Readonly<Record<string, number>>)['migration'];
-  if (bit === undefined || (emitter.mask & bit) === 0) return;
-  const fields: Record<string, unknown> = { phase: e.phase };
-  if (e.detail !== undefined) fields.detail = e.detail;
-  Object.assign(fields, { timeUs: Math.round(e.timeNs / 1000), round: e.round, pages: e.pages, bytes: e.bytes });
-  if (e.gfn !== undefined) fields.gfn = e.gfn;
+  if ((emitter.mask & KIND_BIT.migration) === 0) return;
+  // Optional fields only when present: the NDJSON codec writes what the object holds.
   const saved = emitter.vm;
   emitter.vm = vmId;
-  (emitter.emit as (kind: string, f: Record<string, unknown>) => void)('migration', fields);
+  emitter.emit('migration', {
+    phase: e.phase,
+    ...(e.detail !== undefined ? { detail: e.detail } : {}),
+    timeUs: Math.round(e.timeNs / 1000),
+    round: e.round,
+    pages: e.pages,
+    bytes: e.bytes,
+    ...(e.gfn !== undefined ? { gfn: e.gfn } : {}),
+  });
   emitter.vm = saved;
 }
-
-/** The addition proposed for src/trace/schema.ts, landed as written (times in µs: the schema's integers are 32-bit). */
-export const SCHEMA_PROPOSAL = `
-// 1. next to SchedReason:
-/** Phases of a live migration (src/migration). */
-export type MigrationPhase = 'start' | 'round-start' | 'pages-sent' | 'dirty' | 'downtime-start' | 'downtime-end' | 'resume' | 'remote-fault' | 'done';
-export type MigrationDetail = 'precopy' | 'postcopy' | 'converged' | 'round-limit' | 'source-ended' | 'destination';
-// 2. in EventFields, after warning:
-  /**
-   * A live-migration phase (src/migration); vm = the migrating VM on the host that emits it (the
-   * source until the VM resumes, then the destination). Downtime = the downtime-end event's
-   * timeUs minus the downtime-start event's.
-   */
-  migration: {
-    phase: MigrationPhase;
-    /** start: precopy|postcopy; downtime-start: converged|round-limit|postcopy|source-ended; resume: destination. */
-    detail?: MigrationDetail;
-    /** Migration clock: µs of virtual time since the migration started. */
-    timeUs: number;
-    /** Pre-copy round (0 = the first full copy); -1 outside rounds. */
-    round: number;
-    /** Pages to send (round-start), sent (pages-sent), dirty (dirty, downtime-start). */
-    pages: number;
-    /** Bytes over the link in this phase (pages-sent, downtime-end) or in all (done). */
-    bytes: number;
-    /** remote-fault: the guest page fetched over the link. */
-    gfn?: number;
-  };
-// 3. EVENT_KINDS: append 'migration' after 'warning'.
-// 4. FIELD_SPECS, after warning (2 small columns: phase, detail; 5 wide: timeUs, round, pages, bytes, gfn):
-  migration: {
-    phase: oneOf('start', 'round-start', 'pages-sent', 'dirty', 'downtime-start', 'downtime-end', 'resume', 'remote-fault', 'done'),
-    detail: opt(oneOf('precopy', 'postcopy', 'converged', 'round-limit', 'source-ended', 'destination')),
-    timeUs: u32, round: i32, pages: u32, bytes: u32, gfn: opt(u32),
-  },
-`;
