@@ -25,6 +25,7 @@ compute_end:
 
 ; ---- 2. CPUID: always intercepted under hardware-assisted virtualization -------------------------
     xor eax, eax
+ask_cpuid:
     cpuid                             ; EAX = highest leaf, EBX:EDX:ECX = vendor
     PRINTLN "cpuid: done"
 

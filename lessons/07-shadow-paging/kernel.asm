@@ -22,6 +22,7 @@ START
     mov eax, cr0
     or eax, 0x80000000                ; CR0.PG
     mov cr0, eax
+    jmp pass1                         ; the jump the 386 manual asks for right after setting PG
 
 ; ---- pass 1: three mapped pages, first touch ------------------------------------------------------
 pass1:

@@ -6,12 +6,6 @@ import type { Expr } from './expr.ts';
 import { rowsForMnemonic } from '../x86/table.ts';
 import { OPERAND_INFO } from '../x86/types.ts';
 
-/** jmp and jcc: NASM picks the short or the near form by distance. */
-export function variableBranch(m: string): boolean {
-  const rows = rowsForMnemonic(m);
-  return rows.some((r) => r.operands[0] === 'Jb') && rows.some((r) => r.operands[0] === 'Jv');
-}
-
 export function isConstantOperand(o: Operand): boolean {
   if (o.t === 'reg') return true;
   if (o.t === 'mem') return o.disp === null || o.disp.k === 'num';

@@ -2,7 +2,7 @@
 // continued on further lines with a trailing '-'), a <N> mark for include/macro depth, the source.
 // Relocatable values appear as NASM shows them: [offset in section], (branch target).
 
-import type { ListRecord } from './assembler.ts';
+import type { ListRecord } from './output.ts';
 
 const hex = (n: number, w: number) => n.toString(16).toUpperCase().padStart(w, '0');
 

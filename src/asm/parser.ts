@@ -1,56 +1,34 @@
 // Turns a preprocessed line into a Line (label, times, statement), reporting syntax errors
-// with the column of the offending token and what was expected.
+// with the column of the offending token and what was expected. Directives and data are parsed
+// here; instructions and their operands in parse-operands.ts, on the cursor of parse-cursor.ts.
 
-import type { DataItem, ImmOperand, Instruction, Line, MemOperand, Operand, SizeKw, Statement } from './ast.ts';
-import { ExprError, ExprParser, describe, type Expr } from './expr.ts';
-import { tokenize, type Token } from './lexer.ts';
+import type { DataItem, Line, Statement } from './ast.ts';
+import { ExprError, describe, type Expr } from './expr.ts';
+import { tokenize } from './lexer.ts';
 import type { PLine } from './preproc.ts';
 import { LONG_MODE_REGS, register } from './registers.ts';
-import { splitAddress } from './address.ts';
+import { Fail, longModeRegister, unknownInstruction } from './parse-cursor.ts';
+import { OperandParser, PREFIXES } from './parse-operands.ts';
 import { canonicalMnemonic } from '../x86/encode.ts';
 
 export type ParseReport = (col: number, message: string, severity?: 'error' | 'warning') => void;
 
-const SIZES: Record<string, SizeKw> = { byte: 8, word: 16, dword: 32, qword: 64, tword: 80, oword: 128 };
 const DATA: Record<string, 1 | 2 | 4 | 8 | 10> = { db: 1, dw: 2, dd: 4, dq: 8, dt: 10 };
 const RES: Record<string, number> = { resb: 1, resw: 2, resd: 4, resq: 8, rest: 10, reso: 16 };
-export const PREFIXES = new Set(['rep', 'repe', 'repz', 'repne', 'repnz', 'lock', 'o16', 'o32', 'a16', 'a32', 'es', 'cs', 'ss', 'ds', 'fs', 'gs']);
 const DIRECTIVES = new Set([
   'times', 'equ', 'bits', 'use16', 'use32', 'org', 'section', 'segment', 'align', 'alignb', 'incbin', 'global', 'extern',
   'common', 'cpu', 'default', 'absolute', 'map', 'struc', 'endstruc', 'istruc', 'iend', 'at', 'sectalign', 'static', 'warning',
   ...Object.keys(DATA), ...Object.keys(RES),
 ]);
-const LONG_ONLY = new Set(['syscall', 'sysret', 'swapgs', 'cdqe', 'cqo', 'movsxd', 'iretq', 'pushfq', 'popfq', 'lodsq', 'stosq', 'movsq', 'cmpsq', 'scasq']);
+const KNOWN_SECTION_ATTRS = new Set(['align', 'start', 'vstart', 'follows', 'vfollows', 'progbits', 'nobits', 'code', 'text', 'data', 'rdata', 'bss', 'exec', 'noexec', 'write', 'nowrite', 'alloc', 'noalloc']);
 
-export function isKeyword(word: string): boolean {
+/** A directive, prefix or instruction name: a first word that is not a label without a colon. */
+function isKeyword(word: string): boolean {
   const w = word.toLowerCase();
   return DIRECTIVES.has(w) || PREFIXES.has(w) || canonicalMnemonic(w) !== undefined;
 }
 
-class Fail extends Error {
-  constructor(
-    readonly col: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const KNOWN_SECTION_ATTRS = new Set(['align', 'start', 'vstart', 'follows', 'vfollows', 'progbits', 'nobits', 'code', 'text', 'data', 'rdata', 'bss', 'exec', 'noexec', 'write', 'nowrite', 'alloc', 'noalloc']);
-
-export class LineParser {
-  private toks: Token[] = [];
-  private pos = 0;
-  private end = 0;
-  lastGlobal = '';
-
-  /** Expands a local label name (.x) to its full name under the last global label. */
-  qualify(name: string): string {
-    if (name.startsWith('..')) return name;
-    if (name.startsWith('.')) return this.lastGlobal + name;
-    return name;
-  }
-
+export class LineParser extends OperandParser {
   parse(src: PLine, report: ParseReport): Line {
     const line: Line = { src, label: null, times: null, timesCol: 0, stmt: { k: 'nothing' }, bad: false };
     const { toks, error } = tokenize(src.text);
@@ -83,21 +61,6 @@ export class LineParser {
     return line;
   }
 
-  private peek(): Token | undefined {
-    return this.toks[this.pos];
-  }
-  private isOp(s: string, at = this.pos): boolean {
-    const t = this.toks[at];
-    return t !== undefined && t.k === 'op' && t.s === s;
-  }
-  private word(at = this.pos): string {
-    const t = this.toks[at];
-    return t && t.k === 'id' && !t.escaped ? t.s.toLowerCase() : '';
-  }
-  private colHere(): number {
-    return this.toks[this.pos]?.col ?? this.end;
-  }
-
   /** `[bits 32]`, `[org 0x7c00]`, `[section .text]`: NASM's primitive directive form. */
   private unbracket(): void {
     const t = this.toks;
@@ -114,9 +77,8 @@ export class LineParser {
     if (!colon) {
       if (!t0.escaped && isKeyword(t0.s)) return;
       if (next !== undefined && !(next.k === 'id' && !next.escaped && isKeyword(next.s))) {
-        if (LONG_MODE_REGS.test(t0.s)) throw new Fail(t0.col, `'${t0.s}' is a 64-bit register; vizor assembles 16- and 32-bit code only`);
-        if (LONG_ONLY.has(t0.s.toLowerCase())) throw new Fail(t0.col, `'${t0.s}' is a 64-bit instruction; vizor assembles 16- and 32-bit code for the 486`);
-        throw new Fail(t0.col, `unknown instruction '${t0.s}'`);
+        if (LONG_MODE_REGS.test(t0.s)) throw longModeRegister(t0);
+        throw unknownInstruction(t0);
       }
       if (next === undefined) report(t0.col, `label '${t0.s}' alone on a line without a colon might be in error (an instruction name misspelt?)`, 'warning');
     }
@@ -125,30 +87,6 @@ export class LineParser {
     if (!t0.s.startsWith('.') && !t0.s.startsWith('..@')) this.lastGlobal = t0.s;
     line.label = { name, col: t0.col };
     this.pos = colon ? 2 : 1;
-  }
-
-  private expr(): Expr {
-    const p = new ExprParser(this.toks, this.pos, this.end);
-    const e = p.parse();
-    this.pos = p.pos;
-    return this.qualifyExpr(e);
-  }
-
-  private qualifyExpr(e: Expr): Expr {
-    switch (e.k) {
-      case 'sym': {
-        if (!e.name.startsWith('.')) return e;
-        return { ...e, name: this.qualify(e.name) };
-      }
-      case 'un': return { ...e, a: this.qualifyExpr(e.a) };
-      case 'bin': return { ...e, a: this.qualifyExpr(e.a), b: this.qualifyExpr(e.b) };
-      case 'cond': return { ...e, c: this.qualifyExpr(e.c), a: this.qualifyExpr(e.a), b: this.qualifyExpr(e.b) };
-    }
-    return e;
-  }
-
-  private expectEnd(what: string): void {
-    if (this.pos < this.toks.length) throw new Fail(this.colHere(), `expected the end of the line after ${what}, found ${describe(this.peek())}`);
   }
 
   private statement(line: Line, report: ParseReport): Statement {
@@ -270,7 +208,7 @@ export class LineParser {
         throw new Fail(col, "'times' may appear only once, at the start of the statement");
     }
     this.pos--;
-    return this.instruction(col, report);
+    return this.instruction(col);
   }
 
   private section(col: number): Statement {
@@ -330,131 +268,5 @@ export class LineParser {
       this.pos++;
     }
     return { k: 'data', width, items, col };
-  }
-
-  private instruction(col: number, report: ParseReport): Instruction {
-    const prefixes: { name: string; col: number }[] = [];
-    for (;;) {
-      const w = this.word();
-      // `wait` is an instruction, and (as in NASM) a prefix when another instruction follows
-      const waitPrefix = w === 'wait' && this.pos + 1 < this.toks.length;
-      if (!PREFIXES.has(w) && !waitPrefix) break;
-      // a segment register followed by ',' or nothing else... is an operand of nothing: treat as prefix
-      prefixes.push({ name: w, col: this.colHere() });
-      this.pos++;
-    }
-    const t = this.peek();
-    if (!t) return { k: 'insn', mnemonic: '', written: '', prefixes, operands: [], col };
-    if (t.k !== 'id' || t.escaped) throw new Fail(t.col, `expected an instruction, found ${describe(t)}`);
-    const mnemonic = canonicalMnemonic(t.s.toLowerCase());
-    if (mnemonic === undefined) {
-      if (LONG_ONLY.has(t.s.toLowerCase())) throw new Fail(t.col, `'${t.s}' is a 64-bit instruction; vizor assembles 16- and 32-bit code for the 486`);
-      throw new Fail(t.col, `unknown instruction '${t.s}'`);
-    }
-    this.pos++;
-    const operands: Operand[] = [];
-    if (this.pos < this.toks.length) {
-      for (;;) {
-        operands.push(this.operand());
-        if (this.pos >= this.toks.length) break;
-        if (!this.isOp(',')) throw new Fail(this.colHere(), `expected ',' or the end of the line after operand ${operands.length}, found ${describe(this.peek())}`);
-        this.pos++;
-        if (this.pos >= this.toks.length) throw new Fail(this.end, `expected an operand after ','`);
-      }
-    }
-    void report;
-    return { k: 'insn', mnemonic, written: t.s, prefixes, operands, col: t.col };
-  }
-
-  private operand(): Operand {
-    const col = this.colHere();
-    let size: SizeKw = 0;
-    let strict = false;
-    let jump: ImmOperand['jump'] = '';
-    for (;;) {
-      const w = this.word();
-      if (w in SIZES && !this.isOp(',', this.pos + 1) && this.pos + 1 < this.toks.length) {
-        size = SIZES[w]!;
-        this.pos++;
-      } else if (w === 'strict') {
-        strict = true;
-        this.pos++;
-      } else if ((w === 'short' || w === 'near' || w === 'far') && this.pos + 1 < this.toks.length) {
-        jump = w;
-        this.pos++;
-      } else break;
-    }
-    const t = this.peek();
-    if (!t) throw new Fail(this.end, 'expected an operand, found the end of the line');
-    if (this.isOp('[')) return this.memory(size, strict, jump === 'far', col);
-    if (t.k === 'id' && !t.escaped) {
-      const reg = register(t.s);
-      const after = this.toks[this.pos + 1];
-      if (reg && (after === undefined || (after.k === 'op' && after.s === ','))) {
-        this.pos++;
-        return { t: 'reg', reg, size, col: t.col };
-      }
-      if (reg && after && after.k === 'op' && after.s === ':' && reg.cls === 'seg') {
-        throw new Fail(t.col, `a segment override goes inside the brackets: write [${t.s}:...]`);
-      }
-      if (LONG_MODE_REGS.test(t.s)) throw new Fail(t.col, `'${t.s}' is a 64-bit register; vizor assembles 16- and 32-bit code only`);
-    }
-    const e = this.expr();
-    if (this.isOp(':')) {
-      this.pos++;
-      const off = this.expr();
-      return { t: 'imm', e: off, segPart: e, size, strict, jump, col };
-    }
-    const next = this.peek();
-    if (next && !(next.k === 'op' && next.s === ',')) {
-      if (next.k === 'op' && next.s === '[') throw new Fail(next.col, `unexpected '[' after ${describe(this.toks[this.pos - 1])}: a memory operand is written [...] on its own`);
-    }
-    return { t: 'imm', e, size, strict, jump, col };
-  }
-
-  private memory(size: SizeKw, strict: boolean, far: boolean, col: number): MemOperand {
-    const open = this.peek()!;
-    this.pos++;
-    let close = this.pos;
-    let depth = 1;
-    for (; close < this.toks.length; close++) {
-      const t = this.toks[close]!;
-      if (t.k === 'op' && t.s === '[') depth++;
-      if (t.k === 'op' && t.s === ']' && --depth === 0) break;
-    }
-    if (close >= this.toks.length) throw new Fail(open.col, "missing ']' to close this memory operand");
-    const saved = this.toks;
-    const savedEnd = this.end;
-    this.end = saved[close]!.col;
-    this.toks = saved.slice(0, close);
-    const m: MemOperand = { t: 'mem', size, seg: -1, base: null, index: null, scale: 0, disp: null, dispSize: 0, nosplit: false, far, strict, col };
-    try {
-      for (;;) {
-        const w = this.word();
-        if (w === 'byte' || w === 'word' || w === 'dword') {
-          m.dispSize = SIZES[w] as 8 | 16 | 32;
-          this.pos++;
-        } else if (w === 'nosplit') {
-          m.nosplit = true;
-          this.pos++;
-        } else if (w === 'rel' || w === 'abs') this.pos++;
-        else break;
-      }
-      const s = register(this.word());
-      if (s && this.isOp(':', this.pos + 1)) {
-        if (s.cls !== 'seg') throw new Fail(this.colHere(), `'${this.word()}' is not a segment register: a segment override must be es, cs, ss, ds, fs or gs`);
-        m.seg = s.num;
-        this.pos += 2;
-      }
-      if (this.pos >= this.toks.length) throw new Fail(this.end, "expected an address inside '[ ]', found ']'");
-      const e = this.expr();
-      if (this.pos < this.toks.length) throw new Fail(this.colHere(), `expected ']' after the address, found ${describe(this.peek())}`);
-      splitAddress(e, m);
-    } finally {
-      this.toks = saved;
-      this.end = savedEnd;
-    }
-    this.pos = close + 1;
-    return m;
   }
 }

@@ -1,13 +1,17 @@
-// The NASM preprocessor, line based: %include, %define/%xdefine/%undef/%assign, %macro with
-// parameters (ranges, greedy `+`, defaults, `%%` local labels, %rotate), %rep/%exitrep,
-// the %if family, %error/%warning/%fatal. Produces the lines the assembler parses, each with
-// the source location used for diagnostics and the address↔line map.
+// The NASM preprocessor, line based. This file runs it: a stack of frames (files, macro bodies,
+// %rep blocks) read line by line, each line expanded and either handled as a directive or passed
+// on, with the source location used for diagnostics, the listing and the address↔line map.
+// The pieces: preproc-defines.ts (single-line macros, %assign, expressions), preproc-macros.ts
+// (%macro), preproc-conditions.ts (the %if family), preproc-contexts.ts (%push/%pop),
+// preproc-source.ts (lines, files, listing text). %include, %rep and %error live here.
 
-import { ExprError, ExprParser, evaluate } from './expr.ts';
-import { tokenize } from './lexer.ts';
-import { commentStart, forEachIdentifier, splitArgs } from './textutil.ts';
+import { commentStart } from './textutil.ts';
 import type { FileProvider, Severity } from './types.ts';
-import { CC_ALIASES, CC_NAMES } from '../x86/types.ts';
+import { listForm, resolveFile, splitLines, type RawLine, type Report } from './preproc-source.ts';
+import { SingleLineMacros } from './preproc-defines.ts';
+import { MacroTable, bindArguments, substituteParams } from './preproc-macros.ts';
+import { Conditionals } from './preproc-conditions.ts';
+import { ContextStack } from './preproc-contexts.ts';
 
 export interface PLine {
   /** Text after expansion, comment removed. */
@@ -28,24 +32,7 @@ export interface PLine {
   macro?: { name: string; file: string; line: number };
 }
 
-export type Report = (severity: Severity, file: string, line: number, column: number, message: string) => void;
-
-interface RawLine {
-  text: string;
-  file: string;
-  line: number;
-}
-
-interface MacroDef {
-  name: string;
-  min: number;
-  max: number;
-  greedy: boolean;
-  defaults: string[];
-  body: RawLine[];
-  caseless: boolean;
-}
-
+/** What is being read: a file, a macro body (with its call's arguments) or a %rep block. */
 interface Frame {
   lines: RawLine[];
   i: number;
@@ -54,96 +41,45 @@ interface Frame {
   uniq?: number;
   repLeft?: number;
   macroName?: string;
+  /** The outermost macro call, where lines from its expansion are reported. */
   call?: { file: string; line: number; col: number };
   depth: number;
+  /** Conditionals open when the frame began: those opened inside end with it. */
   condDepth: number;
-}
-
-interface Cond {
-  active: boolean;
-  taken: boolean;
-  sawElse: boolean;
-  file: string;
-  line: number;
-  col: number;
-}
-
-interface SDef {
-  params: string[] | null;
-  body: string;
 }
 
 const MAX_LINES = 500_000;
 const MAX_DEPTH = 100;
 const MAX_LINE = 16_384;
-const NO_NAMES: ReadonlySet<string> = new Set();
-
-/** NASM's predefined single-line macros that depend on where they are used. */
-function builtin(name: string, raw: RawLine): SDef | undefined {
-  if (name === '__LINE__' || name === '__?LINE?__') return { params: null, body: String(raw.line) };
-  if (name === '__FILE__' || name === '__?FILE?__') return { params: null, body: `'${raw.file.replace(/'/g, '')}'` };
-  if (name === '__NASM_MAJOR__' || name === '__?NASM_MAJOR?__') return { params: null, body: '2' };
-  if (name === '__NASM_MINOR__' || name === '__?NASM_MINOR?__') return { params: null, body: '16' };
-  return undefined;
-}
-
-/** NASM lists expanded lines as its preprocessor re-forms them: comment gone, indent one space. */
-function listForm(text: string): string {
-  const t = text.slice(0, commentStart(text)).trimEnd();
-  let out = '';
-  let q = '';
-  for (let i = 0; i < t.length; i++) {
-    const c = t[i]!;
-    if (q) {
-      if (c === q) q = '';
-    } else if (c === '"' || c === "'" || c === '`') q = c;
-    else if (c === ' ' || c === '\t') {
-      while (t[i + 1] === ' ' || t[i + 1] === '\t') i++;
-      out += ' ';
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
-export function splitLines(source: string, file: string): RawLine[] {
-  const phys = source.split(/\r\n|\n|\r/);
-  const out: RawLine[] = [];
-  for (let i = 0; i < phys.length; i++) {
-    let text = phys[i]!;
-    const line = i + 1;
-    while (text.endsWith('\\') && i + 1 < phys.length) text = text.slice(0, -1) + phys[++i]!;
-    out.push({ text, file, line });
-  }
-  if (out.length > 0 && out[out.length - 1]!.text === '' && source.length > 0) out.pop();
-  return out;
-}
-
-function dirOf(path: string): string {
-  const k = path.lastIndexOf('/');
-  return k < 0 ? '' : path.slice(0, k + 1);
-}
+const MACRO_OPEN = /^%i?macro\b/;
+const MACRO_CLOSE = /^%endm(acro)?\b/;
+const REP_OPEN = /^%rep\b/;
+const REP_CLOSE = /^%endrep\b/;
 
 export class Preprocessor {
-  private defines = new Map<string, SDef>();
-  private idefines = new Map<string, SDef>();
-  private macros = new Map<string, MacroDef[]>();
   private frames: Frame[] = [];
-  private conds: Cond[] = [];
   private out: PLine[] = [];
+  /** Numbers macro calls and %push contexts, for their unique local labels. */
   private uniq = 0;
   private includeStack: string[] = [];
-  /** %push/%pop context stack: %$name labels are local to the top context. */
-  private contexts: { name: string; id: number }[] = [];
   private stopped = false;
+  private readonly defines: SingleLineMacros;
+  private readonly macros = new MacroTable();
+  private readonly conds: Conditionals;
+  private readonly contexts: ContextStack;
 
   constructor(
     private report: Report,
     private provider: FileProvider | undefined,
     defines: Record<string, string> | undefined,
   ) {
-    for (const [k, v] of Object.entries(defines ?? {})) this.defines.set(k, { params: null, body: v });
+    this.defines = new SingleLineMacros(report, defines);
+    this.contexts = new ContextStack(report, () => ++this.uniq);
+    this.conds = new Conditionals(report, {
+      defines: this.defines,
+      hasMacro: (name) => this.macros.find(name) !== undefined,
+      contextName: () => this.contexts.topName(),
+    });
   }
 
   run(source: string, file: string): PLine[] {
@@ -151,21 +87,6 @@ export class Preprocessor {
     this.frames.push({ lines: splitLines(source, file), i: 0, kind: 'file', depth: 0, condDepth: 0 });
     this.loop();
     return this.out;
-  }
-
-  /** Reads a binary or text file through the provider (used by incbin too). */
-  static resolve(provider: FileProvider | undefined, name: string, from: string): { path: string; data: string | Uint8Array } | undefined {
-    if (!provider) return undefined;
-    for (const path of [name, dirOf(from) + name]) {
-      let data: string | Uint8Array | undefined;
-      try {
-        data = provider.read(path);
-      } catch {
-        data = undefined;
-      }
-      if (data !== undefined) return { path, data };
-    }
-    return undefined;
   }
 
   private loop(): void {
@@ -193,17 +114,20 @@ export class Preprocessor {
     this.frames.pop();
     if (f.kind === 'file') {
       this.includeStack.pop();
-      while (this.conds.length > f.condDepth) {
-        const c = this.conds.pop()!;
-        this.report('error', c.file, c.line, c.col, "this %if has no matching %endif before the end of the file");
-      }
+      this.conds.closeFile(f.condDepth);
     }
   }
 
-  private callSite(f: Frame, raw: RawLine, col: number): { file: string; line: number; col: number } {
-    for (const fr of this.frames) if (fr.call) return fr.call;
-    void f;
-    return { file: raw.file, line: raw.line, col };
+  /** Pops frames down to (and including) the innermost one of `kind`; false when there is none. */
+  private exitInnermost(kind: 'macro' | 'rep'): boolean {
+    for (let k = this.frames.length - 1; k >= 0; k--) {
+      const fr = this.frames[k]!;
+      if (fr.kind !== kind) continue;
+      while (this.frames.length > k) this.popFrame(this.frames[this.frames.length - 1]!);
+      this.conds.truncate(fr.condDepth); // the %if around %exitrep/%exitmacro ends too
+      return true;
+    }
+    return false;
   }
 
   /** The macro call whose parameters are visible here (through %rep blocks, not through files). */
@@ -221,33 +145,7 @@ export class Preprocessor {
     const f = this.macroFrame();
     if (text.indexOf('%[') >= 0) text = this.expandBrackets(text);
     if (!f) return text;
-    const params = f.params!;
-    return text.replace(/%%([A-Za-z0-9_.?@$#~]+)|%\{(\d+)\}|%(\d+)|%([-+])(\d+)|%\+\s*/g, (m, local, braced, plain, sign, ccParam) => {
-      if (local !== undefined) return `..@${f.uniq}.${local}`;
-      if (sign !== undefined) {
-        // %-1 / %+1: the parameter as a condition code, inverted or not (j%-1 with `e` is jne)
-        const p = (params[parseInt(ccParam, 10) - 1] ?? '').trim().toLowerCase();
-        const cc = CC_ALIASES.findIndex((names) => names.includes(p));
-        return cc < 0 ? p : CC_NAMES[sign === '-' ? cc ^ 1 : cc]!;
-      }
-      if (m.startsWith('%+')) return '\u0000';
-      const n = parseInt(braced ?? plain, 10);
-      if (n === 0) return String(params.length);
-      const idx = n > 0 ? n - 1 : params.length + n;
-      return params[idx] ?? '';
-    }).replace(/\s*\u0000/g, '');
-  }
-
-  /** `%$name` -> a label unique to the current %push context (`%$$name`: the one below it). */
-  private contextLocals(text: string, raw: RawLine): string {
-    return text.replace(/%(\$+)([A-Za-z0-9_.?@$#~]+)/g, (m, dollars: string, name: string) => {
-      const ctx = this.contexts[this.contexts.length - dollars.length];
-      if (!ctx) {
-        this.report('error', raw.file, raw.line, text.indexOf(m) + 1, `'${m}' is used outside a %push context`);
-        return name;
-      }
-      return `..@${ctx.id}.${name}`;
-    });
+    return substituteParams(text, f.params!, f.uniq!);
   }
 
   /** `%[...]`: expands the single-line macros inside and pastes the result (isr%[v] -> isr3). */
@@ -256,7 +154,7 @@ export class Preprocessor {
       const f = this.macroFrame();
       let t = inner;
       if (f) t = t.replace(/%(\d+)/g, (_x, d) => f.params![parseInt(d, 10) - 1] ?? '');
-      return this.expandDefines(t, { text, file: '', line: 0 }).trim();
+      return this.defines.expand(t, { text, file: '', line: 0 }).trim();
     });
   }
 
@@ -268,10 +166,10 @@ export class Preprocessor {
     }
     const cut = commentStart(text);
     text = text.slice(0, cut);
-    if (text.indexOf('%$') >= 0) text = this.contextLocals(text, raw);
+    if (text.indexOf('%$') >= 0) text = this.contexts.localLabels(text, raw);
     const trimmed = text.trimStart();
     const col = text.length - trimmed.length;
-    const active = this.conds.length === 0 || this.conds[this.conds.length - 1]!.active;
+    const active = this.conds.active;
     if (trimmed.startsWith('%') && /^%[a-zA-Z]/.test(trimmed)) {
       const m = /^%([a-zA-Z]+)\b\s*(.*)$/.exec(trimmed);
       if (m) {
@@ -285,9 +183,15 @@ export class Preprocessor {
       return;
     }
     const exact = text === raw.text.slice(0, cut);
-    const expanded = this.expandDefines(text, raw);
+    const expanded = this.defines.expand(text, raw);
     if (this.tryMacroCall(f, raw, expanded, col)) return;
-    const site = f.kind === 'file' && this.frames.length === 1 ? { file: raw.file, line: raw.line, col } : this.callSite(f, raw, col);
+    this.emitLine(f, raw, text, expanded, exact, col);
+  }
+
+  /** Passes an expanded line on to the parser, located at itself or at the outermost macro call. */
+  private emitLine(f: Frame, raw: RawLine, text: string, expanded: string, exact: boolean, col: number): void {
+    const outerCall = this.frames.find((fr) => fr.call)?.call;
+    const site = (f.kind === 'file' && this.frames.length === 1) || !outerCall ? { file: raw.file, line: raw.line, col } : outerCall;
     const inMacro = this.frames.some((x) => x.kind !== 'file');
     this.out.push({
       text: expanded,
@@ -303,112 +207,24 @@ export class Preprocessor {
     });
   }
 
-  // ---- single-line macros -------------------------------------------------
-
-  private lookupDefine(name: string): SDef | undefined {
-    return this.defines.get(name) ?? this.idefines.get(name.toLowerCase());
-  }
-
-  /**
-   * Expands single-line macros. As in NASM, a macro is not expanded again inside its own
-   * expansion (so `twice(twice(1))` leaves the inner call alone, and `%define X X` terminates).
-   */
-  expandDefines(text: string, raw: RawLine, depth = 0, active: ReadonlySet<string> = NO_NAMES): string {
-    if (this.defines.size === 0 && this.idefines.size === 0 && text.indexOf('__') < 0) return text;
-    if (depth > 64) {
-      this.report('error', raw.file, raw.line, 1, 'single-line macros nest more than 64 deep here');
-      return text;
-    }
-    let out = '';
-    let last = 0;
-    let changed = false;
-    let skipUntil = -1;
-    forEachIdentifier(text, (span) => {
-      if (span.start < skipUntil || active.has(span.name)) return;
-      const def = this.lookupDefine(span.name) ?? builtin(span.name, raw);
-      if (!def) return;
-      let end = span.end;
-      let body = def.body;
-      if (def.params) {
-        let j = end;
-        while (text[j] === ' ' || text[j] === '\t') j++;
-        if (text[j] !== '(') return;
-        let d = 0;
-        let k = j;
-        let q = '';
-        for (; k < text.length; k++) {
-          const c = text[k]!;
-          if (q) {
-            if (c === q) q = '';
-          } else if (c === '"' || c === "'" || c === '`') q = c;
-          else if (c === '(') d++;
-          else if (c === ')' && --d === 0) break;
-        }
-        if (k >= text.length) return;
-        const args = splitArgs(text.slice(j + 1, k));
-        if (args.length !== def.params.length && !(def.params.length === 0 && args.length === 1 && args[0] === '')) return;
-        body = body.replace(/[A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*/g, (id) => {
-          const p = def.params!.indexOf(id);
-          return p >= 0 ? args[p]! : id;
-        });
-        end = k + 1;
-      }
-      const inner = new Set(active);
-      inner.add(span.name);
-      out += text.slice(last, span.start) + this.expandDefines(body, raw, depth + 1, inner);
-      last = end;
-      skipUntil = end;
-      changed = true;
-    });
-    if (!changed) return text;
-    return out + text.slice(last);
-  }
-
-  // ---- multi-line macros --------------------------------------------------
-
-  private findMacro(name: string): MacroDef[] | undefined {
-    return this.macros.get(name) ?? this.macros.get('\u0001' + name.toLowerCase());
-  }
-
   private tryMacroCall(f: Frame, raw: RawLine, text: string, col: number): boolean {
     if (this.macros.size === 0) return false;
-    let m = /^\s*([A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*)(\s*:)?\s*(.*)$/.exec(text);
-    if (!m) return false;
-    let label = '';
-    let defs = this.findMacro(m[1]!);
-    if (!defs && m[2] !== undefined) {
-      label = m[1]! + ':';
-      const m2 = /^([A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*)\s*(.*)$/.exec(m[3]!);
-      if (!m2) return false;
-      defs = this.findMacro(m2[1]!);
-      if (!defs) return false;
-      m = [m[0], m2[1]!, undefined, m2[2]!] as unknown as RegExpExecArray;
-    } else if (!defs || m[2] !== undefined) return false;
-    const argText = m[3]!.trim();
-    let args = argText === '' ? [] : splitArgs(argText);
-    const def = defs.find((d) => args.length >= d.min && (args.length <= d.max || d.greedy)) ?? defs.find((d) => args.length >= d.min - d.defaults.length);
-    if (!def) {
-      const d = defs[0]!;
-      const want = d.min === d.max ? `${d.min}` : d.max === Infinity ? `at least ${d.min}` : `${d.min} to ${d.max}`;
-      this.report('error', raw.file, raw.line, col + 1, `macro '${d.name}' takes ${want} parameter${d.max === 1 && d.min === 1 ? '' : 's'}, but ${args.length} ${args.length === 1 ? 'was' : 'were'} given`);
+    const call = this.macros.findCall(text);
+    if (!call) return false;
+    const bound = bindArguments(call);
+    if ('error' in bound) {
+      this.report('error', raw.file, raw.line, col + 1, bound.error);
       return true;
     }
-    if (def.greedy && args.length > def.max) {
-      // the last parameter takes the rest of the line, commas included
-      const head = args.slice(0, def.max - 1);
-      let rest = argText;
-      for (let i = 0; i < head.length; i++) rest = rest.slice(rest.indexOf(',') + 1);
-      args = [...head, rest.trim()];
-    }
-    for (let i = args.length; i < def.max && i - def.min < def.defaults.length && def.max !== Infinity; i++) args.push(def.defaults[i - def.min] ?? '');
+    const { def, args } = bound;
     if (this.frames.length > MAX_DEPTH) {
       this.report('error', raw.file, raw.line, col + 1, `macro '${def.name}' calls itself too deeply (more than ${MAX_DEPTH} levels)`);
       return true;
     }
-    if (label) this.out.push({ text: label, file: raw.file, line: raw.line, exactColumns: false, listLine: raw.line, listText: raw.text, depth: this.frames.length - 1, callColumn: col });
+    if (call.label) this.out.push({ text: call.label, file: raw.file, line: raw.line, exactColumns: false, listLine: raw.line, listText: raw.text, depth: this.frames.length - 1, callColumn: col });
     else this.listOnly(raw, f);
-    const call = this.frames.some((x) => x.call) ? undefined : { file: raw.file, line: raw.line, col };
-    this.frames.push({ lines: def.body, i: 0, kind: 'macro', params: args, uniq: ++this.uniq, macroName: def.name, call, depth: f.depth + 1, condDepth: this.conds.length });
+    const site = this.frames.some((x) => x.call) ? undefined : { file: raw.file, line: raw.line, col };
+    this.frames.push({ lines: def.body, i: 0, kind: 'macro', params: args, uniq: ++this.uniq, macroName: def.name, call: site, depth: f.depth + 1, condDepth: this.conds.depth });
     return true;
   }
 
@@ -433,267 +249,95 @@ export class Preprocessor {
     return undefined;
   }
 
-  private defineMacro(f: Frame, raw: RawLine, args: string, col: number, caseless: boolean): void {
-    const m = /^([A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*)\s*(\d+)?\s*(?:-\s*(\d+|\*))?(\+)?\s*(\.nolist)?\s*(.*)$/.exec(args);
-    const body = this.collect(f, /^%i?macro\b/, /^%endm(acro)?\b/);
-    if (body === undefined) {
-      this.report('error', raw.file, raw.line, col + 1, "this %macro has no matching %endmacro before the end of the file");
-      return;
-    }
-    if (!m || m[2] === undefined) {
-      this.report('error', raw.file, raw.line, col + 1, `expected '%macro NAME COUNT', found '%macro ${args}'`);
-      return;
-    }
-    const min = parseInt(m[2], 10);
-    const max = m[3] === undefined ? min : m[3] === '*' ? Infinity : parseInt(m[3], 10);
-    const def: MacroDef = { name: m[1]!, min, max, greedy: m[4] !== undefined, defaults: m[6] ? splitArgs(m[6]) : [], body, caseless };
-    const key = caseless ? '\u0001' + def.name.toLowerCase() : def.name;
-    const list = (this.macros.get(key) ?? []).filter((d) => d.min !== min || d.max !== max);
-    list.push(def);
-    this.macros.set(key, list);
-  }
-
   // ---- directives ---------------------------------------------------------
 
   private directive(f: Frame, raw: RawLine, name: string, args: string, col: number, active: boolean, argCol: number): void {
     const at = (c: number, msg: string, sev: Severity = 'error') => this.report(sev, raw.file, raw.line, c + 1, msg);
     const cond = /^(el)?if(n)?(def|idni?|num|str|id|macro|empty|ctx)?$/.exec(name);
-    if (cond) return this.conditional(raw, cond[1] !== undefined, cond[2] !== undefined, cond[3] ?? '', args, col, active, argCol);
-    if (name === 'else' || name === 'endif') return this.elseEndif(raw, name, col);
+    if (cond) return this.conds.open(raw, cond[1] !== undefined, cond[2] !== undefined, cond[3] ?? '', args, col, active, argCol);
+    if (name === 'else' || name === 'endif') return this.conds.elseEndif(raw, name, col);
     if (!active) {
       // skip bodies inside false branches, but keep nesting right
-      if (name === 'macro' || name === 'imacro') this.collect(f, /^%i?macro\b/, /^%endm(acro)?\b/);
-      else if (name === 'rep') this.collect(f, /^%rep\b/, /^%endrep\b/);
+      if (name === 'macro' || name === 'imacro') this.collect(f, MACRO_OPEN, MACRO_CLOSE);
+      else if (name === 'rep') this.collect(f, REP_OPEN, REP_CLOSE);
       return;
     }
+    if (this.defines.directive(name, args, raw, argCol) || this.contexts.directive(name, args, raw, col, argCol)) return;
     switch (name) {
-      case 'define':
-      case 'xdefine':
-      case 'idefine':
-      case 'ixdefine': {
-        const m = /^([A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*)(\(([^)]*)\))?\s?(.*)$/.exec(args);
-        if (!m) return at(argCol, `expected a macro name after %${name}, found '${args}'`);
-        let body = m[4]!.trim();
-        if (name.endsWith('xdefine')) body = this.expandDefines(body, raw);
-        const params = m[2] ? m[3]!.split(',').map((s) => s.trim()).filter((s) => s !== '') : null;
-        (name.startsWith('i') ? this.idefines : this.defines).set(name.startsWith('i') ? m[1]!.toLowerCase() : m[1]!, { params, body });
-        return;
-      }
-      case 'undef':
-        this.defines.delete(args.trim());
-        this.idefines.delete(args.trim().toLowerCase());
-        return;
-      case 'assign':
-      case 'iassign': {
-        const m = /^([A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*)\s+(.*)$/.exec(args);
-        if (!m) return at(argCol, `expected '%assign NAME EXPRESSION', found '%assign ${args}'`);
-        const v = this.ppEval(raw, m[2]!, argCol + m[0].indexOf(m[2]!, m[1]!.length));
-        if (v !== undefined) (name === 'iassign' ? this.idefines : this.defines).set(name === 'iassign' ? m[1]!.toLowerCase() : m[1]!, { params: null, body: String(v) });
-        return;
-      }
       case 'macro':
-      case 'imacro':
-        return this.defineMacro(f, raw, args, col, name === 'imacro');
+      case 'imacro': {
+        const body = this.collect(f, MACRO_OPEN, MACRO_CLOSE);
+        if (body === undefined) return at(col, 'this %macro has no matching %endmacro before the end of the file');
+        const error = this.macros.define(args, body, name === 'imacro');
+        if (error) at(col, error);
+        return;
+      }
       case 'endmacro':
       case 'endm':
         return at(col, `%${name} without a matching %macro`);
-      case 'rep': {
-        const body = this.collect(f, /^%rep\b/, /^%endrep\b/);
-        if (body === undefined) return at(col, 'this %rep has no matching %endrep before the end of the file');
-        const n = this.ppEval(raw, args, argCol);
-        if (n === undefined) return;
-        if (n > 1_000_000n) return at(argCol, `%rep count ${n} is too large (at most 1000000)`);
-        if (n <= 0n || body.length === 0) return;
-        this.frames.push({ lines: body, i: 0, kind: 'rep', repLeft: Number(n), depth: f.depth + 1, condDepth: this.conds.length });
-        return;
-      }
+      case 'rep':
+        return this.rep(f, raw, args, col, argCol);
       case 'endrep':
         return at(col, '%endrep without a matching %rep');
-      case 'exitrep': {
-        for (let k = this.frames.length - 1; k >= 0; k--) {
-          const fr = this.frames[k]!;
-          if (fr.kind === 'rep') {
-            while (this.frames.length > k) this.popFrame(this.frames[this.frames.length - 1]!);
-            this.conds.length = Math.min(this.conds.length, fr.condDepth); // the %if around %exitrep ends too
-            return;
-          }
-        }
-        return at(col, '%exitrep outside a %rep block');
-      }
-      case 'exitmacro': {
-        for (let k = this.frames.length - 1; k >= 0; k--) {
-          if (this.frames[k]!.kind === 'macro') {
-            const depth = this.frames[k]!.condDepth;
-            while (this.frames.length > k) this.popFrame(this.frames[this.frames.length - 1]!);
-            this.conds.length = Math.min(this.conds.length, depth);
-            return;
-          }
-        }
-        return at(col, '%exitmacro outside a macro');
-      }
-      case 'rotate': {
-        const fr = [...this.frames].reverse().find((x) => x.kind === 'macro');
-        if (!fr) return at(col, '%rotate outside a macro');
-        const n = this.ppEval(raw, args, argCol);
-        if (n === undefined || fr.params!.length === 0) return;
-        const len = fr.params!.length;
-        const k = ((Number(n % BigInt(len)) % len) + len) % len;
-        fr.params = [...fr.params!.slice(k), ...fr.params!.slice(0, k)];
+      case 'exitrep':
+        if (!this.exitInnermost('rep')) at(col, '%exitrep outside a %rep block');
         return;
-      }
-      case 'include': {
-        const m = /^(["'`<])(.*)(["'`>])$/.exec(args.trim());
-        const fname = m ? m[2]! : args.trim();
-        if (!fname) return at(argCol, 'expected a file name after %include');
-        const found = Preprocessor.resolve(this.provider, fname, raw.file);
-        if (!found) return at(argCol, `cannot open include file '${fname}'`);
-        if (this.includeStack.includes(found.path)) return at(argCol, `%include loop: '${found.path}' includes itself (directly or through other files)`);
-        const text = typeof found.data === 'string' ? found.data : new TextDecoder('utf-8').decode(found.data);
-        this.includeStack.push(found.path);
-        this.frames.push({ lines: splitLines(text, found.path), i: 0, kind: 'file', depth: f.depth, condDepth: this.conds.length });
+      case 'exitmacro':
+        if (!this.exitInnermost('macro')) at(col, '%exitmacro outside a macro');
         return;
-      }
+      case 'rotate':
+        return this.rotate(raw, args, col, argCol);
+      case 'include':
+        return this.include(f, raw, args, argCol);
       case 'error':
       case 'warning':
       case 'fatal': {
-        const msg = this.expandDefines(args, raw).replace(/^(["'`])(.*)\1$/, '$2');
+        const msg = this.defines.expand(args, raw).replace(/^(["'`])(.*)\1$/, '$2');
         at(col, msg || `%${name}`, name === 'warning' ? 'warning' : 'error');
         if (name === 'fatal') this.stopped = true;
         return;
       }
-      case 'push': {
-        const name = args.trim().split(/\s+/)[0] ?? '';
-        this.contexts.push({ name, id: ++this.uniq });
-        return;
-      }
-      case 'pop': {
-        const top = this.contexts[this.contexts.length - 1];
-        if (!top) return at(col, '%pop without a matching %push (the context stack is empty)');
-        const want = args.trim();
-        if (want && want !== top.name) return at(argCol, `%pop ${want}: the current context is '${top.name}'`);
-        this.contexts.pop();
-        return;
-      }
-      case 'repl': {
-        const top = this.contexts[this.contexts.length - 1];
-        if (!top) return at(col, '%repl without a %push context');
-        top.name = args.trim();
-        return;
-      }
       case 'line':
       case 'pragma':
+        return;
       case 'use':
       case 'clear':
-        if (name === 'line' || name === 'pragma') return;
         return at(col, `%${name} is not supported by vizor's assembler`);
-      case 'strlen': {
-        const m = /^([A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*)\s+(["'`])(.*)\2\s*$/.exec(this.expandDefines(args, raw));
-        if (!m) return at(argCol, "expected '%strlen NAME \"string\"'");
-        this.defines.set(m[1]!, { params: null, body: String(m[3]!.length) });
-        return;
-      }
-      case 'defstr': {
-        const m = /^([A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*)\s*(.*)$/.exec(args);
-        if (!m) return at(argCol, "expected '%defstr NAME text'");
-        this.defines.set(m[1]!, { params: null, body: `'${this.expandDefines(m[2]!, raw)}'` });
-        return;
-      }
     }
     at(col, `unknown preprocessor directive '%${name}'`);
   }
 
-  /** Evaluates a preprocessor expression (numbers and %define'd names only). */
-  private ppEval(raw: RawLine, text: string, col: number): bigint | undefined {
-    const expanded = this.expandDefines(text, raw);
-    const { toks, error } = tokenize(expanded);
-    const exact = expanded === text;
-    const c = (k: number) => (exact ? col + k : col) + 1;
-    if (error) {
-      this.report('error', raw.file, raw.line, c(error.col), error.message);
-      return undefined;
-    }
-    try {
-      const p = new ExprParser(toks, 0, expanded.length);
-      const e = p.parse();
-      if (p.pos < toks.length) throw new ExprError(toks[p.pos]!.col, `expected the end of the expression, found '${toks[p.pos]!.s}'`);
-      const r = evaluate(e, { lookup: () => undefined, here: () => ({ n: 0n, seg: -1 }), base: () => ({ n: 0n, seg: -1 }) });
-      if (r.unknown) {
-        this.report('error', raw.file, raw.line, c(r.missing!.col), `'${r.missing!.name}' is not defined: preprocessor expressions can only use numbers and %define'd names`);
-        return undefined;
-      }
-      return r.n;
-    } catch (e) {
-      if (e instanceof ExprError) this.report('error', raw.file, raw.line, c(e.col), e.message);
-      else this.report('error', raw.file, raw.line, c(0), 'cannot evaluate this expression');
-      return undefined;
-    }
+  private rep(f: Frame, raw: RawLine, args: string, col: number, argCol: number): void {
+    const body = this.collect(f, REP_OPEN, REP_CLOSE);
+    if (body === undefined) return this.report('error', raw.file, raw.line, col + 1, 'this %rep has no matching %endrep before the end of the file');
+    const n = this.defines.evaluate(raw, args, argCol);
+    if (n === undefined) return;
+    if (n > 1_000_000n) return this.report('error', raw.file, raw.line, argCol + 1, `%rep count ${n} is too large (at most 1000000)`);
+    if (n <= 0n || body.length === 0) return;
+    this.frames.push({ lines: body, i: 0, kind: 'rep', repLeft: Number(n), depth: f.depth + 1, condDepth: this.conds.depth });
   }
 
-  private conditional(raw: RawLine, isElif: boolean, negate: boolean, kind: string, args: string, col: number, active: boolean, argCol: number): void {
-    const top = this.conds[this.conds.length - 1];
-    if (isElif) {
-      if (!top) return this.report('error', raw.file, raw.line, col + 1, '%elif without a matching %if');
-      if (top.sawElse) return this.report('error', raw.file, raw.line, col + 1, '%elif after %else');
-      const parentActive = this.conds.length < 2 || this.conds[this.conds.length - 2]!.active;
-      if (top.taken || !parentActive) {
-        top.active = false;
-        return;
-      }
-      const v = this.test(raw, kind, args, argCol) !== negate;
-      top.active = v;
-      top.taken = v;
-      return;
-    }
-    const v = active ? this.test(raw, kind, args, argCol) !== negate : false;
-    this.conds.push({ active: active && v, taken: !active || v, sawElse: false, file: raw.file, line: raw.line, col: col + 1 });
+  /** %rotate N: shifts the innermost macro call's parameters left by N (right when negative). */
+  private rotate(raw: RawLine, args: string, col: number, argCol: number): void {
+    const fr = [...this.frames].reverse().find((x) => x.kind === 'macro');
+    if (!fr) return this.report('error', raw.file, raw.line, col + 1, '%rotate outside a macro');
+    const n = this.defines.evaluate(raw, args, argCol);
+    if (n === undefined || fr.params!.length === 0) return;
+    const len = fr.params!.length;
+    const k = ((Number(n % BigInt(len)) % len) + len) % len;
+    fr.params = [...fr.params!.slice(k), ...fr.params!.slice(0, k)];
   }
 
-  private test(raw: RawLine, kind: string, args: string, argCol: number): boolean {
-    const a = args.trim();
-    switch (kind) {
-      case '':
-        return (this.ppEval(raw, a, argCol) ?? 0n) !== 0n;
-      case 'def':
-        return this.lookupDefine(a) !== undefined;
-      case 'macro':
-        return this.findMacro(a.split(/\s+/)[0]!) !== undefined;
-      case 'idn':
-      case 'idni': {
-        const parts = splitArgs(this.expandDefines(a, raw));
-        if (parts.length !== 2) {
-          this.report('error', raw.file, raw.line, argCol + 1, `%if${kind} expects two comma-separated texts`);
-          return false;
-        }
-        const [x, y] = parts.map((s) => s!.replace(/\s+/g, ''));
-        return kind === 'idn' ? x === y : x!.toLowerCase() === y!.toLowerCase();
-      }
-      case 'num':
-        return /^[-+]?(\$?[0-9][0-9a-zA-Z_]*)$/.test(this.expandDefines(a, raw).trim());
-      case 'str':
-        return /^(["'`]).*\1$/.test(this.expandDefines(a, raw).trim());
-      case 'id':
-        return /^[A-Za-z_.?@$][A-Za-z0-9_.?@$#~]*$/.test(this.expandDefines(a, raw).trim());
-      case 'empty':
-        return this.expandDefines(a, raw).trim() === '';
-      case 'ctx': {
-        const top = this.contexts[this.contexts.length - 1];
-        return top !== undefined && a.split(/\s+/).includes(top.name);
-      }
-    }
-    return false;
-  }
-
-  private elseEndif(raw: RawLine, name: string, col: number): void {
-    const top = this.conds[this.conds.length - 1];
-    if (!top) return this.report('error', raw.file, raw.line, col + 1, `%${name} without a matching %if`);
-    if (name === 'endif') {
-      this.conds.pop();
-      return;
-    }
-    if (top.sawElse) return this.report('error', raw.file, raw.line, col + 1, 'a second %else for the same %if');
-    top.sawElse = true;
-    const parentActive = this.conds.length < 2 || this.conds[this.conds.length - 2]!.active;
-    top.active = parentActive && !top.taken;
-    top.taken = true;
+  private include(f: Frame, raw: RawLine, args: string, argCol: number): void {
+    const at = (msg: string) => this.report('error', raw.file, raw.line, argCol + 1, msg);
+    const m = /^(["'`<])(.*)(["'`>])$/.exec(args.trim());
+    const fname = m ? m[2]! : args.trim();
+    if (!fname) return at('expected a file name after %include');
+    const found = resolveFile(this.provider, fname, raw.file);
+    if (!found) return at(`cannot open include file '${fname}'`);
+    if (this.includeStack.includes(found.path)) return at(`%include loop: '${found.path}' includes itself (directly or through other files)`);
+    const text = typeof found.data === 'string' ? found.data : new TextDecoder('utf-8').decode(found.data);
+    this.includeStack.push(found.path);
+    this.frames.push({ lines: splitLines(text, found.path), i: 0, kind: 'file', depth: f.depth, condDepth: this.conds.depth });
   }
 }

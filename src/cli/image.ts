@@ -2,8 +2,39 @@
 // assembler (loaded on demand, so `run` works for binaries even before the assembler exists).
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import type { BootMode } from '../machine/machine.ts';
+import { detectBootMode } from '../machine/boot/load.ts';
 
 export class ImageError extends Error {}
+
+/** The message (with its newline) for an image that could not be read or assembled. */
+export function imageErrorText(file: string, err: ImageError): string {
+  // Assembly errors name file:line:column themselves.
+  return err.cause === 'assembly' ? `${err.message}\n` : `vizor: ${file}: ${err.message}\n`;
+}
+
+/** readImage for a command: null after writing the reason to `stderr` (exit status 4 then). */
+export async function readImageOrSay(file: string, stderr: (text: string) => void): Promise<Uint8Array | null> {
+  try {
+    return await readImage(file);
+  } catch (err) {
+    if (err instanceof ImageError) {
+      stderr(imageErrorText(file, err));
+      return null;
+    }
+    throw err;
+  }
+}
+
+/**
+ * How to boot `image`: the mode chosen on the command line or the detected one (BootError when
+ * it cannot be told). A Multiboot kernel's command line defaults to the path and a space, as
+ * QEMU's -kernel passes it.
+ */
+export function bootModeFor(image: Uint8Array, path: string, chosen?: BootMode, cmdline?: string): BootMode {
+  const mode = chosen ?? detectBootMode(image);
+  return mode.kind === 'multiboot' && mode.cmdline === undefined ? { kind: 'multiboot', cmdline: cmdline ?? `${path} ` } : mode;
+}
 
 export async function readImage(file: string): Promise<Uint8Array> {
   let bytes: Uint8Array;

@@ -6,13 +6,12 @@ const USAGE = `usage: vizor <command> [options]
 commands:
   asm     in.asm [-o out.bin] [-l listing.lst] [--map map.json]   assemble (NASM dialect)
   disasm  in.bin [--bits 16|32] [--org ADDR]                       disassemble (NASM syntax)
-  run     image|in.asm [--boot-sector|--multiboot|--flat ADDR|--rom] [--mem 64M]
-          [--max-instructions N] [--trace-cpu out.ndjson] [--trace out.ndjson] [--vga]
-                                                                  run a kernel; serial to stdout
-          [--hv [--vms N | --vm IMAGE ...] [--cpu vtx|deprivilege|bt] [--paging shadow|nested]
-           [--sched rr|credit] [--weight W,...]]                    run guests under the hypervisor
-          [--gdb PORT]                                             let GDB drive the machine
-          [--save-at N file.vzs | --restore file.vzs]              snapshot and resume (bare or --hv)
+  run     image|in.asm [--boot-sector|--multiboot|--flat ADDR|--rom] [--mem SIZE]
+          [--max-instructions N] [--trace FILE] [--vga] [--gdb PORT] ...   run a kernel; serial to stdout
+  run     --hv image|in.asm [--vms N | --vm IMAGE ...] [--cpu vtx|deprivilege|bt]
+          [--paging shadow|nested] [--sched rr|credit] ...                 run guests under the hypervisor
+  run     image|in.asm [--hv] --save-at N file.vzs | --restore file.vzs    snapshot and resume
+          (vizor run --help lists every option and the modes that take it)
   migrate image [--bandwidth 100M] [--latency 1ms] [--precopy|--postcopy] [--max-rounds N]
           [--max-downtime 300ms] [--at N] [--paging shadow|nested]   live-migrate a VM between two hosts
   trace   summary file.ndjson                                      summarise a recorded trace

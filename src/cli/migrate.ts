@@ -5,7 +5,6 @@
 // the migration's report (rounds, dirty pages, downtime) goes to stderr, its events to --events.
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { BootError, type BootMode } from '../machine/machine.ts';
-import { detectBootMode } from '../machine/boot/load.ts';
 import { Hypervisor, type CpuTechnique, type PagingTechnique } from '../hypervisor/index.ts';
 import { driveVm } from '../migration/driver.ts';
 import { Migration, type MigrationResult } from '../migration/engine.ts';
@@ -13,9 +12,11 @@ import { parseBandwidth, parseDuration } from '../migration/link.ts';
 import { HostMerger } from '../migration/trace-merge.ts';
 import { createTraceSink, parseKindList, type EventKind } from '../trace/index.ts';
 import type { Emitter } from '../trace/emitter.ts';
-import { parseCount, parseSize } from './args.ts';
-import { ImageError, readImage } from './image.ts';
-import { vmStatus, type SnapshotIo } from './snapshot.ts';
+import { address, parseCount, memorySize } from './args.ts';
+import { CPU, PAGING } from './run-options.ts';
+import { bootModeFor, readImageOrSay } from './image.ts';
+import type { SnapshotIo } from './snapshot.ts';
+import { hostMemoryFor, vmStatus } from './hv.ts';
 
 export const MIGRATE_USAGE = `usage: vizor migrate image|file.asm [options]
 
@@ -71,11 +72,11 @@ export function parseMigrateArgs(args: string[]): MigrateOptions | string {
       }
       case '--precopy': o.mode = 'precopy'; break;
       case '--postcopy': o.mode = 'postcopy'; break;
-      case '--paging': { const t = v(); if (t !== 'shadow' && t !== 'nested') return bad('shadow or nested', t); o.paging = t; break; }
-      case '--cpu': { const t = v(); if (t !== 'vtx' && t !== 'deprivilege' && t !== 'bt') return bad('vtx, deprivilege or bt', t); o.cpu = t; break; }
+      case '--paging': { const t = v(), p = t === null ? null : PAGING.parse(t); if (p === null) return bad(PAGING.expects, t); o.paging = p; break; }
+      case '--cpu': { const t = v(), c = t === null ? null : CPU.parse(t); if (c === null) return bad(CPU.expects, t); o.cpu = c; break; }
       case '--mem': {
-        const t = v(), n = t === null ? null : parseSize(t);
-        if (n === null || n < 2 << 20 || n > 256 << 20 || n % 4096 !== 0) return bad('a size from 2M to 256M', t);
+        const t = v(), n = t === null ? null : memorySize.parse(t);
+        if (n === null) return bad(memorySize.expects, t);
         o.memoryBytes = n;
         break;
       }
@@ -91,8 +92,8 @@ export function parseMigrateArgs(args: string[]): MigrateOptions | string {
       }
       case '--multiboot': o.boot = { kind: 'multiboot' }; break;
       case '--flat': {
-        const t = v(), n = t === null ? NaN : Number(t);
-        if (!Number.isInteger(n) || n < 0) return bad('an address such as 0x100000', t);
+        const t = v(), n = t === null ? null : address.parse(t);
+        if (n === null) return bad(address.expects, t);
         o.boot = { kind: 'flat', address: n };
         break;
       }
@@ -130,16 +131,16 @@ export async function command(args: string[], io: SnapshotIo = { stdout: (t) => 
   if (args.includes('-h') || args.includes('--help')) { out(MIGRATE_USAGE); return 0; }
   const o = parseMigrateArgs(args);
   if (typeof o === 'string') { err(`vizor migrate: ${o}\n${MIGRATE_USAGE}`); return 2; }
-  let image: Uint8Array;
+  const image = await readImageOrSay(o.file, err);
+  if (image === null) return 4;
+  let boot: BootMode;
   try {
-    image = await readImage(o.file);
+    boot = bootModeFor(image, o.file, o.boot);
   } catch (e) {
-    if (e instanceof ImageError) { err(e.cause === 'assembly' ? `${e.message}\n` : `vizor: ${o.file}: ${e.message}\n`); return 4; }
+    if (e instanceof BootError) { err(`vizor: ${o.file}: ${e.message}\n`); return 4; }
     throw e;
   }
-  let boot = o.boot ?? detectBootMode(image);
-  if (boot.kind === 'multiboot' && boot.cmdline === undefined) boot = { kind: 'multiboot', cmdline: `${o.file} ` };
-  const hostBytes = o.memoryBytes + 2 * 1025 * 4096 + (4 << 20);
+  const hostBytes = hostMemoryFor(1, o.memoryBytes)!; // --mem is at most MEM_MAX, which fits
   const hostA = new Hypervisor({ hostMemoryBytes: hostBytes }), hostB = new Hypervisor({ hostMemoryBytes: hostBytes });
   const config = { name: 'vm0', image, boot, memoryBytes: o.memoryBytes, cpu: o.cpu, paging: o.paging, serial: out };
   const trace = o.trace === undefined ? null : openTrace(o, [hostA.emitter, hostB.emitter]);

@@ -2,122 +2,24 @@
 // from the guest's debug-exit write ((v<<1)|1, as QEMU) or from how the run ended (even numbers).
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Machine, BootError, type BootMode, type RunResult } from '../machine/machine.ts';
-import { detectBootMode } from '../machine/boot/load.ts';
-import { createTraceSink, parseKindList, type EventKind, type TraceSink } from '../trace/index.ts';
-import { parseAddress, parseCount, parseSize } from './args.ts';
-import { ImageError, readImage } from './image.ts';
+import { createTraceSink, type Emitter, type TraceSink, type TraceSinkOptions } from '../trace/index.ts';
+import { parseRunArgs, RUN_SYNOPSIS, RUN_USAGE, type RunArgs } from './run-options.ts';
+import { bootModeFor, readImageOrSay } from './image.ts';
 import { writeAllSync } from './fd-write.ts';
 
-export const USAGE = `usage: vizor run image|file.asm [options]
-
-Boots the image on the emulated PC. Serial (COM1) output goes to stdout.
-  --boot-sector        512-byte boot sector at 0000:7C00 in real mode with the built-in BIOS
-                       (DL=0x80; 0x00 when the image has a floppy size such as 1.44 MB)
-  --multiboot          Multiboot v1 kernel (ELF32 or a.out kludge), entered as QEMU -kernel does
-  --flat ADDR          raw binary loaded at ADDR and entered there in 32-bit flat protected mode
-                       (CS=0x08, data 0x10, ESP=0x6F08, interrupts off, BIOS tables present)
-  --rom                64/128 KiB BIOS ROM at the top of the first MiB and of 4 GiB, started at F000:FFF0
-                       (without a flag: a Multiboot header means --multiboot, a 512-byte image or
-                       0x55AA at offset 510 means --boot-sector)
-  --cmdline TEXT       Multiboot command line (default: the image path and a space, as QEMU)
-  --mem SIZE           memory size, e.g. 16M, 64M (default), 256M
-  --max-instructions N stop after N instructions of virtual time (default 2,000,000,000; halted
-                       time counts as the instructions that would have run)
-  --vga                print the final VGA text screen to stderr after the run
-  --trace-cpu FILE     one JSON line per executed instruction, the state before it executes
-  --trace FILE         the event stream as NDJSON (--trace-kinds exit,io,... to choose kinds)
-  --perfetto FILE      the event stream as Chrome/Perfetto trace JSON
-  --save-at N FILE     save a snapshot (.vzs) after exactly N instructions and keep running
-  --restore FILE       resume a saved snapshot (no image; add --hv for one taken under --hv)
-  --hv ...             run under the hypervisor, several VMs side by side (vizor run --hv --help)
-  --gdb PORT           wait for GDB (target remote :PORT) and let it drive the machine;
-                       reverse-stepi and reverse-continue work
-
-Exit status: (v<<1)|1 when the guest writes v to port 0xF4 (QEMU's isa-debug-exit);
-2 usage, 4 bad or unreadable image, 6 triple fault, 8 instruction limit, 10 halted for good, 70 internal error.
-`;
-
-const DEFAULT_MAX = 2_000_000_000;
 const CHUNK = 50_000_000;
 
-interface Options {
-  file: string; mode?: BootMode; cmdline?: string; memoryBytes: number; maxInstructions: number;
-  vga: boolean; traceCpu?: string; trace?: string; traceKinds?: EventKind[]; perfetto?: string;
-  gdbPort?: number;
-}
-
-function parseOptions(args: string[]): Options | string {
-  const o: Partial<Options> & { memoryBytes: number; maxInstructions: number; vga: boolean } = {
-    memoryBytes: 64 * 1048576, maxInstructions: DEFAULT_MAX, vga: false,
-  };
-  const value = (i: number, name: string): string => {
-    const v = args[i];
-    if (v === undefined) throw new Error(`${name} needs a value`);
-    return v;
-  };
-  const setMode = (m: BootMode) => {
-    if (o.mode) throw new Error('give only one of --boot-sector, --multiboot, --flat, --rom');
-    o.mode = m;
-  };
-  try {
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i];
-      switch (a) {
-        case '--boot-sector': setMode({ kind: 'boot-sector' }); break;
-        case '--multiboot': setMode({ kind: 'multiboot' }); break;
-        case '--rom': setMode({ kind: 'rom' }); break;
-        case '--flat': {
-          const v = value(++i, '--flat');
-          const addr = parseAddress(v);
-          if (addr === null) return `--flat takes an address such as 0x100000, not '${v}'`;
-          setMode({ kind: 'flat', address: addr });
-          break;
-        }
-        case '--cmdline': o.cmdline = value(++i, a); break;
-        case '--mem': {
-          const v = value(++i, a);
-          const n = parseSize(v);
-          if (n === null || n < 2 * 1048576 || n > 1024 * 1048576 || n % 4096 !== 0) return `--mem takes a size from 2M to 1G such as 64M, not '${v}'`;
-          o.memoryBytes = n;
-          break;
-        }
-        case '--max-instructions': {
-          const v = value(++i, a);
-          const n = parseCount(v);
-          if (n === null) return `--max-instructions takes a positive count such as 1000000, not '${v}'`;
-          o.maxInstructions = n;
-          break;
-        }
-        case '--vga': o.vga = true; break;
-        case '--trace-cpu': o.traceCpu = value(++i, a); break;
-        case '--trace': o.trace = value(++i, a); break;
-        case '--perfetto': o.perfetto = value(++i, a); break;
-        case '--gdb': {
-          const v = value(++i, a);
-          const port = Number(v);
-          if (!/^\d+$/.test(v) || port > 65535) return `--gdb takes a TCP port such as 1234, not '${v}'`;
-          o.gdbPort = port;
-          break;
-        }
-        case '--trace-kinds': {
-          const parsed = parseKindList(value(++i, a));
-          if ('unknown' in parsed) return `--trace-kinds: unknown event kind(s) ${parsed.unknown.join(', ')}`;
-          o.traceKinds = parsed.kinds;
-          break;
-        }
-        default:
-          if (a.startsWith('-') && a !== '-') return `unknown option '${a}'`;
-          if (o.file !== undefined) return `only one image, got '${o.file}' and '${a}'`;
-          o.file = a;
-      }
-    }
-  } catch (err) {
-    return (err as Error).message;
+/** Where the event stream goes: --trace (NDJSON) and --perfetto files, listening on `emitter`. */
+export function openTraceSinks(emitter: Emitter, o: Pick<RunArgs, 'trace' | 'perfetto' | 'traceKinds'>, params: TraceSinkOptions['params']): { close(): void } {
+  const sinks: { sink: TraceSink; fd: number }[] = [];
+  for (const [path, format] of [[o.trace, 'ndjson'], [o.perfetto, 'perfetto']] as const) {
+    if (path === undefined) continue;
+    const fd = openSync(path, 'w');
+    const sink = createTraceSink({ format, kinds: o.traceKinds, params, write: (t) => { writeSync(fd, t); } });
+    emitter.listen(sink.listener);
+    sinks.push({ sink, fd });
   }
-  if (o.file === undefined) return 'no image given';
-  if (o.traceKinds && !o.trace && !o.perfetto) return '--trace-kinds needs --trace or --perfetto';
-  if (o.gdbPort !== undefined && o.traceCpu !== undefined) return '--gdb and --trace-cpu cannot be used together';
-  return o as Options;
+  return { close() { for (const { sink, fd } of sinks) { sink.close(); closeSync(fd); } } };
 }
 
 /** Buffered output to a file descriptor: the per-instruction trace writes 100,000s of lines. */
@@ -139,10 +41,6 @@ class FdWriter {
   }
   /** The reader went away: the rest of this stream is dropped. */
   private closed = false;
-}
-
-function utf8Writer(fd: number): (s: string) => void {
-  return (s) => { writeSync(fd, s); };
 }
 
 const h = (v: number) => '0x' + (v >>> 0).toString(16).toUpperCase().padStart(8, '0');
@@ -181,34 +79,35 @@ function stdinFeed(): { next: () => number | undefined; close: () => void } {
   };
 }
 
+/** "vizor run: MESSAGE" with the synopsis after it: what every usage error of `vizor run` prints. */
+export function usageErrorText(message: string): string {
+  return `vizor run: ${message}\n${RUN_SYNOPSIS}'vizor run --help' lists every option.\n`;
+}
+
 export async function command(args: string[]): Promise<number> {
-  // Snapshots (bare or --hv): src/cli/snapshot.ts runs the whole thing; see its SNAPSHOT_USAGE.
-  if (args.includes('--save-at') || args.includes('--restore')) return (await import('./snapshot.ts')).command(args);
-  if (args.includes('--hv')) return (await import('./hv.ts')).command(args); // see `vizor run --hv --help`
   if (args.includes('-h') || args.includes('--help')) {
-    process.stdout.write(USAGE);
+    process.stdout.write(RUN_USAGE);
     return 0;
   }
-  const opts = parseOptions(args);
+  const opts = parseRunArgs(args);
   if (typeof opts === 'string') {
-    process.stderr.write(`vizor run: ${opts}\n${USAGE}`);
+    process.stderr.write(usageErrorText(opts));
     return 2;
   }
-  const file = opts.file;
-  let image: Uint8Array;
-  try {
-    image = await readImage(file);
-  } catch (err) {
-    if (err instanceof ImageError) {
-      process.stderr.write((err.cause === 'assembly' ? err.message : `vizor: ${file}: ${err.message}`) + '\n');
-      return 4;
-    }
-    throw err;
-  }
+  if (opts.mode === 'snapshot') return (await import('./snapshot.ts')).runSnapshot(opts);
+  if (opts.mode === 'hv') return (await import('./hv.ts')).runHvArgs(opts);
+  return runBare(opts);
+}
+
+/** A bare run: one image on the emulated PC. */
+async function runBare(opts: RunArgs): Promise<number> {
+  const file = opts.images[0]!;
+  const image = await readImageOrSay(file, (t) => process.stderr.write(t));
+  if (image === null) return 4;
 
   const out = new FdWriter(1, 1 << 16);
   const input = stdinFeed();
-  const sinks: { sink: TraceSink; fd: number }[] = [];
+  let traces: { close(): void } | null = null;
   let cpuTrace: FdWriter | null = null;
   try {
     // Under GDB the debugger prints the console itself: stepping back replays instructions, and
@@ -217,8 +116,7 @@ export async function command(args: string[]): Promise<number> {
     const machine = new Machine({ memoryBytes: opts.memoryBytes, serial, serialInput: input.next });
     let mode: BootMode;
     try {
-      mode = opts.mode ?? detectBootMode(image);
-      if (mode.kind === 'multiboot' && mode.cmdline === undefined) mode = { kind: 'multiboot', cmdline: opts.cmdline ?? `${file} ` };
+      mode = bootModeFor(image, file, opts.boot, opts.cmdline);
       machine.load(image, mode);
     } catch (err) {
       if (err instanceof BootError) {
@@ -227,14 +125,7 @@ export async function command(args: string[]): Promise<number> {
       }
       throw err;
     }
-    const params = { image: file, mode: mode.kind, memoryBytes: opts.memoryBytes };
-    for (const [path, format] of [[opts.trace, 'ndjson'], [opts.perfetto, 'perfetto']] as const) {
-      if (path === undefined) continue;
-      const fd = openSync(path, 'w');
-      const sink = createTraceSink({ format, kinds: opts.traceKinds, params, write: utf8Writer(fd) });
-      machine.emitter.listen(sink.listener);
-      sinks.push({ sink, fd });
-    }
+    traces = openTraceSinks(machine.emitter, opts, { image: file, mode: mode.kind, memoryBytes: opts.memoryBytes });
     if (opts.traceCpu !== undefined) {
       cpuTrace = new FdWriter(openSync(opts.traceCpu, 'w'));
       attachCpuTrace(machine, cpuTrace);
@@ -265,11 +156,11 @@ export async function command(args: string[]): Promise<number> {
       machine.emitter.emit('shutdown', { reason: 'instruction-limit' });
     }
     if (opts.vga) process.stderr.write(vgaScreen(machine.vgaText()));
-    return report(result, machine, opts);
+    return bareStatus(result, machine, opts.maxInstructions, (t) => process.stderr.write(t));
   } finally {
     out.flush();
     input.close();
-    for (const { sink, fd } of sinks) { sink.close(); closeSync(fd); }
+    traces?.close();
     if (cpuTrace) { cpuTrace.flush(); closeSync(cpuTrace.fd); }
   }
 }
@@ -280,24 +171,24 @@ function vgaScreen(lines: string[]): string {
   return ['--- VGA text screen ---', ...shown, '---'].join('\n') + '\n';
 }
 
-function report(r: RunResult, machine: Machine, opts: Options): number {
-  const st = machine.cpu.getState();
-  const at = `EIP=${h(st.eip)}`;
+/** The exit status of a bare run that ended with `r`, and the line that says why (on `err`). */
+export function bareStatus(r: RunResult, machine: Machine, maxInstructions: number, err: (text: string) => void): number {
+  const at = `EIP=${h(machine.cpu.getState().eip)}`;
   switch (r.reason) {
     case 'debug-exit': return ((r.code << 1) | 1) & 0xff;
     case 'triple-fault':
-      process.stderr.write(`vizor: triple fault at ${at}, the machine shut down\n`);
+      err(`vizor: triple fault at ${at}, the machine shut down\n`);
       return 6;
     case 'instruction-limit':
-      process.stderr.write(`vizor: instruction limit of ${opts.maxInstructions} reached\n`);
+      err(`vizor: instruction limit of ${maxInstructions} reached\n`);
       return 8;
     case 'halted':
-      if (r.waitingForKey) process.stderr.write(`vizor: the guest waits for a key press at ${at} and no keyboard is connected\n`);
-      else if (!r.interruptsEnabled) process.stderr.write(`vizor: the guest halted with interrupts disabled at ${at}\n`);
-      else process.stderr.write(`vizor: the guest halted at ${at} with nothing left to wake it\n`);
+      if (r.waitingForKey) err(`vizor: the guest waits for a key press at ${at} and no keyboard is connected\n`);
+      else if (!r.interruptsEnabled) err(`vizor: the guest halted with interrupts disabled at ${at}\n`);
+      else err(`vizor: the guest halted at ${at} with nothing left to wake it\n`);
       return 10;
     case 'stopped':
-      process.stderr.write('vizor: the run was stopped\n');
+      err('vizor: the run was stopped\n');
       return 70;
   }
 }

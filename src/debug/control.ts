@@ -35,6 +35,8 @@ export interface RunControl {
   record?: (info: StopCore, at: Position) => void;
   /** 'count' runs: told every boundary before the end. */
   observe?: (at: Position) => void;
+  /** 'count' runs: stop at the first boundary after `seen` was set (an event the run looks for). */
+  afterEvent?: { seen: boolean };
   /** Boundaries seen so far in this run. */
   calls: number;
   /** Step out: calls and interrupt entries not yet matched by a return. */

@@ -18,6 +18,7 @@ import { writeLinear } from './linear.ts';
 import { Reverse } from './reverse.ts';
 import { lineAt } from './source.ts';
 import type { DebugCpuState, DebugMachine, StopInfo } from './types.ts';
+import type { TraceEvent } from '../trace/schema.ts';
 
 export type { DebuggerOptions } from './engine.ts';
 export type { Position } from './control.ts';
@@ -204,6 +205,14 @@ export class Debugger extends Engine {
   /** Back to the last breakpoint, watchpoint or event breakpoint hit before now. */
   reverseContinue(): StopInfo {
     return this.reverse.reverseContinue();
+  }
+
+  /**
+   * Moves to just after an event emitted when the CPU had retired `retired` instructions and that
+   * `isIt` recognises (see Reverse.goToEvent); reason 'history-start' if it was not found.
+   */
+  goToEvent(retired: number, isIt: (ev: TraceEvent) => boolean): StopInfo {
+    return this.reverse.goToEvent(retired, isIt);
   }
 
   /** Moves to instruction count `n` (sub: see Position), backwards through the history or forwards. */

@@ -14,6 +14,8 @@ import { readLinear, readLinearValue, registerValue, translate } from './linear.
 import { SnapshotPolicy } from './snapshot-policy.ts';
 import type { DebugCpuState, DebugMachine, DebugRunResult, StopInfo, WatchHit } from './types.ts';
 import { WatchpointTable } from './watch.ts';
+import { InputLog, type InputDevice, type InputPort, type InputRecord } from './input.ts';
+import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
 
 /**
  * Instructions per Machine.run call on the hooked path. The CPU keeps `cpu.instructions` exact at
@@ -189,7 +191,8 @@ export abstract class Engine {
     const cpu = this.machine.cpu;
     for (;;) {
       if (!control.record && !this.replaying && this.hereSub === 0 && this.snapshots.due(cpu.instructions)) this.takeSnapshot();
-      const chunk = Math.max(1, Math.min(limit - cpu.instructions, this.snapshots.chunkEnd(cpu.instructions) - cpu.instructions));
+      this.deliverDueInput();
+      const chunk = Math.min(Math.max(1, Math.min(limit - cpu.instructions, this.snapshots.chunkEnd(cpu.instructions) - cpu.instructions)), this.untilInput());
       const t0 = this.snapshots.clock();
       const pastHistory = cpu.instructions > (this.history.newest?.instructions ?? -1);
       const r = this.needsHooks(control) ? this.runHooked(chunk, control) : this.machine.run(chunk);
@@ -245,13 +248,84 @@ export abstract class Engine {
     );
   }
 
+  // ---- guest input ------------------------------------------------------------------------------
+
+  /** Guest input (serial bytes, PS/2 scan codes) the guest received, replayed after going back (input.ts). */
+  readonly input = new InputLog();
+  /** The devices input goes to; null: this target takes no input. */
+  inputPort: InputPort | null = null;
+
+  /**
+   * The guest receives input now (typed by the user). Recorded at this position, so replays deliver
+   * it at the same instruction; typed while in the past, it starts a new future (the snapshots and
+   * inputs recorded after this point are dropped).
+   */
+  feedInput(device: InputDevice, bytes: number[]): void {
+    const port = this.inputPort;
+    if (!port) throw new Error('this machine takes no typed input');
+    if (bytes.length === 0) return;
+    const n = this.machine.cpu.instructions;
+    const time = port.now ? port.now() : Number.NaN;
+    this.history.dropAfter(n, Number.isNaN(time) ? Number.POSITIVE_INFINITY : time);
+    this.input.add({ n, time, device, bytes: bytes.slice() });
+    this.deliver(this.input.advance());
+  }
+
+  /** Delivers recorded input whose position has been reached (replays; called between runs). */
+  protected deliverDueInput(): void {
+    const port = this.inputPort;
+    if (!port) return;
+    for (;;) {
+      const r = this.input.next;
+      if (!r || this.machine.cpu.instructions < r.n) return;
+      if (this.machine.cpu.instructions === r.n && port.now && !Number.isNaN(r.time) && port.now() < r.time - 0.5) return;
+      this.deliver(this.input.advance());
+    }
+  }
+
+  /** How far the machine may run before the next recorded input is due (instructions of virtual time, maybe fractional). */
+  private untilInput(): number {
+    const r = this.input.next;
+    const port = this.inputPort;
+    if (!r || !port) return Number.POSITIVE_INFINITY;
+    const n = this.machine.cpu.instructions;
+    if (n < r.n) return r.n - n;
+    // At its count with the CPU halted: wait to its time exactly (Machine.run's budget is virtual time).
+    if (port.now && !Number.isNaN(r.time)) {
+      const dt = (r.time - port.now()) / NS_PER_INSTRUCTION;
+      if (dt > 0) return dt;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  private deliver(r: InputRecord): void {
+    const port = this.inputPort!;
+    if (r.device === 'serial') port.pollSerial();
+    else port.sendScancodes(r.bytes);
+  }
+
+  /** Runs hook-free up to `max` instructions, stopping to deliver recorded input on time (replays). */
+  runFree(max: number): DebugRunResult {
+    const cpu = this.machine.cpu;
+    const end = cpu.instructions + max;
+    let r: DebugRunResult = { reason: 'instruction-limit' };
+    while (cpu.instructions < end) {
+      this.deliverDueInput();
+      r = this.machine.run(Math.min(end - cpu.instructions, this.untilInput()));
+      if (r.reason !== 'instruction-limit') break;
+    }
+    this.deliverDueInput();
+    return r;
+  }
+
   /** Records the current state in the history (positions must be newer than the newest entry). */
   takeSnapshot(): void {
     const n = this.machine.cpu.instructions;
     const newest = this.history.newest;
     if (newest && n <= newest.instructions) return;
     const t0 = this.snapshots.clock();
-    this.history.add(n, this.machine.snapshot(), this.machine.emitter.nextSeq, { consoleLength: this.console.length, exceptions: this.exceptions });
+    const time = this.inputPort?.now?.();
+    this.history.add(n, this.machine.snapshot(), this.machine.emitter.nextSeq, { consoleLength: this.console.length, exceptions: this.exceptions, input: this.input.mark(), ...(time !== undefined ? { time } : {}) });
     this.snapshots.took(this.snapshots.clock() - t0);
   }
 
@@ -266,6 +340,7 @@ export abstract class Engine {
       this.boundarySub = 0;
     }
     const sub = this.boundarySub;
+    if (c.afterEvent?.seen === true) return this.stopWith(c, { reason: 'step' });
     if (c.mode === 'count' && !c.record) {
       const end = c.end!;
       if (n < end.n || (n === end.n && sub < end.sub)) {

@@ -13,14 +13,16 @@
 // the map Memory builds the next snapshot from, so that page is shared by identity from then on.
 // Restoring rewrites only pages whose arrays differ from what RAM holds.
 
+import type { InputMark } from './input.ts';
+
 export interface HistoryEntry {
   /** Instructions retired when the snapshot was taken: its position in time. */
   instructions: number;
   snapshot: unknown;
   /** Emitter.nextSeq at that point (the event stream position). */
   seq: number;
-  /** Debugger-side state at that point (console log lengths). */
-  extra: { consoleLength: number; exceptions: number };
+  /** Debugger-side state at that point (console log lengths, how much guest input was delivered, virtual time). */
+  extra: { consoleLength: number; exceptions: number; input?: InputMark; time?: number };
   /** Bytes this entry holds besides shared pages (estimated: typed arrays + a fixed overhead). */
   ownBytes: number;
 }
@@ -171,6 +173,20 @@ export class History {
     this.pageBytes = 0;
     this.lastMaps = new Map();
     this.lastArrays = new Map();
+  }
+
+  /**
+   * Drops the snapshots after a point (a new future starts there: guest input typed in the past).
+   * `time` (virtual ns) tells entries at the same count apart (a CPU halted at `instructions`).
+   */
+  dropAfter(instructions: number, time: number): void {
+    for (;;) {
+      const e = this.newest;
+      if (!e) return;
+      const later = e.instructions > instructions || (e.instructions === instructions && e.extra.time !== undefined && e.extra.time > time);
+      if (!later) return;
+      this.removeAt(this.entries.length - 1);
+    }
   }
 
   private ref(bytes: Uint8Array): void {

@@ -11,6 +11,10 @@ import { before, newControl, type Position, type StopCore } from './control.ts';
 import type { Engine } from './engine.ts';
 import type { History, HistoryEntry } from './history.ts';
 import type { StopInfo } from './types.ts';
+import type { TraceEvent } from '../trace/schema.ts';
+
+/** Instructions a replay may run past the expected point looking for an event (found at once, normally). */
+const EVENT_SLACK = 1_000_000;
 
 type Hit = { info: StopCore; at: Position };
 
@@ -30,19 +34,19 @@ export class Reverse {
     m.emitter.nextSeq = e.seq;
     this.d.console = this.d.console.slice(0, e.extra.consoleLength);
     this.d.exceptions = e.extra.exceptions;
+    this.d.input.restore(e.extra.input ?? { delivered: 0, serialTaken: 0 });
     this.d.hereSub = 0;
     this.d.clearPending();
   }
 
   /** Replays from the current state (at or before `p`) to `p`, stopping for nothing. */
   replayTo(p: Position, observe?: (at: Position) => void): void {
-    const m = this.d.machine;
-    const cpu = m.cpu;
+    const cpu = this.d.machine.cpu;
     this.d.setReplaying(true);
     try {
       if (!observe) {
         while (cpu.instructions < p.n - 1) {
-          const r = m.run(p.n - 1 - cpu.instructions);
+          const r = this.d.runFree(p.n - 1 - cpu.instructions);
           this.d.hereSub = 0;
           if (r.reason !== 'instruction-limit' && r.reason !== 'stopped') break;
         }
@@ -71,6 +75,50 @@ export class Reverse {
     this.replayTo(p);
     this.d.onRewind(this.d.machine.emitter.nextSeq);
     return this.d.stopInfo({ reason: 'step' });
+  }
+
+  /**
+   * Moves to just after an event: the first instruction boundary after it was emitted (or, for an
+   * event that halted the CPU, the halted state itself). Events carry virtual time, which runs on
+   * while the CPU sleeps in HLT, so a tick is no instruction count. `retired` is the instruction
+   * count the CPU had retired when the event was emitted (cpu.retired()); the replay runs
+   * hook-free to just before it, then watches the stream for the event (`isIt`, which sees every
+   * event of the kinds already listened to, from that point on). Sequence numbers are not used
+   * to find it: a restored CPU starts with an empty TLB, so a replay may add TLB fills.
+   */
+  goToEvent(retired: number, isIt: (ev: TraceEvent) => boolean): StopInfo {
+    const m = this.d.machine;
+    const from = Math.max(0, retired - 1);
+    const entry = this.h.atOrBefore(from);
+    if (!entry) return this.atHistoryStart();
+    this.restore(entry);
+    if (from > m.cpu.instructions) this.replayTo({ n: from, sub: 0 });
+    const c = newControl('count');
+    c.end = { n: Number.MAX_SAFE_INTEGER, sub: 0 };
+    c.afterEvent = { seen: false };
+    const seen = c.afterEvent;
+    const off = m.emitter.listen({
+      // Only kinds already emitted: a new kind would change the stream (and its numbering).
+      mask: m.emitter.mask,
+      onEvent: (ev) => {
+        if (seen.seen || !isIt(ev)) return;
+        seen.seen = true;
+        // Emitted by an instruction that halted the CPU: no boundary until an interrupt wakes it.
+        if (m.cpu.getState().halted) {
+          c.stop = { reason: 'step' };
+          m.stop();
+        }
+      },
+    });
+    this.d.setReplaying(true);
+    try {
+      this.d.execute(c, retired - m.cpu.instructions + EVENT_SLACK);
+    } finally {
+      this.d.setReplaying(false);
+      off();
+    }
+    this.d.onRewind(m.emitter.nextSeq);
+    return this.d.stopInfo({ reason: seen.seen ? 'step' : 'history-start' });
   }
 
   stepBack(): StopInfo {

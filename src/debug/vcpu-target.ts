@@ -63,24 +63,46 @@ function guestRam(vm: Vm): DebugMemory {
   return { ram, size: gmem.bytes, writeBytes: (p, bytes) => gmem.writeBytes(p, bytes) };
 }
 
+/**
+ * Hypervisor.run's loop state, kept between runs and shared by every target on one hypervisor (the
+ * debugger may switch its focus from one vCPU to another and back: the host's schedule must not
+ * notice, so the loop and the cut slices belong to the host, not to one target).
+ */
+interface HostLoop {
+  last: Vm | null;
+  lastEnd: SchedReason;
+  /** The slice in progress (cut short by a stop), or null between slices. */
+  slice: { vm: Vm; budget: number; before: number } | null;
+  /** Per VM id: instructions left of its CPU's cut cpu.run call (the next call runs exactly these). */
+  carry: number[];
+  cut: boolean;
+  /** The target inside run() now (it caps its own vCPU's runs), or null. */
+  driver: VcpuTarget | null;
+  /** VM ids whose cpu.run is wrapped. */
+  wrapped: Set<number>;
+}
+
+const loops = new WeakMap<Hypervisor, HostLoop>();
+
+function loopOf(hv: Hypervisor): HostLoop {
+  let l = loops.get(hv);
+  if (!l) {
+    l = { last: null, lastEnd: 'start', slice: null, carry: [], cut: false, driver: null, wrapped: new Set() };
+    loops.set(hv, l);
+  }
+  return l;
+}
+
 export class VcpuTarget implements DebugMachine {
   readonly vm: Vm;
   readonly cpu: Cpu;
   readonly memory: DebugMemory;
   readonly emitter: Emitter;
   private readonly host: HostInternals;
-  /** Hypervisor.run's loop state, kept between runs. */
-  private last: Vm | null = null;
-  private lastEnd: SchedReason = 'start';
-  /** The slice in progress (cut short by a stop), or null between slices. */
-  private slice: { vm: Vm; budget: number; before: number } | null = null;
-  /** Instructions left of the focused CPU's cut cpu.run call: the next call runs exactly these. */
-  private carry = 0;
+  private readonly loop: HostLoop;
   /** The focused vCPU's instruction count this run() ends at. */
   private target = 0;
-  private driving = false;
   private stopLatched = false;
-  private cut = false;
 
   constructor(readonly hv: Hypervisor, vmId: number) {
     const vm = hv.vms[vmId];
@@ -94,6 +116,7 @@ export class VcpuTarget implements DebugMachine {
     this.cpu = vm.cpu;
     this.memory = guestRam(vm);
     this.emitter = hv.emitter;
+    this.loop = loopOf(hv);
     this.wrapCpuRun();
   }
 
@@ -102,7 +125,7 @@ export class VcpuTarget implements DebugMachine {
     const vm = this.vm;
     this.stopLatched = false;
     this.target = vm.cpu.instructions + max;
-    this.driving = true;
+    this.loop.driver = this;
     try {
       for (;;) {
         if (vm.state === 'exited') return this.ending();
@@ -111,7 +134,7 @@ export class VcpuTarget implements DebugMachine {
         if (!this.advance()) return { reason: 'halted' }; // nothing can ever run again
       }
     } finally {
-      this.driving = false;
+      this.loop.driver = null;
       this.stopLatched = false;
     }
   }
@@ -124,17 +147,20 @@ export class VcpuTarget implements DebugMachine {
 
   /** The whole host (every VM, the scheduler, host memory) and this loop's place in it. */
   snapshot(): unknown {
-    const slice = this.slice === null ? null : { vm: this.slice.vm.id, budget: this.slice.budget, before: this.slice.before };
-    return captureHost(this.hv, { last: this.last?.id ?? -1, lastEnd: this.lastEnd, slice, carry: this.carry });
+    const l = this.loop;
+    const slice = l.slice === null ? null : { vm: l.slice.vm.id, budget: l.slice.budget, before: l.slice.before };
+    return captureHost(this.hv, { last: l.last?.id ?? -1, lastEnd: l.lastEnd, slice, carry: l.carry.slice() });
   }
 
   restore(s: unknown): void {
-    const loop = restoreHost(this.hv, s as HostSnapshot) as { last: number; lastEnd: SchedReason; slice: { vm: number; budget: number; before: number } | null; carry: number };
+    const loop = restoreHost(this.hv, s as HostSnapshot) as { last: number; lastEnd: SchedReason; slice: { vm: number; budget: number; before: number } | null; carry: number[] };
     const vms = this.hv.vms;
-    this.last = loop.last < 0 ? null : vms[loop.last]!;
-    this.lastEnd = loop.lastEnd;
-    this.slice = loop.slice === null ? null : { vm: vms[loop.slice.vm]!, budget: loop.slice.budget, before: loop.slice.before };
-    this.carry = loop.carry;
+    const l = this.loop;
+    l.last = loop.last < 0 ? null : vms[loop.last]!;
+    l.lastEnd = loop.lastEnd;
+    l.slice = loop.slice === null ? null : { vm: vms[loop.slice.vm]!, budget: loop.slice.budget, before: loop.slice.before };
+    l.carry = loop.carry.slice();
+    l.cut = false;
   }
 
   /** How the focused VM ended, in the engine's words. */
@@ -147,79 +173,90 @@ export class VcpuTarget implements DebugMachine {
 
   /** One step of Hypervisor.run's loop: picks a VM (or idles) and runs (the rest of) its slice. False when nothing can run. */
   private advance(): boolean {
-    const h = this.host, hv = this.hv;
-    if (this.slice === null) {
+    const h = this.host, hv = this.hv, l = this.loop;
+    if (l.slice === null) {
       if (!hv.vms.some((v) => v.state !== 'exited')) return false;
       h.wakeDue();
       const runnable = hv.vms.filter((v) => v.state === 'runnable');
-      const next = runnable.length > 0 ? (hv.scheduler.pick(runnable, this.last, h.tick) as Vm | null) : null;
+      const next = runnable.length > 0 ? (hv.scheduler.pick(runnable, l.last, h.tick) as Vm | null) : null;
       if (next === null) {
         const t = h.tick;
         h.idle(runnable.length > 0);
         return h.tick !== t || hv.vms.some((v) => v.state === 'runnable');
       }
-      if (next !== this.last || this.lastEnd === 'start') h.switchTo(this.last, next, this.lastEnd);
-      this.slice = { vm: next, budget: h.budgetFor(next, runnable.length), before: next.stats.ticks };
+      if (next !== l.last || l.lastEnd === 'start') h.switchTo(l.last, next, l.lastEnd);
+      l.slice = { vm: next, budget: h.budgetFor(next, runnable.length), before: next.stats.ticks };
     }
-    const s = this.slice, vm = s.vm;
+    const s = l.slice, vm = s.vm;
     const remaining = s.budget - (vm.stats.ticks - s.before);
     h.current = vm;
     h.sliceStart = vm.cpu.instructions;
-    this.cut = false;
+    l.cut = false;
     // A carried cpu.run must run even when exit cycles already used up the budget (it would have, uncut).
-    const end = h.runGuarded(vm, this.carry > 0 && vm === this.vm ? Math.max(1, remaining) : remaining);
+    const end = h.runGuarded(vm, (l.carry[vm.id] ?? 0) > 0 ? Math.max(1, remaining) : remaining);
     h.current = null;
-    if (this.cut) {
+    if (l.cut) {
       vm.stats.ticks -= BUMP;
-      this.cut = false;
+      l.cut = false;
       if (end === 'quantum') return true; // the slice goes on at the next advance()
     }
-    this.carry = 0;
+    l.carry[vm.id] = 0;
     hv.scheduler.charge(vm, vm.stats.ticks - s.before, h.tick);
     if (end === 'quantum' && hv.vms.some((v) => v !== vm && v.state === 'runnable')) {
       vm.vcpu.exit(vm.cpu, 'PREEMPTION_TIMER', 0, hv.costs.handler.PREEMPTION_TIMER ?? 0);
     }
-    this.lastEnd = end === 'halt' ? 'halt' : end === 'exit' ? 'exit' : 'quantum';
-    this.last = vm;
-    this.slice = null;
+    l.lastEnd = end === 'halt' ? 'halt' : end === 'exit' ? 'exit' : 'quantum';
+    l.last = vm;
+    l.slice = null;
     return true;
   }
 
   /**
-   * The focused CPU's run(): capped at the run's target count, and resuming a cut call with its
-   * remainder. A cut (target reached, or the engine's stop) makes runVm return at its loop top.
+   * The VM's CPU run() (wrapped once per VM, whichever target focuses it): while this target drives
+   * the host it is capped at the run's target count; a cut call (target reached, or the engine's
+   * stop) makes runVm return at its loop top, and the next call on that CPU runs the cut call's
+   * remainder, whoever drives then, so the schedule is that of an uncut run.
    */
   private wrapCpuRun(): void {
-    const cpu = this.vm.cpu;
+    const l = this.loop, vm = this.vm, cpu = vm.cpu;
+    if (l.wrapped.has(vm.id)) return;
+    l.wrapped.add(vm.id);
     const original = cpu.run.bind(cpu);
     cpu.run = (asked: number): CpuStop => {
-      if (!this.driving) return original(asked);
-      const want = this.carry > 0 ? this.carry : asked;
-      const allowed = Math.min(want, this.target - cpu.instructions);
+      const driver = l.driver;
+      if (driver === null) return original(asked);
+      const carry = l.carry[vm.id] ?? 0;
+      const want = carry > 0 ? carry : asked;
+      if (driver.vm !== vm) {
+        l.carry[vm.id] = 0;
+        return original(want);
+      }
+      const allowed = Math.min(want, driver.target - cpu.instructions);
       // At the target already: only the VMM's own single steps (run-vm.ts, ring-1 probes) get here.
       if (allowed <= 0) return original(asked);
-      this.carry = 0;
+      l.carry[vm.id] = 0;
       const start = cpu.instructions;
       const r = original(allowed);
       const ran = cpu.instructions - start;
-      const debugStop = r === 'stop' && this.stopLatched && !this.naturalStop();
+      const debugStop = r === 'stop' && driver.stopLatched && !driver.naturalStop();
       if ((r === 'budget' && allowed < want) || debugStop) {
-        this.carry = Math.max(0, want - ran);
-        if (!this.cut) this.vm.stats.ticks += BUMP;
-        this.cut = true;
+        l.carry[vm.id] = Math.max(0, want - ran);
+        if (!l.cut) vm.stats.ticks += BUMP;
+        l.cut = true;
       }
       return r;
     };
   }
 
   /** The VM itself asked the CPU to stop (an exit to emulate, a BIOS call, debug-exit, reset). */
-  private naturalStop(): boolean {
+  naturalStop(): boolean {
     const vm = this.vm;
     return vm.vcpu.pending !== null || vm.pendingTrap || vm.pendingExitCode !== null || vm.pendingReset;
   }
 
-  /** Puts the focused CPU's own run() back (the target is not used afterwards). */
+  /** Puts the focused CPU's own run() back (no target on this VM is used afterwards). */
   dispose(): void {
     delete (this.vm.cpu as unknown as { run?: unknown }).run;
+    this.loop.wrapped.delete(this.vm.id);
   }
 }

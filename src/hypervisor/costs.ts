@@ -22,12 +22,20 @@ export interface CostTable {
   shadowWriteProtect: number;
   /** Shadow paging: dropping every shadow table (CR3 switch, CR0/CR4 paging change). */
   shadowFlush: number;
+  /** Shadow paging: a CR3 switch to an address space whose shadow root is still cached. */
+  shadowRootSwitch: number;
   /** Nested paging: one memory reference of the two-dimensional walk. */
   walkReference: number;
   /** Nested paging: allocating and mapping one guest-physical page on an EPT violation. */
   eptFill: number;
   /** A scheduler decision and world switch between VMs. */
   worldSwitch: number;
+  /**
+   * PAUSE-loop exiting (VT-x): two PAUSEs at most `pleGap` ticks apart belong to one spin loop;
+   * a loop spinning longer than `pleWindow` ticks exits (PAUSE_INSTRUCTION) and the VM yields.
+   */
+  pleGap: number;
+  pleWindow: number;
 }
 
 export const DEFAULT_COSTS: CostTable = {
@@ -65,6 +73,9 @@ export const DEFAULT_COSTS: CostTable = {
     WBINVD: 100,
     INVD: 100,
     EPT_VIOLATION: 300,
+    // The handler only asks the scheduler to run someone else (Linux KVM's handle_pause calls
+    // kvm_vcpu_on_spin); the switch itself is worldSwitch. Our estimate.
+    PAUSE_INSTRUCTION: 100,
   },
   // Adams & Agesen 2006 (their page-fault and PTE-modification microbenchmarks): a hidden page
   // fault under shadow paging costs thousands of cycles; 2,000 of walking and filling on top of
@@ -76,6 +87,10 @@ export const DEFAULT_COSTS: CostTable = {
   // Rebuilding shadows after a CR3 switch dominates context switches under shadow paging (Adams
   // & Agesen 2006, context-switch discussion); modelled as a flat 4,000 plus the refills.
   shadowFlush: 4000,
+  // A CR3 switch that finds its shadow root in the cache (KVM's "cached roots", VMware's
+  // multi-root shadows) only looks the root up and loads it: a hash lookup plus the root switch;
+  // our estimate, a tenth of a rebuild's fixed part.
+  shadowRootSwitch: 400,
   // Bhargava, Serebrin, Spadini, Manne, "Accelerating Two-Dimensional Page Walks for Virtualized
   // Systems", ASPLOS 2008: a 2-D walk makes up to (n+1)(m+1)-1 references; each is a cache
   // access, ~10 cycles when the page-walk caches hit, more when they miss.
@@ -86,6 +101,11 @@ export const DEFAULT_COSTS: CostTable = {
   // Saving one vCPU's state and loading another's (a VMCS switch, VMPTRLD, in Intel's terms) plus
   // the scheduler's own bookkeeping; our estimate.
   worldSwitch: 2000,
+  // Intel SDM vol. 3C, 25.1.3 (PAUSE-loop exiting, PLE_Gap and PLE_Window VM-execution fields),
+  // with Linux KVM's defaults (kvm_intel module parameters ple_gap=128, ple_window=4096 cycles);
+  // here in ticks of virtual time (one guest instruction = one tick).
+  pleGap: 128,
+  pleWindow: 4096,
 };
 
 export function costTable(overrides: Partial<CostTable> = {}): CostTable {

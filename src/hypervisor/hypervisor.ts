@@ -6,16 +6,21 @@ import { Memory } from '../machine/memory.ts';
 import type { Cpu } from '../machine/cpu/cpu.ts';
 import { Emitter } from '../trace/emitter.ts';
 import { KIND_BIT, type SchedReason } from '../trace/schema.ts';
-import { HostFrames } from './p2m.ts';
+import { HostFrames, NONE_FRAME } from './p2m.ts';
+import { TABLE_FRAME_BUDGET } from './shadow.ts';
+import { FrameEvents } from './frame-events.ts';
 import { costTable, type CostTable } from './costs.ts';
 import { Vm, type HostServices, type VmConfig } from './vm.ts';
-import { runVm, wakeVm, type RunHost } from './run-vm.ts';
+import { runVm, wakeVm, type RunHost, type SliceEnd } from './run-vm.ts';
 import type { Scheduler } from './scheduler/scheduler.ts';
 import { RoundRobin } from './scheduler/round-robin.ts';
 import { CreditScheduler } from './scheduler/credit.ts';
 
-/** A shadow or nested table: one directory and at most 1024 tables. */
-const TABLE_FRAMES_PER_VM = 1025;
+/** Host physical addresses of the VMs' ROM windows (above any host RAM, below NONE_FRAME). */
+const ROM_WINDOWS = 0xc0000000;
+
+/** A shadow or nested table: one directory and at most 1024 tables (all cached shadow roots together). */
+const TABLE_FRAMES_PER_VM = TABLE_FRAME_BUDGET;
 
 export interface HypervisorOptions {
   /** Host RAM shared by every VM's memory and the VMM's tables (default 512 MiB, at most 1 GiB). */
@@ -50,11 +55,14 @@ export class Hypervisor implements HostServices, RunHost {
   idleTicks = 0;
   switches = 0;
   private reserved = 0;
+  /** ROM windows handed out so far (see mapRom). */
+  private roms = 0;
 
   constructor(opts: HypervisorOptions = {}) {
     this.memory = new Memory(opts.hostMemoryBytes ?? 512 * 1024 * 1024);
     this.frames = new HostFrames(this.memory);
     this.emitter = opts.emitter ?? new Emitter();
+    this.frames.events = new FrameEvents(this.emitter, this.frames.total);
     this.costs = costTable(opts.costs);
     const q = opts.quantum ?? 100_000;
     this.scheduler = opts.sched === 'credit' ? new CreditScheduler(q) : new RoundRobin(q);
@@ -77,6 +85,29 @@ export class Hypervisor implements HostServices, RunHost {
     const vm = new Vm(this.vms.length, this, config);
     this.vms.push(vm);
     return vm;
+  }
+
+  /**
+   * A read-only host window holding a VM's BIOS ROM (what a VMM backs a guest's firmware region
+   * with): host MMIO pages beyond any RAM whose reads give the image and whose writes vanish, as
+   * the ROM at the top of 4 GiB does on the bare machine. Returns its first host page.
+   */
+  mapRom(image: Uint8Array): number {
+    const base = (ROM_WINDOWS + this.roms++ * 0x20000) >>> 0;
+    if (base + image.length > NONE_FRAME * 4096) throw new Error('no host address space left for another ROM');
+    const rom = image.slice();
+    this.memory.mapMmio(base, rom.length, {
+      read: (addr, size) => {
+        let v = 0;
+        for (let i = 0; i < size; i++) {
+          const off = addr - base + i;
+          v |= (off < rom.length ? rom[off]! : 0xff) << (8 * i);
+        }
+        return v >>> 0;
+      },
+      write: () => {},
+    });
+    return base >>> 12;
   }
 
   registerCpu(cpu: Cpu): void {
@@ -116,7 +147,7 @@ export class Hypervisor implements HostServices, RunHost {
       if (this.tick >= maxTicks) return { ticks: this.tick, reason: 'tick-limit' };
       this.wakeDue();
       const runnable = this.vms.filter((v) => v.state === 'runnable');
-      const next: Vm | null = runnable.length > 0 ? (this.scheduler.pick(runnable, last, this.tick) as Vm | null) : null;
+      const next: Vm | null = runnable.length > 0 ? (this.scheduler.pick(runnable, last, this.tick, lastEnd === 'yield') as Vm | null) : null;
       if (next === null) {
         this.idle(runnable.length > 0);
         continue;
@@ -131,7 +162,7 @@ export class Hypervisor implements HostServices, RunHost {
       if (end === 'quantum' && this.vms.some((v) => v !== next && v.state === 'runnable')) {
         next.vcpu.exit(next.cpu, 'PREEMPTION_TIMER', 0, this.costs.handler.PREEMPTION_TIMER ?? 0);
       }
-      lastEnd = end === 'halt' ? 'halt' : end === 'exit' ? 'exit' : 'quantum';
+      lastEnd = end;
       last = next;
     }
     return { ticks: this.tick, reason: 'done' };
@@ -153,7 +184,7 @@ export class Hypervisor implements HostServices, RunHost {
    * One VM's turn. Whatever a guest does must not take the hypervisor down: an unexpected error
    * inside the emulation stops that VM (with the error as its reason) and the others go on.
    */
-  private runGuarded(vm: Vm, budget: number): 'quantum' | 'halt' | 'exit' {
+  private runGuarded(vm: Vm, budget: number): SliceEnd {
     try {
       return runVm(vm, budget, this);
     } catch (err) {

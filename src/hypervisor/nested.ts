@@ -29,7 +29,7 @@ export class NestedPaging implements Paging {
   }
 
   private allocTable(cpu: CpuMmu): number {
-    const f = this.ctx.frames.alloc();
+    const f = this.ctx.frames.alloc('nested', this.ctx.gmem.vm);
     if (f < 0) this.ctx.kill(cpu, 'host memory exhausted (nested page tables)');
     this.tables++;
     return f;

@@ -4,6 +4,8 @@
 // the VM's RAM map to NONE_FRAME, a host page outside RAM: reads give all ones, writes vanish,
 // exactly what a bare PC does above its memory.
 import type { Memory } from '../machine/memory.ts';
+import type { FrameOwner } from '../trace/schema.ts';
+import type { FrameEvents } from './frame-events.ts';
 
 /** A host page number beyond any RAM and any MMIO: the "nothing there" page. */
 export const NONE_FRAME = 0xeffff;
@@ -14,6 +16,8 @@ export class HostFrames {
   private readonly limit: number;
   /** Frames currently handed out. */
   used = 0;
+  /** Owner bookkeeping and 'frame' events (set by the hypervisor; see frame-events.ts). */
+  events: FrameEvents | null = null;
 
   /** Frames below `firstFrame` stay the hypervisor's (never given to a guest or a table). */
   constructor(readonly memory: Memory, firstFrame = 256) {
@@ -26,13 +30,14 @@ export class HostFrames {
   }
 
   /** A zeroed frame, or -1 when host memory is exhausted. */
-  alloc(): number {
+  alloc(owner: FrameOwner = 'hypervisor', ownerVm = -1): number {
     let f: number;
     if (this.free.length > 0) f = this.free.pop()!;
     else if (this.next < this.limit) f = this.next++;
     else return -1;
     this.used++;
     this.zero(f);
+    this.events?.alloc(f, owner, ownerVm);
     return f;
   }
 
@@ -40,6 +45,7 @@ export class HostFrames {
     if (frame <= 0 || frame >= this.limit) return;
     this.free.push(frame);
     this.used--;
+    this.events?.free(frame);
   }
 
   private zero(frame: number): void {
@@ -58,6 +64,14 @@ export class GuestPhysical {
   backed = 0;
   /** Set when a backing allocation failed (the host ran out of frames). */
   exhausted = false;
+  /** The VM this memory belongs to (frame events name it). */
+  vm = -1;
+  /**
+   * A BIOS ROM's read-only alias below 4 GiB: guest pages from `romGfn` to 0xFFFFF map to host
+   * pages from `romHostPage` on (a host MMIO window whose writes vanish, see Hypervisor.mapRom).
+   */
+  private romGfn = 0x100000;
+  private romHostPage = 0;
 
   constructor(private readonly frames: HostFrames, readonly bytes: number) {
     this.pages = bytes >>> 12;
@@ -68,12 +82,23 @@ export class GuestPhysical {
     return this.frames.memory;
   }
 
+  /** Maps the top `pages` guest pages below 4 GiB to the host pages of a ROM window. */
+  mapRom(hostPage: number, pages: number): void {
+    this.romGfn = 0x100000 - pages;
+    this.romHostPage = hostPage;
+  }
+
+  /** Host page for a guest page beyond RAM: the ROM alias or nothing. */
+  private beyondRam(gfn: number): number {
+    return gfn >= this.romGfn && gfn < 0x100000 ? this.romHostPage + (gfn - this.romGfn) : NONE_FRAME;
+  }
+
   /** Host frame of guest page `gfn` (allocating it), NONE_FRAME beyond RAM, -1 if the host is full. */
   backing(gfn: number): number {
-    if (gfn < 0 || gfn >= this.pages) return NONE_FRAME;
+    if (gfn < 0 || gfn >= this.pages) return this.beyondRam(gfn);
     const f = this.p2m[gfn]!;
     if (f !== 0) return f;
-    const nf = this.frames.alloc();
+    const nf = this.frames.alloc('guest', this.vm);
     if (nf < 0) {
       this.exhausted = true;
       return -1;
@@ -85,7 +110,7 @@ export class GuestPhysical {
 
   /** Host frame if already backed (no allocation), else -1. */
   peekBacking(gfn: number): number {
-    if (gfn < 0 || gfn >= this.pages) return NONE_FRAME;
+    if (gfn < 0 || gfn >= this.pages) return this.beyondRam(gfn);
     const f = this.p2m[gfn]!;
     return f === 0 ? -1 : f;
   }
@@ -113,6 +138,7 @@ export class GuestPhysical {
       const chunk = Math.min(n - i, 4096 - (a & 0xfff));
       const f = this.peekBacking(a >>> 12);
       if (f === NONE_FRAME) out.fill(0xff, i, i + chunk);
+      else if (a >>> 12 >= this.pages) for (let k = 0; k < chunk; k++) out[i + k] = this.memory.read8(a - (a & ~0xfff) + (f << 12) + k);
       else if (f > 0) out.set(this.memory.ram.subarray((f << 12) | (a & 0xfff), ((f << 12) | (a & 0xfff)) + chunk), i);
       i += chunk;
     }

@@ -2,17 +2,15 @@
 // end at the VM's next device deadline, HLT skipping to the next device event) so that a guest's
 // virtual time, and therefore its output, is the same as on bare metal; the differences are that
 // a quantum (the preemption timer) bounds the run, HLT blocks the vCPU instead of skipping time
-// while other VMs wait, and unwound exits are emulated here.
+// while other VMs wait, and unwound exits are emulated here. A deprivileged guest runs compressed
+// (ring 1) only between VM entry and exit: outside runVm its state is its own architectural view.
 import { FAULT, F_IF } from '../machine/cpu/state.ts';
 import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
-import { KIND_BIT } from '../trace/schema.ts';
 import type { Vm } from './vm.ts';
 import type { PendingExit } from './vcpu.ts';
-import {
-  emulateCpuid, emulateMsr, invlpgTarget, movFromSegRing1, popfRing1, pushSegRing1, pushfRing1, smswRing1, storeTableRing1,
-} from './emulate.ts';
+import { emulateCpuid, emulateMsr, invlpgTarget } from './emulate.ts';
 
-export type SliceEnd = 'quantum' | 'halt' | 'exit';
+export type SliceEnd = 'quantum' | 'halt' | 'exit' | 'yield';
 
 /** The host side the loop needs: the host clock and instruction accounting. */
 export interface RunHost {
@@ -25,6 +23,14 @@ const MAX_IDLE_SKIPS = 100_000;
 
 /** Runs `vm` until it has used `budget` host ticks, halts, or ends. */
 export function runVm(vm: Vm, budget: number, host: RunHost): SliceEnd {
+  try {
+    return runSlices(vm, budget, host);
+  } finally {
+    vm.vcpu.leaveGuest();
+  }
+}
+
+function runSlices(vm: Vm, budget: number, host: RunHost): SliceEnd {
   const cpu = vm.cpu, pit = vm.pit;
   const budgetEndNs = vm.maxInstructions * NS_PER_INSTRUCTION;
   const startTicks = vm.stats.ticks;
@@ -45,6 +51,7 @@ export function runVm(vm: Vm, budget: number, host: RunHost): SliceEnd {
     if (!Number.isFinite(slice)) slice = 1e9;
     slice = Math.max(1, Math.min(slice, budget - (vm.stats.ticks - startTicks)));
     const before = cpu.instructions;
+    vm.vcpu.enterGuest(); // also where real mode's CR0.PE write hands over to ring compression
     const r = cpu.run(slice);
     host.retire(vm, cpu.instructions - before);
     if (r === 'budget') continue;
@@ -55,6 +62,7 @@ export function runVm(vm: Vm, budget: number, host: RunHost): SliceEnd {
     }
     if (r === 'stop') {
       if (afterStop(vm)) return 'exit';
+      if (vm.yieldRequested) { vm.yieldRequested = false; return 'yield'; } // a PAUSE-loop exit (vm.ts)
       continue;
     }
     return halted(vm, host, budgetEndNs);
@@ -65,7 +73,8 @@ export function runVm(vm: Vm, budget: number, host: RunHost): SliceEnd {
 /** HLT: an exit; the vCPU blocks until its next device event (or the VM can never wake). */
 function halted(vm: Vm, host: RunHost, budgetEndNs: number): SliceEnd {
   const cpu = vm.cpu;
-  vm.vcpu.exit(cpu, 'HLT', 0, vm.host.costs.handler.HLT ?? 0, { instructionLength: 1, eip: (cpu.eip - 1) >>> 0 });
+  // Deprivileged and compressed, HLT faulted at CPL 1: that #GP was the exit (the VMM emulated it).
+  if (cpu.rings === null) vm.vcpu.exit(cpu, 'HLT', 0, vm.host.costs.handler.HLT ?? 0, { instructionLength: 1, eip: (cpu.eip - 1) >>> 0 });
   if ((cpu.flags & F_IF) === 0) {
     vm.finish({ reason: 'halted', interruptsEnabled: false });
     return 'exit';
@@ -136,90 +145,23 @@ function emulatePending(vm: Vm, p: PendingExit): void {
   const cpu = vm.cpu, s = p.site!;
   const costs = vm.host.costs;
   try {
-    let leaked = false;
     let linear: number | undefined;
     switch (s.op) {
       case 'cpuid': emulateCpuid(cpu); break;
       case 'rdmsr': emulateMsr(cpu, false); break;
       case 'wrmsr': emulateMsr(cpu, true); break;
       case 'invlpg': linear = invlpgTarget(cpu, s) >>> 0; vm.paging.invlpg(cpu, linear); break;
-      case 'popf': leaked = popfRing1(cpu, s); break;
-      case 'pushf': leaked = pushfRing1(cpu, s); break;
-      case 'sgdt': case 'sidt': leaked = storeTableRing1(cpu, s); break;
-      case 'smsw': leaked = smswRing1(cpu, s); break;
-      case 'mov_from_seg': leaked = movFromSegRing1(cpu, s); break;
-      case 'push_seg': leaked = pushSegRing1(cpu, s); break;
-      case 'lar': case 'lsl': case 'verr': case 'verw':
-        leaked = stepAtRing1(vm);
-        return;
       default: break;
     }
-    if (p.silent !== true) {
-      // Intel's INVLPG exit qualification is the linear address the instruction names.
-      const q = p.reason === 'EXCEPTION_NMI' ? 13 : p.reason === 'INVLPG' && linear !== undefined ? linear : 0;
-      const extra: { instructionLength: number; eip: number; guestLinear?: number } = { instructionLength: s.length, eip: s.eip };
-      if (linear !== undefined) extra.guestLinear = linear;
-      vm.vcpu.exit(cpu, p.reason, q, (costs.handler[p.reason] ?? 0) + costs.emulate, extra);
-    } else if (leaked) {
-      vm.stats.holeHits++;
-      const em = vm.host.emitter;
-      if ((em.mask & KIND_BIT.warning) !== 0) {
-        em.emit('warning', { message: `Popek-Goldberg hole: ${s.op.toUpperCase()} ran at ring 1 and behaved differently`, eip: s.eip >>> 0 });
-      }
-    }
+    // Intel's INVLPG exit qualification is the linear address the instruction names.
+    const q = p.reason === 'EXCEPTION_NMI' ? 13 : p.reason === 'INVLPG' && linear !== undefined ? linear : 0;
+    const extra: { instructionLength: number; eip: number; guestLinear?: number } = { instructionLength: s.length, eip: s.eip };
+    if (linear !== undefined) extra.guestLinear = linear;
+    vm.vcpu.exit(cpu, p.reason, q, (costs.handler[p.reason] ?? 0) + costs.emulate, extra);
     cpu.eip = (s.eip + s.length) & (cpu.code32 ? -1 : 0xffff);
     cpu.instructions++;
   } catch (e) {
     if (e !== FAULT) throw e;
     cpu.exception(cpu.excVector, cpu.excHasCode, cpu.excCode);
-  }
-}
-
-/**
- * Runs the instruction at EIP natively with CPL 1 (LAR, LSL, VERR, VERW check descriptor DPLs
- * against the CPL: at ring 1 they refuse DPL-0 segments the kernel could see at ring 0).
- * Returns true when the outcome (ZF) differs from ring 0's.
- */
-function stepAtRing1(vm: Vm): boolean {
-  const cpu = vm.cpu;
-  const zfAtRing0 = probeZf(vm, 0);
-  vm.vcpu.ring1Step = true;
-  cpu.cpl = 1;
-  cpu.updateMasks();
-  try {
-    cpu.run(1);
-  } finally {
-    if (cpu.cpl === 1) {
-      cpu.cpl = 0;
-      cpu.updateMasks();
-    }
-    vm.vcpu.ring1Step = false;
-  }
-  const leaked = zfAtRing0 !== null && zfAtRing0 !== ((cpu.getEflags() & 0x40) !== 0);
-  if (leaked) {
-    vm.stats.holeHits++;
-    const em = vm.host.emitter;
-    if ((em.mask & KIND_BIT.warning) !== 0) em.emit('warning', { message: 'Popek-Goldberg hole: a descriptor check ran at ring 1 and answered differently', eip: cpu.eip >>> 0 });
-  }
-  return leaked;
-}
-
-/** ZF that the instruction at EIP would produce at `cpl`, from a snapshot it is rolled back to. */
-function probeZf(vm: Vm, cpl: number): boolean | null {
-  const cpu = vm.cpu;
-  const snap = cpu.saveSnapshot();
-  const regs = Int32Array.from(cpu.regs);
-  vm.vcpu.ring1Step = true;
-  try {
-    cpu.cpl = cpl;
-    cpu.updateMasks();
-    cpu.run(1);
-    return (cpu.getEflags() & 0x40) !== 0;
-  } catch {
-    return null;
-  } finally {
-    vm.vcpu.ring1Step = false;
-    cpu.loadSnapshot(snap);
-    cpu.regs.set(regs);
   }
 }

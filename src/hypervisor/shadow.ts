@@ -7,6 +7,13 @@
 // guest pages are shadowed with 4 KiB entries (host frames are not contiguous). A guest with
 // paging off runs on a "physical mode" shadow (identity, guest-physical → host frame).
 //
+// A small cache keeps the shadow tables of the last few address spaces (guest CR3 values), LRU,
+// as KVM's and VMware's multi-root caches do: a MOV CR3 back to a recent address space picks its
+// shadow up again instead of rebuilding it fault by fault. The cached tables stay correct because
+// a guest page-table page is write-protected while any cached root was derived from it, and a
+// trapped write zaps the derived entries in every root. All roots together stay within the
+// frames the hypervisor reserved for the VM's tables (TABLE_FRAME_BUDGET): the LRU root goes first.
+//
 // Shadow PTE bits: P=1, W=2 (the CPU may write without trapping), U=4, 0x200 = the guest allows
 // writes (a shadow W=0 with 0x200 set is write-protected or waiting for the guest's D bit).
 import type { CpuMmu } from '../machine/mmu.ts';
@@ -17,26 +24,51 @@ import { PG, tlbEntry, type Paging, type PagingContext } from './paging.ts';
 
 const GUEST_WRITABLE = 0x200;
 
+/** Address spaces whose shadow tables are kept (KVM keeps the current root plus 3 previous ones). */
+export const SHADOW_ROOTS = 4;
+/** Host frames all roots may use together: one directory and 1024 tables, as reserved per VM. */
+export const TABLE_FRAME_BUDGET = 1025;
+/** Cache key of the paging-off ("physical mode") shadow. */
+const PHYSICAL = -1;
+
 interface TableUse {
   asDirectory: boolean;
   /** PD indices for which this page is the page table. */
   pdis: Set<number>;
 }
 
+/** One address space's shadow: a directory, its tables, and what they were derived from. */
+interface ShadowRoot {
+  /** Guest CR3 (page-directory address) it shadows, or PHYSICAL. */
+  readonly key: number;
+  /** Host frame of the shadow directory. */
+  readonly dir: number;
+  readonly spts: Int32Array;
+  /** gfn → host addresses of shadow PTEs mapping it (checked before use: may be stale). */
+  readonly rmap: Map<number, number[]>;
+  /** Guest pages this root's entries were derived from (its directory and tables). */
+  readonly uses: Map<number, TableUse>;
+  lastUsed: number;
+}
+
 export class ShadowPaging implements Paging {
   readonly kind = 'shadow';
-  private root = -1;
-  private readonly spts = new Int32Array(1024);
-  /** gfn → host addresses of shadow PTEs mapping it (checked before use: may be stale). */
-  private readonly rmap = new Map<number, number[]>();
-  /** Guest pages used as page tables (write-protected while shadows derived from them exist). */
-  private readonly tableUses = new Map<number, TableUse>();
+  /** Cached roots, the current one among them; null = none chosen since the last change. */
+  private readonly roots: ShadowRoot[] = [];
+  private cur: ShadowRoot | null = null;
+  private clock = 0;
   private tables = 0;
 
-  constructor(private readonly ctx: PagingContext) {}
+  /** `maxRoots`: address spaces kept (1 = rebuild on every CR3 switch, as without a cache). */
+  constructor(private readonly ctx: PagingContext, private readonly maxRoots = SHADOW_ROOTS) {}
 
   get tableFrames(): number {
     return this.tables;
+  }
+
+  /** Address spaces currently cached (for tests and the views). */
+  get cachedRoots(): number {
+    return this.roots.length;
   }
 
   private get mem() {
@@ -44,18 +76,70 @@ export class ShadowPaging implements Paging {
   }
 
   private allocTable(cpu: CpuMmu): number {
-    const f = this.ctx.frames.alloc();
+    // Room first: older address spaces give their frames back before the VM may take more.
+    while (this.tables >= TABLE_FRAME_BUDGET && this.evictLru(this.cur)) { /* evicted one */ }
+    const f = this.tables < TABLE_FRAME_BUDGET ? this.ctx.frames.alloc('shadow', this.ctx.gmem.vm) : -1;
     if (f < 0) this.ctx.kill(cpu, 'host memory exhausted (shadow page tables)');
     this.tables++;
     return f;
   }
 
+  private keyOf(cpu: CpuMmu): number {
+    return (cpu.cr0 & PG) === 0 ? PHYSICAL : (cpu.cr3 & ~0xfff) >>> 0;
+  }
+
+  /** The current root, picked (or built) for the CPU's paging state when none is chosen. */
+  private current(cpu: CpuMmu): ShadowRoot {
+    if (this.cur !== null) return this.cur;
+    const key = this.keyOf(cpu);
+    const r = this.roots.find((x) => x.key === key) ?? this.newRoot(cpu, key);
+    r.lastUsed = ++this.clock;
+    this.cur = r;
+    return r;
+  }
+
+  private newRoot(cpu: CpuMmu, key: number): ShadowRoot {
+    if (this.roots.length >= Math.max(1, this.maxRoots)) this.evictLru(null);
+    const r: ShadowRoot = { key, dir: this.allocTable(cpu), spts: new Int32Array(1024), rmap: new Map(), uses: new Map(), lastUsed: ++this.clock };
+    this.roots.push(r);
+    return r;
+  }
+
+  /** Drops the least recently used root other than `keep`; false when there is none. */
+  private evictLru(keep: ShadowRoot | null): boolean {
+    let victim: ShadowRoot | null = null;
+    for (const r of this.roots) if (r !== keep && (victim === null || r.lastUsed < victim.lastUsed)) victim = r;
+    if (victim === null) return false;
+    this.dropRoot(victim);
+    return true;
+  }
+
+  private dropRoot(r: ShadowRoot): void {
+    for (let i = 0; i < 1024; i++) {
+      const f = r.spts[i]!;
+      if (f !== 0) {
+        this.ctx.frames.release(f);
+        this.tables--;
+      }
+    }
+    this.ctx.frames.release(r.dir);
+    this.tables--;
+    this.roots.splice(this.roots.indexOf(r), 1);
+    if (this.cur === r) this.cur = null;
+  }
+
+  /** Is guest page `gfn` a page table of any cached root (so it must stay write-protected)? */
+  private isTable(gfn: number): boolean {
+    for (const r of this.roots) if (r.uses.has(gfn)) return true;
+    return false;
+  }
+
   translate(cpu: CpuMmu, lin: number, write: boolean, user: boolean): number {
-    if (this.root < 0) this.root = this.allocTable(cpu);
+    const r = this.current(cpu);
     const mem = this.mem;
     const events = (this.ctx.emitter.mask & KIND_BIT.walk) !== 0;
     const pdi = lin >>> 22;
-    const spdeAddr = ((this.root << 12) | (pdi << 2)) >>> 0;
+    const spdeAddr = ((r.dir << 12) | (pdi << 2)) >>> 0;
     const spde = mem.read32(spdeAddr);
     this.ctx.stats.walkReferences++;
     if (events) this.emitWalk(lin, 1, 2, spdeAddr, spde);
@@ -69,7 +153,7 @@ export class ShadowPaging implements Paging {
         return tlbEntry(cpu, spte >>> 12, (spte & 4) !== 0, (spte & GUEST_WRITABLE) !== 0, (spte & 2) !== 0);
       }
     }
-    return this.pageFaultExit(cpu, lin, write, user);
+    return this.pageFaultExit(cpu, r, lin, write, user);
   }
 
   private emitWalk(lin: number, step: number, level: number, address: number, value: number): void {
@@ -77,7 +161,7 @@ export class ShadowPaging implements Paging {
   }
 
   /** The #PF exit of a shadow miss: hidden fault (fill), page-table write, or a true fault. */
-  private pageFaultExit(cpu: CpuMmu, lin: number, write: boolean, user: boolean): number {
+  private pageFaultExit(cpu: CpuMmu, r: ShadowRoot, lin: number, write: boolean, user: boolean): number {
     const ctx = this.ctx, gmem = ctx.gmem, mem = this.mem;
     const onRef = (ctx.emitter.mask & KIND_BIT.walk) !== 0
       ? (l: number, step: number, level: number, address: number, value: number) =>
@@ -102,17 +186,17 @@ export class ShadowPaging implements Paging {
     const gfn = gpa >>> 12;
     const hf = gmem.backing(gfn);
     if (hf < 0) ctx.kill(cpu, 'host memory exhausted (guest page)');
-    if (pdGfn >= 0) this.protect(cpu, pdGfn, -1);
-    if (ptGfn >= 0) this.protect(cpu, ptGfn, lin >>> 22);
-    const isTable = this.tableUses.has(gfn);
+    if (pdGfn >= 0) this.protect(cpu, r, pdGfn, -1);
+    if (ptGfn >= 0) this.protect(cpu, r, ptGfn, lin >>> 22);
+    const isTable = this.isTable(gfn);
     const hwWritable = writable && dirty && !isTable && hf !== NONE_FRAME;
     const spte = ((hf << 12) | 1 | (hwWritable ? 2 : 0) | (user_ ? 4 : 0) | (writable ? GUEST_WRITABLE : 0)) >>> 0;
-    const spteAddr = this.shadowSlot(cpu, lin);
+    const spteAddr = this.shadowSlot(cpu, r, lin);
     const old = mem.read32(spteAddr);
     if (old !== spte) {
       mem.write32(spteAddr, spte);
-      const list = this.rmap.get(gfn);
-      if (list === undefined) this.rmap.set(gfn, [spteAddr]);
+      const list = r.rmap.get(gfn);
+      if (list === undefined) r.rmap.set(gfn, [spteAddr]);
       else if (list.length < 1024) list.push(spteAddr);
     }
     if (write && isTable) {
@@ -134,38 +218,42 @@ export class ShadowPaging implements Paging {
     return tlbEntry(cpu, hf, user_, writable, hwWritable);
   }
 
-  /** Host address of the shadow PTE for `lin` (allocating the shadow page table). */
-  private shadowSlot(cpu: CpuMmu, lin: number): number {
+  /** Host address of the shadow PTE for `lin` in root `r` (allocating the shadow page table). */
+  private shadowSlot(cpu: CpuMmu, r: ShadowRoot, lin: number): number {
     const pdi = lin >>> 22;
-    let spt = this.spts[pdi]!;
+    let spt = r.spts[pdi]!;
     if (spt === 0) {
       spt = this.allocTable(cpu);
-      this.spts[pdi] = spt;
-      this.mem.write32(((this.root << 12) | (pdi << 2)) >>> 0, (spt << 12) | 7);
+      r.spts[pdi] = spt;
+      this.mem.write32(((r.dir << 12) | (pdi << 2)) >>> 0, (spt << 12) | 7);
     }
     return ((spt << 12) | (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
   }
 
-  /** Marks a guest page as a page table: existing writable shadow mappings of it lose W. */
-  private protect(cpu: CpuMmu, gfn: number, pdi: number): void {
-    let use = this.tableUses.get(gfn);
-    const fresh = use === undefined;
+  /**
+   * Root `r` was derived from guest page `gfn` (its directory, or its table for `pdi`). The first
+   * time any cached root uses the page, every writable shadow mapping of it, in every root, loses W.
+   */
+  private protect(cpu: CpuMmu, r: ShadowRoot, gfn: number, pdi: number): void {
+    let use = r.uses.get(gfn);
+    const fresh = use === undefined && !this.isTable(gfn);
     if (use === undefined) {
       use = { asDirectory: false, pdis: new Set() };
-      this.tableUses.set(gfn, use);
+      r.uses.set(gfn, use);
     }
     if (pdi < 0) use.asDirectory = true;
     else use.pdis.add(pdi);
     if (!fresh) return;
     const frame = this.ctx.gmem.peekBacking(gfn);
-    const list = this.rmap.get(gfn);
     let changed = false;
-    if (list !== undefined && frame > 0) {
+    for (const root of this.roots) {
+      const list = root.rmap.get(gfn);
+      if (list === undefined || frame <= 0) continue;
       for (const a of list) {
         const v = this.mem.read32(a);
         if ((v & 1) !== 0 && v >>> 12 === frame && (v & 2) !== 0) {
           this.mem.write32(a, v & ~2);
-          changed = true;
+          changed ||= root === this.cur;
         }
       }
     }
@@ -174,25 +262,18 @@ export class ShadowPaging implements Paging {
     if ((em.mask & KIND_BIT.shadow) !== 0) em.emit('shadow', { op: 'write-protect', linear: 0, guestPte: 0, shadowPte: 0, guestTable: (gfn << 12) >>> 0 });
   }
 
-  /** A guest write to one of its page tables: let it through and drop what was derived from it. */
+  /**
+   * A guest write to one of its page tables: let it through and drop what was derived from it, in
+   * every cached root (the written table may belong to an address space that is not running).
+   */
   private tableWrite(cpu: CpuMmu, lin: number, gpa: number): void {
     const ctx = this.ctx;
     ctx.stats.pageTableWrites++;
     ctx.exit(cpu, 'EXCEPTION_NMI', lin >>> 0, ctx.costs.shadowWriteProtect, { guestLinear: lin >>> 0, guestPhysical: gpa });
-    const use = this.tableUses.get(gpa >>> 12)!;
     const first = (gpa & 0xfff) >>> 2, last = Math.min(1023, ((gpa & 0xfff) + 3) >>> 2);
-    for (let idx = first; idx <= last; idx++) {
-      if (use.asDirectory && this.spts[idx] !== 0) {
-        const spt = this.spts[idx]!;
-        this.mem.ram.fill(0, spt << 12, (spt + 1) << 12);
-        cpu.flushTlb();
-      }
-      for (const pdi of use.pdis) {
-        const spt = this.spts[pdi]!;
-        if (spt === 0) continue;
-        this.mem.write32(((spt << 12) | (idx << 2)) >>> 0, 0);
-        cpu.invlpg(((pdi << 22) | (idx << 12)) | 0);
-      }
+    for (const r of this.roots) {
+      const use = r.uses.get(gpa >>> 12);
+      if (use !== undefined) this.zap(cpu, r, use, first, last);
     }
     const em = ctx.emitter;
     if ((em.mask & KIND_BIT.pagefault) !== 0) {
@@ -203,8 +284,48 @@ export class ShadowPaging implements Paging {
     }
   }
 
-  cr3Written(cpu: CpuMmu, _value: number): void {
-    this.flush(cpu);
+  /** Clears root `r`'s entries derived from entries `first..last` of a guest table page. */
+  private zap(cpu: CpuMmu, r: ShadowRoot, use: TableUse, first: number, last: number): void {
+    const live = r === this.cur; // the TLB holds only the current root's translations
+    for (let idx = first; idx <= last; idx++) {
+      if (use.asDirectory && r.spts[idx] !== 0) {
+        const spt = r.spts[idx]!;
+        this.mem.ram.fill(0, spt << 12, (spt + 1) << 12);
+        if (live) cpu.flushTlb();
+      }
+      for (const pdi of use.pdis) {
+        const spt = r.spts[pdi]!;
+        if (spt === 0) continue;
+        this.mem.write32(((spt << 12) | (idx << 2)) >>> 0, 0);
+        if (live) cpu.invlpg(((pdi << 22) | (idx << 12)) | 0);
+      }
+    }
+  }
+
+  /**
+   * The guest loaded CR3. A cached root for the new address space is picked up as it is (a
+   * 'resync' event: its entries were kept true by write protection); otherwise a fresh, empty
+   * root starts (a 'flush' event), evicting the least recently used one when the cache is full.
+   */
+  cr3Written(cpu: CpuMmu, value: number): void {
+    const ctx = this.ctx;
+    cpu.flushTlb();
+    if ((cpu.cr0 & PG) === 0) return; // paging off: the physical-mode shadow does not use CR3
+    const key = (value & ~0xfff) >>> 0;
+    const hit = this.roots.find((r) => r.key === key);
+    const em = ctx.emitter;
+    if (hit !== undefined) {
+      hit.lastUsed = ++this.clock;
+      this.cur = hit;
+      ctx.stats.shadowCacheHits++;
+      ctx.charge(ctx.costs.shadowRootSwitch);
+      if ((em.mask & KIND_BIT.shadow) !== 0) em.emit('shadow', { op: 'resync', linear: 0, guestPte: 0, shadowPte: 0, guestTable: key });
+      return;
+    }
+    this.cur = this.newRoot(cpu, key);
+    ctx.stats.shadowFlushes++;
+    ctx.charge(ctx.costs.shadowFlush);
+    if ((em.mask & KIND_BIT.shadow) !== 0) em.emit('shadow', { op: 'flush', linear: 0, guestPte: 0, shadowPte: 0, guestTable: key });
   }
 
   pagingModeChanged(cpu: CpuMmu): void {
@@ -212,38 +333,29 @@ export class ShadowPaging implements Paging {
   }
 
   invlpg(cpu: CpuMmu, lin: number): void {
-    const spt = this.spts[lin >>> 22]!;
+    const r = this.current(cpu);
+    const spt = r.spts[lin >>> 22]!;
     if (spt !== 0) this.mem.write32(((spt << 12) | (((lin >>> 12) & 0x3ff) << 2)) >>> 0, 0);
     cpu.invlpg(lin);
     const em = this.ctx.emitter;
     if ((em.mask & KIND_BIT.shadow) !== 0) em.emit('shadow', { op: 'invalidate', linear: (lin & ~0xfff) >>> 0, guestPte: 0, shadowPte: 0 });
   }
 
-  /** Drops every shadow table (CR3 switch, paging mode change). */
+  /** Drops every cached root (the paging mode changed: CR0.PG/WP/PE, CR4.PSE, the A20 gate). */
   flush(cpu: CpuMmu): void {
     const ctx = this.ctx;
-    for (let i = 0; i < 1024; i++) {
-      const f = this.spts[i]!;
-      if (f !== 0) {
-        ctx.frames.release(f);
-        this.tables--;
-      }
-    }
-    this.spts.fill(0);
-    if (this.root >= 0) this.mem.ram.fill(0, this.root << 12, (this.root + 1) << 12);
-    this.rmap.clear();
-    this.tableUses.clear();
+    while (this.roots.length > 0) this.dropRoot(this.roots[0]!);
+    this.cur = null;
     ctx.stats.shadowFlushes++;
+    ctx.charge(ctx.costs.shadowFlush);
     cpu.flushTlb();
     const em = ctx.emitter;
     if ((em.mask & KIND_BIT.shadow) !== 0) em.emit('shadow', { op: 'flush', linear: 0, guestPte: 0, shadowPte: 0 });
   }
 
   release(): void {
-    for (let i = 0; i < 1024; i++) if (this.spts[i] !== 0) this.ctx.frames.release(this.spts[i]!);
-    this.spts.fill(0);
-    if (this.root >= 0) this.ctx.frames.release(this.root);
-    this.root = -1;
+    while (this.roots.length > 0) this.dropRoot(this.roots[0]!);
+    this.cur = null;
     this.tables = 0;
   }
 }

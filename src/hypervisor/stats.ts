@@ -25,6 +25,10 @@ export class VmStats {
   /** Memory references of address translations (2-D or shadow walks). */
   walkReferences = 0;
   interruptsInjected = 0;
+  /** PAUSE-loop exits, each one a yield of the CPU. */
+  pauseExits = 0;
+  /** Shadow: CR3 loads that found their address space's shadow table in the cache. */
+  shadowCacheHits = 0;
   /** Deprivilege: sensitive instructions that ran with ring-1 behaviour (the Popek-Goldberg hole). */
   holeHits = 0;
 

@@ -1,9 +1,11 @@
 // The vCPU's exit controls: the GuestMode object the CPU consults in guest mode. Exits come in
 // two shapes. Synchronous ones (I/O, CR bookkeeping, shadow fills, EPT violations, BT callouts)
 // are handled on the spot and the instruction then completes natively, which is what the
-// handler would have emulated anyway. Unwound ones (CPUID, RDMSR/WRMSR, INVLPG under shadow, the
-// deprivileged kernel's sensitive instructions) abandon the instruction with EIP on it; the VM's
-// run loop (run-vm.ts) emulates it and resumes after it. Every exit is an 'exit' + 'entry' pair of
+// handler would have emulated anyway. Unwound ones (CPUID, RDMSR/WRMSR, INVLPG under shadow)
+// abandon the instruction with EIP on it; the VM's run loop (run-vm.ts) emulates it and resumes
+// after it. A deprivileged guest kernel really runs at CPL 1 (ring-compression.ts): its
+// privileged instructions fault natively and the VMM emulates them (deprivilege-emulate.ts);
+// its sensitive ones run natively and misbehave. Every exit is an 'exit' + 'entry' pair of
 // events and costs modelled cycles from the cost table.
 import type { Cpu } from '../machine/cpu/cpu.ts';
 import type { CpuMmu } from '../machine/mmu.ts';
@@ -15,9 +17,12 @@ import { RowFlag } from '../x86/types.ts';
 import { KIND_BIT, type ExitReason } from '../trace/schema.ts';
 import type { PagingContext } from './paging.ts';
 import type { Vm } from './vm.ts';
+import { RingCompressor } from './ring-compression.ts';
+import { DeprivilegeEmulator } from './deprivilege-emulate.ts';
+import { invlpgTarget } from './emulate.ts';
 
-/** Sensitive instructions whose ring-1 behaviour a deprivileged kernel gets (run-vm.ts emulates it). */
-const LEAKY = new Set(['popf', 'pushf', 'sgdt', 'sidt', 'smsw', 'mov_from_seg', 'push_seg', 'lar', 'lsl', 'verr', 'verw']);
+/** Sensitive instructions the binary translator turns into callouts in kernel code (bt). */
+const TRANSLATED = new Set(['popf', 'pushf', 'sgdt', 'sidt', 'smsw', 'mov_from_seg', 'push_seg', 'lar', 'lsl', 'verr', 'verw']);
 
 /** Exits that are hardware traps even under binary translation. */
 const TRAPS = new Set<ExitReason>(['EXCEPTION_NMI', 'EXTERNAL_INTERRUPT', 'TRIPLE_FAULT', 'PREEMPTION_TIMER', 'HLT']);
@@ -30,16 +35,32 @@ export interface PendingExit {
   site: GuestSite | null;
   /** Set when the VM must stop (hostile or out of resources). */
   kill?: string;
-  /** Not an exit at all: a deprivileged kernel's sensitive instruction running with ring-1 behaviour. */
-  silent?: boolean;
 }
 
 export class Vcpu implements GuestMode, PagingContext {
   pending: PendingExit | null = null;
-  /** Set while run-vm.ts single-steps a deprivileged kernel's instruction at CPL 1. */
-  ring1Step = false;
+  /** Deprivilege: the guest kernel's ring compression and the VMM's trap-and-emulate. */
+  readonly rings: RingCompressor;
+  readonly emulator: DeprivilegeEmulator;
+  /** Set while the VMM emulates a trapped instruction on the guest's own (uncompressed) state. */
+  emulating = false;
+  /** Set while the VMM delivers an injected interrupt (its faults are the guest's, not traps). */
+  private delivering = false;
 
-  constructor(readonly vm: Vm) {}
+  constructor(readonly vm: Vm) {
+    this.rings = new RingCompressor(vm.cpu);
+    this.emulator = new DeprivilegeEmulator(this, this.rings);
+  }
+
+  /** VM entry: a deprivileged guest in protected mode runs compressed (ring 1). */
+  enterGuest(): void {
+    if (this.vm.cpuTechnique === 'deprivilege') this.rings.enter();
+  }
+
+  /** VM exit: the vCPU's saved state is the guest's own view (CPL 0, its GDTR and IDTR). */
+  leaveGuest(): void {
+    this.rings.leave();
+  }
 
   get gmem() { return this.vm.gmem; }
   get frames() { return this.vm.host.frames; }
@@ -97,14 +118,24 @@ export class Vcpu implements GuestMode, PagingContext {
   }
 
   exception(cpu: Cpu, vector: number): boolean {
-    if (vector !== VMEXIT_VECTOR) return false; // the exception bitmap is handled where faults arise
-    cpu.requestStop();
-    return true;
+    if (vector === VMEXIT_VECTOR) {
+      cpu.requestStop();
+      return true;
+    }
+    // Deprivilege: a #GP (or the #NP of a return to hidden user code) from the compressed guest
+    // kernel traps into the VMM, which emulates the instruction. Anything else — faults in guest
+    // ring 3, faults of an emulation, faults while delivering an injected interrupt — is the
+    // guest's own and is delivered through its IDT (the other exception-bitmap exits, such as
+    // shadow paging's, are handled where the faults arise).
+    if ((vector === 13 || vector === 11) && cpu.rings !== null && cpu.cpl === 1 && !this.delivering) {
+      this.emulator.trap(cpu, vector);
+      return true;
+    }
+    return false;
   }
 
   /** Interrupt injection: the VM's virtual PIC has an unmasked IRQ and the guest has IF=1. */
   interrupt(cpu: Cpu): void {
-    if (this.ring1Step) return; // not between the halves of an emulated instruction
     const pic = this.vm.pic;
     if (!pic.hasInterrupt()) {
       cpu.intrPending = false;
@@ -115,28 +146,42 @@ export class Vcpu implements GuestMode, PagingContext {
     this.stats.interruptsInjected++;
     const em = this.emitter;
     if ((em.mask & KIND_BIT.interrupt) !== 0) em.emit('interrupt', { vector, source: 'injected' });
+    this.delivering = true;
     try {
       deliver(cpu, vector, 2, false, 0);
     } catch (e) {
       if (e !== FAULT) throw e;
       cpu.exception(cpu.excVector, cpu.excHasCode, cpu.excCode);
+    } finally {
+      this.delivering = false;
     }
     cpu.stopBlock = 0;
   }
 
   instruction(cpu: Cpu, s: GuestSite): void {
     const t = this.vm.cpuTechnique;
+    if (this.emulating) return this.emulationBookkeeping(cpu, s);
+    if (t === 'deprivilege' && cpu.rings !== null) {
+      // Ring compression: privileged instructions fault at CPL 1 before they get here; the
+      // sensitive ones run natively — the hole monitor only watches them.
+      if (cpu.cpl === 1 && (s.flags & RowFlag.SENSITIVE) !== 0) this.emulator.observe(cpu, s);
+      return;
+    }
+    // Deprivilege in real mode: the VMM's interpreter, with vtx's exit controls. When the guest
+    // sets CR0.PE the VMM takes over (a stop after this instruction) and compresses its rings.
+    if (t === 'deprivilege' && ((s.op === 'mov_to_cr' && s.reg === 0 && (cpu.regs[s.rm]! & CR0_PE) !== 0) || s.op === 'lmsw')) {
+      cpu.requestStop();
+    }
     if (s.op === 'hlt') return; // HLT runs natively; the CPU stopping on it is the HLT exit (run-vm.ts)
     if (s.op === 'invlpg' && this.vm.paging.kind === 'shadow' && cpu.cpl === 0) {
       // The shadow entry must go too: the VMM needs the address, so the instruction is emulated.
       return this.unwind(cpu, t === 'vtx' ? 'INVLPG' : t === 'bt' ? 'SENSITIVE_INSTRUCTION' : 'EXCEPTION_NMI', s);
     }
-    if (t === 'deprivilege' && cpu.cpl === 0) return this.deprivileged(cpu, s);
     if (t === 'bt' && (s.flags & RowFlag.SENSITIVE) !== 0) {
       // Kernel code: the translator replaced the instructions that would behave differently
-      // (LEAKY; for segment pushes and moves only CS and SS) with a callout into the VMM; the
+      // (TRANSLATED; for segment pushes and moves only CS and SS) with a callout into the VMM; the
       // rest is translated one to one. User code runs untranslated.
-      if (cpu.cpl === 0 && LEAKY.has(s.op) && ((s.op !== 'mov_from_seg' && s.op !== 'push_seg') || this.showsRpl(cpu, s))) {
+      if (cpu.cpl === 0 && TRANSLATED.has(s.op) && ((s.op !== 'mov_from_seg' && s.op !== 'push_seg') || this.showsRpl(cpu, s))) {
         this.syncExit(cpu, s, 'SENSITIVE_INSTRUCTION', 0);
       }
       return;
@@ -181,27 +226,18 @@ export class Vcpu implements GuestMode, PagingContext {
         return this.syncExit(cpu, s, 'WBINVD', 0);
       case 'invd':
         return this.syncExit(cpu, s, 'INVD', 0);
+      case 'pause': // PAUSE-loop exiting applies at CPL 0 only (Intel SDM 25.1.3); vm.ts keeps the window
+        if (cpu.cpl === 0) this.vm.pauseLoop(cpu, s);
+        return;
       default:
         return; // LGDT, LIDT, CLI, STI, PUSHF ... run natively in guest mode (no exiting control set)
     }
   }
 
-  /** The guest kernel "runs in ring 1": privileged instructions trap, sensitive ones misbehave. */
-  private deprivileged(cpu: Cpu, s: GuestSite): void {
-    if ((s.flags & RowFlag.SENSITIVE) !== 0) {
-      // SLDT and STR: no difference modelled (the VMM runs with the guest's own LDTR and TR).
-      if (!LEAKY.has(s.op) || this.ring1Step) return; // ring1Step: being run at CPL 1 (run-vm.ts)
-      // Only CS and SS show the privilege level (their RPL); other segment registers are safe.
-      if ((s.op === 'mov_from_seg' || s.op === 'push_seg') && !this.showsRpl(cpu, s)) return;
-      this.pending = { reason: 'SENSITIVE_INSTRUCTION', site: s, silent: true };
-      cpu.raise(VMEXIT_VECTOR);
-      return;
-    }
-    if ((s.flags & (RowFlag.PRIV | RowFlag.IOPL | RowFlag.IO)) === 0) return; // CPUID is unprivileged on a 486
-    // #GP into the VMM, which decodes and emulates the instruction (here: natively, after bookkeeping).
-    if (s.op === 'in' || s.op === 'out' || s.op === 'ins' || s.op === 'outs') this.checkPort(cpu, s);
-    this.syncExit(cpu, s, 'EXCEPTION_NMI', 13, this.costs.emulate);
-    this.bookkeeping(cpu, s);
+  /** Inside an emulation (deprivilege-emulate.ts): what the VMM keeps in step besides the instruction. */
+  private emulationBookkeeping(cpu: Cpu, s: GuestSite): void {
+    if (s.op === 'invlpg' && this.vm.paging.kind === 'shadow') this.vm.paging.invlpg(cpu, invlpgTarget(cpu, s));
+    else this.bookkeeping(cpu, s);
   }
 
   /** MOV from / PUSH of CS or SS (the selector's RPL is the CPL). */
@@ -236,7 +272,6 @@ export class Vcpu implements GuestMode, PagingContext {
       if (s.reg === 3) paging.cr3Written(cpu, v);
       else if (s.reg === 0 && ((cpu.cr0 ^ v) & (CR0_PG | CR0_WP | CR0_PE)) !== 0) paging.pagingModeChanged(cpu);
       else if (s.reg === 4 && ((cpu.cr4 ^ v) & CR4_PSE) !== 0) paging.pagingModeChanged(cpu);
-      if (s.reg === 3) this.charge(this.costs.shadowFlush);
     } else if (s.op === 'lmsw') {
       paging.pagingModeChanged(cpu);
     }

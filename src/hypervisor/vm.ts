@@ -13,7 +13,7 @@ import { Cmos } from '../machine/devices/cmos.ts';
 import { Ps2Controller } from '../machine/devices/ps2.ts';
 import { DebugExit, PostPort, SystemControlA } from '../machine/devices/misc.ts';
 import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
-import { Machine, BootError, type BootMode } from '../machine/machine.ts';
+import { Machine, type BootMode } from '../machine/machine.ts';
 import { BIOS_TRAP_PORT } from '../machine/boot/bios.ts';
 import { byteDevice } from '../machine/io.ts';
 import { KIND_BIT } from '../trace/schema.ts';
@@ -47,6 +47,8 @@ export interface VmConfig {
   serial?: (text: string) => void;
   /** Stop the VM after this many of its own instructions. */
   maxInstructions?: number;
+  /** Shadow paging: address spaces (guest CR3 values) whose shadow tables are cached (default 4; 1 = none kept). */
+  shadowRoots?: number;
 }
 
 export type VmEnd =
@@ -69,6 +71,8 @@ export interface HostServices {
   charge(vm: Vm, cycles: number): void;
   /** Fan-out of decoded-code invalidation to every vCPU sharing the host memory. */
   registerCpu(cpu: Cpu): void;
+  /** A read-only host window holding a ROM image; returns its first host page. */
+  mapRom(image: Uint8Array): number;
 }
 
 export class Vm {
@@ -111,6 +115,11 @@ export class Vm {
   a20Mask = -1;
   /** Text written to COM1 (kept for tests and the CLI's per-VM files). */
   serialText = '';
+  /** PAUSE-loop exiting: guest time of the current spin loop's first and latest PAUSE. */
+  private pleFirst = -Infinity;
+  private pleLast = -Infinity;
+  /** A PAUSE-loop exit asked the scheduler to run someone else (run-vm.ts ends the slice). */
+  yieldRequested = false;
 
   constructor(readonly id: number, readonly host: HostServices, config: VmConfig) {
     this.name = config.name ?? `vm${id}`;
@@ -120,6 +129,7 @@ export class Vm {
     this.cap = config.cap ?? 0;
     this.maxInstructions = config.maxInstructions ?? Infinity;
     this.gmem = new GuestPhysical(host.frames, bytes);
+    this.gmem.vm = id;
     this.io = new PortBus(host.emitter);
     this.cpu = new Cpu(host.memory, this.io, host.emitter);
     host.registerCpu(this.cpu);
@@ -128,7 +138,7 @@ export class Vm {
     this.vga = new VgaText((a, n) => this.gmem.readBytes(a, n));
     this.cmos = new Cmos(clock, bytes);
     this.vcpu = new Vcpu(this);
-    this.paging = (config.paging ?? 'shadow') === 'nested' ? new NestedPaging(this.vcpu) : new ShadowPaging(this.vcpu);
+    this.paging = (config.paging ?? 'shadow') === 'nested' ? new NestedPaging(this.vcpu) : new ShadowPaging(this.vcpu, config.shadowRoots);
     this.wire(config.serial);
     this.load(config.image, config.boot ?? { kind: 'multiboot' }, bytes);
     this.cpu.guest = this.vcpu;
@@ -165,11 +175,11 @@ export class Vm {
    * takes over its BIOS, bound to this VM's memory and devices (boot sectors call it).
    */
   private load(image: Uint8Array, boot: BootMode, bytes: number): void {
-    if (boot.kind === 'rom') {
-      throw new BootError('a ROM image replaces the BIOS and runs from the reset vector, which VMs do not model; boot a boot sector, Multiboot or flat image under --hv');
-    }
     const m = new Machine({ memoryBytes: bytes });
     m.load(image, boot);
+    // A ROM: its RAM copy below 1 MiB is copied with the rest; its alias at the top of 4 GiB,
+    // where the reset vector is, becomes a read-only host window (the scratch machine's MMIO).
+    if (boot.kind === 'rom') this.gmem.mapRom(this.host.mapRom(image), image.length >>> 12);
     const ram32 = m.memory.ram32, ram = m.memory.ram;
     for (let page = 0; page < bytes >>> 12; page++) {
       const w = page << 10;
@@ -191,6 +201,25 @@ export class Vm {
         getA20: () => this.a20Mask === -1, setA20: (on) => this.setA20(on),
       }, m.bios, () => this.ps2.s.outFull || this.ps2.s.out.length > 0);
     }
+  }
+
+  /**
+   * The vCPU ran PAUSE at CPL 0 (VT-x PAUSE-loop exiting; under bt the translator's callout does
+   * the same). PAUSEs at most PLE_Gap apart form one spin loop; once the loop has spun longer than
+   * PLE_Window the VM exits and yields the CPU: it stays runnable, it just stops burning its
+   * quantum on a lock (or a flag) that only someone else can release.
+   */
+  pauseLoop(cpu: Cpu, s: { eip: number; length: number }): void {
+    const costs = this.host.costs;
+    const now = cpu.retired();
+    if (now - this.pleLast > costs.pleGap) this.pleFirst = now;
+    this.pleLast = now;
+    if (now - this.pleFirst <= costs.pleWindow) return;
+    this.pleFirst = now;
+    this.stats.pauseExits++;
+    this.vcpu.exit(cpu, 'PAUSE_INSTRUCTION', 0, costs.handler.PAUSE_INSTRUCTION ?? 0, { instructionLength: s.length, eip: s.eip });
+    this.yieldRequested = true;
+    cpu.requestStop();
   }
 
   /** Runs the BIOS service a ROM stub asked for; how the VM ends when the service ends it. */

@@ -1,5 +1,6 @@
 // check.json → CheckSpec. Every problem is a LessonFormatError naming the file and the field
 // ("runs[0].expect.counts[1].where.outcome: "hiden" is not one of ...").
+import { parseBandwidth, parseDuration } from '../migration/link.ts';
 import { HV_DEFAULTS, hvSettings } from './meta.ts';
 import { parseFilter, SpecError, toNumber } from './predicates.ts';
 import {
@@ -9,7 +10,11 @@ import {
   type EndReason,
   type ExitExpectation,
   type LessonMeta,
+  type MigrateSpec,
+  type MigrationExpectation,
+  type RangeSpec,
   type RunSpec,
+  type Switchover,
   type SequenceExpectation,
   type SerialExpectation,
   type VmSpec,
@@ -122,6 +127,79 @@ function sequenceExpectation(v: unknown, at: string, index: number): SequenceExp
   return { name: o.name === undefined ? `sequence ${index + 1}` : text(o.name, `${at}.name`), at, scope, steps, whole: o.whole === true };
 }
 
+/** 6000000, "6M", "200k", "0x100000". */
+function countWithSuffix(v: unknown, at: string): number {
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kM])\s*$/.exec(v) : null;
+  if (m) return Math.round(Number(m[1]) * (m[2] === 'k' ? 1e3 : 1e6));
+  return wholeNumber(v, at, 1);
+}
+
+/** "1ms", "250us", "2s", "100ns" (a unit is required: a bare number would be ambiguous). */
+function duration(v: unknown, at: string): number {
+  const ns = typeof v === 'string' && /[a-zµ]\s*$/i.test(v) ? parseDuration(v) : null;
+  if (ns === null) throw new SpecError(at, `must be a time with its unit such as "1ms", "250us" or "2s", got ${JSON.stringify(v)}`);
+  return ns;
+}
+
+function migrateSpec(v: unknown, at: string): MigrateSpec {
+  const o = object(v, at, ['at', 'bandwidth', 'latency', 'mode', 'maxRounds', 'maxDowntime']);
+  if (o.at === undefined) throw new SpecError(`${at}.at`, 'missing: after how many of the guest\'s instructions the migration starts (e.g. "6M")');
+  const bandwidth = o.bandwidth === undefined ? 100e6 : typeof o.bandwidth === 'string' ? parseBandwidth(o.bandwidth) : null;
+  if (bandwidth === null) throw new SpecError(`${at}.bandwidth`, `must be a rate in bits/s such as "100M" or "1G", got ${JSON.stringify(o.bandwidth)}`);
+  if (o.mode !== undefined && o.mode !== 'precopy' && o.mode !== 'postcopy') throw new SpecError(`${at}.mode`, `${JSON.stringify(o.mode)} is not one of "precopy", "postcopy"`);
+  const spec: MigrateSpec = {
+    at: countWithSuffix(o.at, `${at}.at`),
+    bandwidthBitsPerSecond: bandwidth,
+    latencyNs: o.latency === undefined ? 1e6 : duration(o.latency, `${at}.latency`),
+    mode: (o.mode as MigrateSpec['mode'] | undefined) ?? 'precopy',
+  };
+  if (o.maxRounds !== undefined) spec.maxRounds = wholeNumber(o.maxRounds, `${at}.maxRounds`, 1);
+  if (o.maxDowntime !== undefined) spec.maxDowntimeNs = duration(o.maxDowntime, `${at}.maxDowntime`);
+  if (spec.mode === 'postcopy' && (spec.maxRounds !== undefined || spec.maxDowntimeNs !== undefined)) {
+    throw new SpecError(`${at}.${spec.maxRounds !== undefined ? 'maxRounds' : 'maxDowntime'}`, 'post-copy has no pre-copy rounds: this applies to "mode": "precopy" only');
+  }
+  return spec;
+}
+
+const SWITCHOVERS: readonly Switchover[] = ['converged', 'round-limit', 'postcopy', 'source-ended'];
+
+/** {"min": "1ms", "max": "5ms"} (either end may be left out). */
+function durationRange(v: unknown, at: string): RangeSpec {
+  const o = object(v, at, ['min', 'max']);
+  if (o.min === undefined && o.max === undefined) throw new SpecError(at, 'give min, max or both, e.g. {"max": "5ms"}');
+  const r = { min: o.min === undefined ? 0 : duration(o.min, `${at}.min`), max: o.max === undefined ? Infinity : duration(o.max, `${at}.max`) };
+  if (r.max < r.min) throw new SpecError(at, 'max is below min');
+  return r;
+}
+
+function migrationExpectation(v: unknown, at: string, migrate: MigrateSpec | undefined): MigrationExpectation {
+  if (migrate === undefined) throw new SpecError(at, 'expects a migration, but this run has no "migrate": {...}');
+  const o = object(v, at, ['switchover', 'rounds', 'downtime', 'pagesSent', 'finalPages', 'remoteFaults', 'checksumsEqual']);
+  const x: MigrationExpectation = { at };
+  if (o.switchover !== undefined) {
+    if (!(SWITCHOVERS as readonly unknown[]).includes(o.switchover)) throw new SpecError(`${at}.switchover`, `${JSON.stringify(o.switchover)} is not one of ${SWITCHOVERS.join(', ')}`);
+    x.switchover = o.switchover as Switchover;
+  }
+  const precopyOnly = (field: string) => {
+    if (migrate.mode !== 'precopy') throw new SpecError(`${at}.${field}`, 'only a pre-copy migration has this (the run migrates by post-copy)');
+  };
+  if (o.rounds !== undefined) { precopyOnly('rounds'); x.rounds = countSpec(o.rounds, `${at}.rounds`); }
+  if (o.finalPages !== undefined) { precopyOnly('finalPages'); x.finalPages = countSpec(o.finalPages, `${at}.finalPages`); }
+  if (o.downtime !== undefined) x.downtimeNs = durationRange(o.downtime, `${at}.downtime`);
+  if (o.pagesSent !== undefined) x.pagesSent = countSpec(o.pagesSent, `${at}.pagesSent`);
+  if (o.remoteFaults !== undefined) {
+    if (migrate.mode !== 'postcopy') throw new SpecError(`${at}.remoteFaults`, 'only a post-copy migration fetches pages on fault');
+    x.remoteFaults = countSpec(o.remoteFaults, `${at}.remoteFaults`);
+  }
+  if (o.checksumsEqual !== undefined) {
+    precopyOnly('checksumsEqual');
+    if (typeof o.checksumsEqual !== 'boolean') throw new SpecError(`${at}.checksumsEqual`, 'must be true or false');
+    x.checksumsEqual = o.checksumsEqual;
+  }
+  if (Object.keys(x).length === 1) throw new SpecError(at, 'says nothing: give switchover, rounds, downtime, pagesSent, finalPages, remoteFaults or checksumsEqual');
+  return x;
+}
+
 function vmSpecs(o: Obj, at: string, meta: LessonMeta, underHv: boolean): VmSpec[] {
   if (o.vms === undefined) {
     return [{ kernel: o.kernel === undefined ? meta.kernel : text(o.kernel, `${at}.kernel`) }];
@@ -140,7 +218,7 @@ function vmSpecs(o: Obj, at: string, meta: LessonMeta, underHv: boolean): VmSpec
 }
 
 function runSpec(v: unknown, at: string, meta: LessonMeta): RunSpec {
-  const o = object(v, at, ['name', 'hv', 'kernel', 'vms', 'maxInstructions', 'expect']);
+  const o = object(v, at, ['name', 'hv', 'migrate', 'kernel', 'vms', 'maxInstructions', 'expect']);
   const run: RunSpec = {
     name: text(o.name, `${at}.name`),
     at,
@@ -151,8 +229,12 @@ function runSpec(v: unknown, at: string, meta: LessonMeta): RunSpec {
   if (o.hv !== undefined) {
     run.hv = o.hv === true ? meta.hv ?? HV_DEFAULTS : hvSettings(o.hv, meta.hv ?? HV_DEFAULTS, (f, p) => { throw new SpecError(`${at}.hv${f ? '.' + f : ''}`, p); });
   }
+  if (o.migrate !== undefined) {
+    if (run.hv === undefined) throw new SpecError(`${at}.migrate`, 'a migration moves a VM between two hypervisor hosts: add "hv": {...} (or "hv": true) to this run');
+    run.migrate = migrateSpec(o.migrate, `${at}.migrate`);
+  }
   run.vms = vmSpecs(o, at, meta, run.hv !== undefined);
-  const e = object(o.expect, `${at}.expect`, ['exit', 'serial', 'counts', 'sequences']);
+  const e = object(o.expect, `${at}.expect`, ['exit', 'serial', 'counts', 'sequences', 'migration']);
   run.expect.exit = oneOrMany(e.exit, `${at}.expect.exit`).map((x) => exitExpectation(x.value, x.at));
   run.expect.serial = oneOrMany(e.serial, `${at}.expect.serial`).map((x) => serialExpectation(x.value, x.at));
   run.expect.counts = list(e.counts, `${at}.expect.counts`).map((c, i) => {
@@ -161,8 +243,9 @@ function runSpec(v: unknown, at: string, meta: LessonMeta): RunSpec {
     return { ...f, count: countSpec((c as Obj).count, `${cat}.count`), at: cat };
   });
   run.expect.sequences = list(e.sequences, `${at}.expect.sequences`).map((s, i) => sequenceExpectation(s, `${at}.expect.sequences[${i}]`, i));
-  const total = run.expect.exit.length + run.expect.serial.length + run.expect.counts.length + run.expect.sequences.length;
-  if (total === 0) throw new SpecError(`${at}.expect`, 'expects nothing: give exit, serial, counts or sequences');
+  if (e.migration !== undefined) run.expect.migration = migrationExpectation(e.migration, `${at}.expect.migration`, run.migrate);
+  const total = run.expect.exit.length + run.expect.serial.length + run.expect.counts.length + run.expect.sequences.length + (run.expect.migration ? 1 : 0);
+  if (total === 0) throw new SpecError(`${at}.expect`, 'expects nothing: give exit, serial, counts, sequences or migration');
   for (const x of [...run.expect.exit, ...run.expect.serial]) {
     if (x.vm >= run.vms.length) throw new SpecError(`${x.at}.vm`, `this run has ${run.vms.length} VM(s), numbered from 0`);
   }

@@ -4,7 +4,7 @@
 import { describeEvent, describeFilter, matchesFilter, resolveFilter, SpecError } from './predicates.ts';
 import { describeCount, matchSequence, scoped } from './sequence.ts';
 import type { Observation, VmEnd } from './runner.ts';
-import type { CountExpectation, ExitExpectation, RunSpec, SequenceExpectation, SerialExpectation } from './types.ts';
+import type { CountExpectation, CountSpec, ExitExpectation, MigrationExpectation, MigrationOutcome, RunSpec, SequenceExpectation, SerialExpectation } from './types.ts';
 
 export interface Finding {
   ok: boolean;
@@ -108,6 +108,59 @@ function checkSequence(x: SequenceExpectation, obs: Observation): Finding {
     : { ok: false, at: x.at, message: `sequence '${x.name}': ${r.message}` };
 }
 
+const ms = (ns: number) => `${(ns / 1e6).toFixed(3)} ms`;
+const SWITCHOVER_WORDS: Record<string, string> = {
+  converged: 'converged (the dirty pages fit the downtime limit)',
+  'round-limit': 'round-limit (the guest dirtied pages faster than the link sent them)',
+  postcopy: 'postcopy',
+  'source-ended': 'source-ended (the guest ended during pre-copy)',
+};
+
+function inRange(n: number, r: CountSpec): boolean {
+  return n >= r.min && n <= r.max;
+}
+
+function describeRange(r: CountSpec, unit: (n: number) => string): string {
+  if (r.min === r.max) return `exactly ${unit(r.min)}`;
+  if (r.max === Infinity) return `at least ${unit(r.min)}`;
+  if (r.min === 0) return `at most ${unit(r.max)}`;
+  return `between ${unit(r.min)} and ${unit(r.max)}`;
+}
+
+/** The rounds in a few words, for context: "round 0: 140 sent, 35 dirtied; round 1: 35 sent, 9 dirtied". */
+function roundsText(m: MigrationOutcome): string {
+  if (m.rounds.length === 0) return 'no pre-copy rounds';
+  return m.rounds.map((r, i) => `round ${i}: ${r.pagesSent} sent, ${r.dirtyAfter} dirtied`).join('; ');
+}
+
+function checkMigration(x: MigrationExpectation, obs: Observation): Finding[] {
+  const m = obs.migration;
+  if (m === undefined || !m.happened) {
+    return [{ ok: false, at: x.at, message: `migration: expected a migration, but ${m?.why ?? 'the runner did not migrate the VM'}` }];
+  }
+  const out: Finding[] = [];
+  const add = (ok: boolean, what: string, got: string) => out.push({ ok, at: x.at, message: ok ? `migration: ${got}` : `migration: expected ${what}, but got ${got}` });
+  const count = (n: number, r: CountSpec | undefined, noun: string, context = '') => {
+    if (r !== undefined) add(inRange(n, r), `${describeRange(r, String)} ${noun}`, `${n} ${noun}${context}`);
+  };
+  if (x.switchover !== undefined) add(m.switchover === x.switchover, `switch-over ${x.switchover}`, `switch-over ${SWITCHOVER_WORDS[m.switchover ?? ''] ?? m.switchover}`);
+  count(m.rounds.length, x.rounds, 'pre-copy rounds', ` (${roundsText(m)})`);
+  if (x.downtimeNs !== undefined) {
+    add(m.downtimeNs >= x.downtimeNs.min && m.downtimeNs <= x.downtimeNs.max, `downtime ${describeRange(x.downtimeNs, ms)}`,
+      `downtime ${ms(m.downtimeNs)} (${m.finalPages} pages in the stop-and-copy, switch-over ${m.switchover})`);
+  }
+  count(m.pagesSent, x.pagesSent, 'pages sent over the link');
+  count(m.finalPages, x.finalPages, 'pages in the stop-and-copy');
+  count(m.remoteFaults, x.remoteFaults, 'remote faults');
+  if (x.checksumsEqual !== undefined) {
+    const equal = m.sourceChecksum !== undefined && m.sourceChecksum === m.destChecksum;
+    const got = m.sourceChecksum === undefined ? 'no checksums (no pre-copy switch-over)'
+      : `guest memory checksums ${hex(m.sourceChecksum)} on the source and ${hex(m.destChecksum ?? 0)} on the destination${equal ? ' (equal: no page lost)' : ''}`;
+    add(equal === x.checksumsEqual, x.checksumsEqual ? 'equal guest memory checksums on both hosts' : 'different checksums', got);
+  }
+  return out;
+}
+
 /** Every finding of one run. */
 export function evaluateRun(spec: RunSpec, obs: Observation): Finding[] {
   let run: RunSpec;
@@ -122,6 +175,7 @@ export function evaluateRun(spec: RunSpec, obs: Observation): Finding[] {
     ...run.expect.serial.flatMap((x) => checkSerial(x, obs)),
     ...run.expect.counts.map((x) => checkCount(x, obs)),
     ...run.expect.sequences.map((x) => checkSequence(x, obs)),
+    ...(run.expect.migration ? checkMigration(run.expect.migration, obs) : []),
   ];
   if (obs.truncated) findings.push({ ok: false, at: run.at, message: 'too many events to keep: narrow the kinds the check looks at' });
   return findings;

@@ -166,7 +166,7 @@ const hex = (n: number) => '0x' + (n >>> 0).toString(16);
 function fieldText(kind: string, field: string, v: unknown): string {
   if (typeof v !== 'number') return typeof v === 'string' ? v : JSON.stringify(v);
   const spec = (FIELD_SPECS as Record<string, Record<string, FieldType>>)[kind]?.[field];
-  const decimal = !spec || spec.type === 'i32' || field === 'step' || field === 'level' || field === 'size' || field === 'instructionLength' || field === 'cycles';
+  const decimal = !spec || spec.type === 'i32' || (kind === 'migration' && field !== 'gfn') || field === 'step' || field === 'level' || field === 'size' || field === 'instructionLength' || field === 'cycles';
   return decimal ? String(v) : hex(v);
 }
 

@@ -6,7 +6,7 @@ import { assemble } from '../asm/index.ts';
 import { Machine, BootError, type BootMode, type RunResult } from '../machine/machine.ts';
 import { Emitter } from '../trace/emitter.ts';
 import { maskOf, type EventKind, type TraceEvent } from '../trace/schema.ts';
-import { LessonFormatError, type EndReason, type HvSettings, type LessonFiles, type LessonMeta, type RunSpec } from './types.ts';
+import { LessonFormatError, type EndReason, type HvSettings, type LessonFiles, type LessonMeta, type MigrateSpec, type MigrationOutcome, type RunSpec } from './types.ts';
 
 /** How one VM's run ended ('reset' and 'killed' only under the hypervisor, with its reason). */
 export interface VmEnd {
@@ -22,10 +22,15 @@ export interface HvRunRequest {
   maxInstructions: number;
   /** The runner emits every VM's events here (console events carry each VM's serial output). */
   emitter: Emitter;
+  /**
+   * Migrate the first VM live to a second host (the others stay on the first); its events on
+   * both hosts, and its serial output across the move, keep VM number 0.
+   */
+  migrate?: MigrateSpec;
 }
 
 /** Runs VMs under the hypervisor until each has ended or the budget is spent; one VmEnd per VM. */
-export type HvRunner = (req: HvRunRequest) => { vms: VmEnd[] };
+export type HvRunner = (req: HvRunRequest) => { vms: VmEnd[]; migration?: MigrationOutcome };
 
 export interface Observation {
   /** Labels of the run's first kernel (name → address), for "@label" values in check.json. */
@@ -36,6 +41,8 @@ export interface Observation {
   events: TraceEvent[];
   /** True when more events came than EVENT_LIMIT and the rest were dropped. */
   truncated: boolean;
+  /** A migration run: what the migration did (absent when the runner could not migrate). */
+  migration?: MigrationOutcome;
 }
 
 export const EVENT_LIMIT = 2_000_000;
@@ -144,6 +151,10 @@ export function runUnderHv(files: LessonFiles, meta: LessonMeta, run: RunSpec, h
     if (vm.cap !== undefined) spec.cap = vm.cap;
     return spec;
   });
-  const result = hv({ settings: run.hv!, vms, maxInstructions: run.maxInstructions, emitter });
-  return { symbols: kernels[0]!.symbols, serial: serialOf(cap.events, vms.length), ends: result.vms, events: cap.events, truncated: cap.truncated() };
+  const req: HvRunRequest = { settings: run.hv!, vms, maxInstructions: run.maxInstructions, emitter };
+  if (run.migrate !== undefined) req.migrate = run.migrate;
+  const result = hv(req);
+  const obs: Observation = { symbols: kernels[0]!.symbols, serial: serialOf(cap.events, vms.length), ends: result.vms, events: cap.events, truncated: cap.truncated() };
+  if (result.migration !== undefined) obs.migration = result.migration;
+  return obs;
 }

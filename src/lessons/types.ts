@@ -112,11 +112,62 @@ export interface VmSpec {
   cap?: number;
 }
 
+export type MigrationMode = 'precopy' | 'postcopy';
+export type Switchover = 'converged' | 'round-limit' | 'postcopy' | 'source-ended';
+
+/** A live migration of the run's first VM from host A to host B (both under the run's hv settings). */
+export interface MigrateSpec {
+  /** The migration starts when the VM has retired this many instructions. */
+  at: number;
+  bandwidthBitsPerSecond: number;
+  latencyNs: number;
+  mode: MigrationMode;
+  maxRounds?: number;
+  maxDowntimeNs?: number;
+}
+
+/** What a migration run did (the HvRunner reports it; the checker compares it). */
+export interface MigrationOutcome {
+  /** False when the VM ended before the migration point: nothing moved (`why` says so). */
+  happened: boolean;
+  why?: string;
+  mode: MigrationMode;
+  switchover?: Switchover;
+  rounds: { pagesSent: number; dirtyAfter: number; durationNs: number }[];
+  finalPages: number;
+  downtimeNs: number;
+  pagesSent: number;
+  remoteFaults: number;
+  /** Pre-copy: guest-memory checksums of both hosts at the switch-over. */
+  sourceChecksum?: number;
+  destChecksum?: number;
+}
+
+/** A range of numbers (ns for durations); either end may be open. */
+export interface RangeSpec { min: number; max: number }
+
+export interface MigrationExpectation {
+  at: string;
+  switchover?: Switchover;
+  /** Pre-copy rounds before stop-and-copy. */
+  rounds?: CountSpec;
+  downtimeNs?: RangeSpec;
+  /** Pages over the link in all (rounds + stop-and-copy, or post-copy's faults and push). */
+  pagesSent?: CountSpec;
+  /** Pages the stop-and-copy phase sent. */
+  finalPages?: CountSpec;
+  remoteFaults?: CountSpec;
+  /** Pre-copy: both hosts' guest memory equal at the switch-over (no page lost). */
+  checksumsEqual?: boolean;
+}
+
 export interface RunSpec {
   name: string;
   at: string;
   /** Absent: the bare machine. Present: under the hypervisor with these settings. */
   hv?: HvSettings;
+  /** Present: the first VM migrates from host A to host B during the run (the others stay on A). */
+  migrate?: MigrateSpec;
   /** The guests; on the bare machine exactly one. */
   vms: VmSpec[];
   maxInstructions: number;
@@ -125,6 +176,7 @@ export interface RunSpec {
     serial: SerialExpectation[];
     counts: CountExpectation[];
     sequences: SequenceExpectation[];
+    migration?: MigrationExpectation;
   };
 }
 

@@ -18,7 +18,7 @@
 import { KIND_BIT } from '../trace/schema.ts';
 import { CpuRegs, CR0_PG, CR0_WP, CR4_PSE, SS } from './cpu/state.ts';
 import { PAGE_RAM } from './memory.ts';
-import type { GuestMode } from './cpu/guest-mode.ts';
+import type { GuestMode, RingCompression } from './cpu/guest-mode.ts';
 
 export const T_VALID = 1;
 /** The page is not accessible from CPL 3. */
@@ -66,6 +66,8 @@ export class CpuMmu extends CpuRegs {
   paging = false;
   /** Guest mode (hypervisor vCPU): the VM's exit controls; null on a bare machine. */
   guest: GuestMode | null = null;
+  /** Guest mode with ring compression (a deprivileged guest kernel at CPL 1); null otherwise. */
+  rings: RingCompression | null = null;
   /** Guest mode: the hypervisor already reported the #PF it is raising (an injected fault). */
   pageFaultReported = false;
   /** Bumped whenever a translation or CS changes: chained block links of an older epoch are stale. */

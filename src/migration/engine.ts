@@ -13,11 +13,16 @@
 //
 // Virtual time: the VM's own clock never sees the migration (it counts only its instructions and
 // halted time, and is paused while it is nowhere), so its output is that of an unmigrated run.
-// The migration clock (events, downtime) is the source VM's clock during rounds, plus downtime,
-// plus remote-fault stalls after the switch-over.
+// The migration clock (events, downtime) is the source HOST's clock during rounds (driver.ts
+// runHostUntil: every VM on the source runs under its scheduler while the link sends, so a
+// neighbour that takes half the CPU halves what the migrating VM runs, and dirties, per round),
+// plus downtime, plus the destination host's clock and remote-fault stalls after the switch-over.
+// The destination host's own VMs run for the same virtual time as the rounds and the downtime;
+// the incoming VM is parked there until its state has arrived.
 import type { Hypervisor, Vm, VmConfig } from '../hypervisor/index.ts';
 import { encodeValue } from './codec.ts';
-import { driveVm } from './driver.ts';
+import { hostNs, runHostUntil } from './driver.ts';
+import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
 import { DirtyLog } from './dirty-log.ts';
 import { Link, PAGE_WIRE_BYTES, type LinkConfig } from './link.ts';
 import { emitToStream, type MigrationEvent, type MigrationPhase } from './events.ts';
@@ -70,15 +75,36 @@ export interface MigrationResult {
 export class Migration {
   readonly link: Link;
   readonly events: MigrationEvent[] = [];
-  private t0: number;
+  /** Host ticks of the source and destination hosts when the migration started (migration clock 0). */
+  private srcTick0: number;
+  private dstTick0: number;
   private pageNs: number;
   dst: Vm | null = null;
+  /** The incoming VM, not run on the destination until its state has arrived. */
+  private parked = new Set<Vm>();
   private protectionExits = 0;
 
   constructor(readonly srcHost: Hypervisor, readonly src: Vm, readonly dstHost: Hypervisor, readonly opts: MigrationOptions) {
     this.link = new Link(opts.link);
-    this.t0 = src.nowNs();
+    this.srcTick0 = srcHost.hostTick();
+    this.dstTick0 = dstHost.hostTick();
     this.pageNs = this.link.serializeNs(PAGE_WIRE_BYTES);
+  }
+
+  /** Migration clock (ns) read from the source host's clock. */
+  private srcNow(): number {
+    return hostNs(this.srcHost) - this.srcTick0 * NS_PER_INSTRUCTION;
+  }
+
+  /**
+   * Lets both hosts run (every VM on the source, the destination's own VMs) up to migration clock
+   * `ns`. The migrating VM competes with its neighbours, so how much it runs, and dirties, in that
+   * time depends on its share of the source's CPU.
+   */
+  private runHostsUntil(ns: number): void {
+    const ticks = Math.ceil(ns / NS_PER_INSTRUCTION);
+    runHostUntil(this.srcHost, this.srcTick0 + ticks);
+    runHostUntil(this.dstHost, this.dstTick0 + ticks, this.parked);
   }
 
   private emit(phase: MigrationPhase, timeNs: number, round: number, pages: number, bytes: number, extra: Partial<MigrationEvent> = {}): void {
@@ -130,6 +156,7 @@ export class Migration {
   private createDestination(config: VmConfig): Vm {
     const dst = this.dstHost.addVm(config);
     this.dst = dst;
+    this.parked.add(dst);
     return dst;
   }
 
@@ -151,16 +178,17 @@ export class Migration {
     const log = (this.opts.tracking ?? 'write-protect') === 'write-protect' ? new DirtyLog(this.src) : null;
     let switchover: MigrationResult['switchover'] = 'round-limit';
     for (let round = 0; ; round++) {
-      const start = this.src.nowNs();
-      this.emit('round-start', start - this.t0, round, toSend.length, 0);
+      const start = this.srcNow();
+      this.emit('round-start', start, round, toSend.length, 0);
       this.copyPages(dst, toSend); // contents as of the round's start: later writes show up as dirty
       const durationNs = this.link.transferNs(toSend.length * PAGE_WIRE_BYTES);
-      const ended = driveVm(this.srcHost, this.src, { ns: start + durationNs });
+      this.runHostsUntil(start + durationNs);
+      const ended = this.src.state === 'exited';
       const bytes = toSend.length * PAGE_WIRE_BYTES;
-      this.emit('pages-sent', start + durationNs - this.t0, round, toSend.length, bytes);
+      this.emit('pages-sent', start + durationNs, round, toSend.length, bytes);
       const changed = log === null || this.opts.verify === true ? this.dirtyPages(dst) : [];
       const dirty = log === null ? changed : [...log.startRound()].filter((g) => pageFrame(this.src, g) >= 0).sort((x, y) => x - y);
-      this.emit('dirty', this.src.nowNs() - this.t0, round, dirty.length, 0);
+      this.emit('dirty', Math.max(this.srcNow(), start + durationNs), round, dirty.length, 0);
       const info: RoundInfo = { round, pagesSent: toSend.length, durationNs, dirtyAfter: dirty.length };
       if (log !== null && this.opts.verify === true) {
         const logged = new Set(dirty);
@@ -168,7 +196,7 @@ export class Migration {
       }
       rounds.push(info);
       toSend = dirty;
-      if (ended === 'ended') { switchover = 'source-ended'; break; }
+      if (ended) { switchover = 'source-ended'; break; }
       if (dirty.length <= fitPages) { switchover = 'converged'; break; }
       if (round + 1 >= maxRounds) { switchover = 'round-limit'; break; }
     }
@@ -178,7 +206,7 @@ export class Migration {
   }
 
   private stopAndCopy(dst: Vm, last: number[], rounds: RoundInfo[], switchover: MigrationResult['switchover']): MigrationResult {
-    const stopAt = this.src.nowNs() - this.t0;
+    const stopAt = this.srcNow();
     this.emit('downtime-start', stopAt, -1, last.length, 0, { detail: switchover });
     const state = captureCpuDevices(this.src);
     const stateBytes = encodeValue(state).length;
@@ -191,6 +219,8 @@ export class Migration {
     if (this.src.end !== null) dst.finish(this.src.end);
     else this.retireSource();
     const resumeAt = stopAt + downtimeNs;
+    this.runHostsUntil(resumeAt); // the neighbours on both hosts go on while the VM is nowhere
+    this.parked.delete(dst);
     this.emit('downtime-end', resumeAt, -1, last.length, last.length * PAGE_WIRE_BYTES + stateBytes, { downtimeNs: Math.round(downtimeNs) });
     this.emit('resume', resumeAt, -1, 0, 0, { detail: 'destination' });
     this.emit('done', resumeAt, -1, 0, this.link.bytesSent);
@@ -217,11 +247,13 @@ export class Migration {
     this.retireSource();
     dst.gmem.releaseAll(); // nothing has arrived yet: every first touch must come over the link
     restoreCpuDevices(dst, state);
+    this.runHostsUntil(downtimeNs);
+    this.parked.delete(dst);
     this.emit('downtime-end', downtimeNs, -1, 0, stateBytes, { downtimeNs: Math.round(downtimeNs) });
     this.emit('resume', downtimeNs, -1, 0, 0, { detail: 'destination' });
-    const resumedAt = dst.nowNs();
+    const resumedAt = hostNs(this.dstHost);
     let stallNs = 0, faults = 0;
-    const clock = () => downtimeNs + (dst.nowNs() - resumedAt) + stallNs;
+    const clock = () => downtimeNs + (hostNs(this.dstHost) - resumedAt) + stallNs;
     const gmem = dst.gmem;
     const original = gmem.backing.bind(gmem);
     const fetch = (gfn: number): void => {
@@ -240,13 +272,14 @@ export class Migration {
       return original(gfn);
     };
     const hook = gmem.backing;
-    // Background push: while the VM runs, the link streams the remaining pages in order.
-    const chunkNs = Math.max(this.pageNs * 16, 1000);
+    // Background push: while the destination host runs (the VM and its new neighbours), the link
+    // streams the remaining pages in order.
+    const chunkTicks = Math.ceil(Math.max(this.pageNs * 16, 1000) / NS_PER_INSTRUCTION);
     let owed = 0;
     while (remote.size > 0) {
-      const before = dst.nowNs();
-      const r = driveVm(this.dstHost, dst, { ns: before + chunkNs });
-      owed += (r === 'ended' ? Infinity : dst.nowNs() - before) / this.pageNs;
+      const before = hostNs(this.dstHost);
+      const r = runHostUntil(this.dstHost, this.dstHost.hostTick() + chunkTicks);
+      owed += (r === 'done' ? Infinity : hostNs(this.dstHost) - before) / this.pageNs;
       gmem.backing = original;
       for (const g of [...remote]) {
         if (owed < 1) break;

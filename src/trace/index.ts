@@ -32,7 +32,20 @@ export {
   type LineResult,
   type ParseResult,
 } from './reader.ts';
-export { createTraceSink, type TraceSink, type TraceSinkOptions, type TraceFormat } from './sink.ts';
+export { createTraceSink, traceFormatFor, type TraceSink, type TraceSinkOptions, type TraceFormat } from './sink.ts';
+export {
+  scanTraceFile,
+  decodeTraceFile,
+  encodeTraceFile,
+  isTraceFile,
+  traceFileHeader,
+  traceFileRecord,
+  TRACE_FILE_EXTENSION,
+  TRACE_FILE_VERSION,
+  type TraceFileError,
+  type TraceFileScan,
+} from './file.ts';
+export { BatchColumns } from './columns.ts';
 export { SummaryBuilder, summarize, formatSummary, type TraceSummary } from './summary.ts';
 export { captureEvents, checkRoundTrips, goldenTrace, type GoldenTrace } from './capture.ts';
 export { syntheticEvents } from './synthetic.ts';

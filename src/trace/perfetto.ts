@@ -63,6 +63,8 @@ function instantName(ev: TraceEvent): string {
       return `mode ${ev.mode}${ev.paging ? '+paging' : ''}`;
     case 'migration':
       return `migration ${ev.phase}${ev.detail === undefined ? '' : ` (${ev.detail})`}`;
+    case 'frame':
+      return `frame ${ev.op} ${ev.owner}${ev.ownerVm >= 0 ? ` vm${ev.ownerVm}` : ''}`;
     default:
       return ev.kind;
   }

@@ -45,7 +45,9 @@ export type ExitReason =
   | 'INVD'
   | 'EPT_VIOLATION'
   | 'PREEMPTION_TIMER'
-  | 'SENSITIVE_INSTRUCTION';
+  | 'SENSITIVE_INSTRUCTION'
+  /** PAUSE-loop exiting (Intel basic exit reason 40): a PAUSE spin at CPL 0 outlasted the PLE window. */
+  | 'PAUSE_INSTRUCTION';
 
 /**
  * What became of a page fault: 'bare' = an ordinary #PF on a machine without a hypervisor;
@@ -69,6 +71,11 @@ export type MigrationPhase =
   | 'remote-fault'
   | 'done';
 export type MigrationDetail = 'precopy' | 'postcopy' | 'converged' | 'round-limit' | 'source-ended' | 'destination';
+/**
+ * Who holds a host frame: the hypervisor itself, a VM's guest memory (what its guest-physical
+ * pages are backed by), or the VMM's page tables for a VM (shadow tables, nested/EPT tables).
+ */
+export type FrameOwner = 'hypervisor' | 'guest' | 'shadow' | 'nested';
 
 export interface EventFields {
   /**
@@ -180,6 +187,22 @@ export interface EventFields {
     /** remote-fault: the guest page fetched over the link. */
     gfn?: number;
   };
+  /**
+   * The hypervisor took a host physical frame ('alloc') or gave it back ('free'); one event per
+   * frame, so the frames in use at any point of a trace are the allocs minus the frees before it
+   * (the host memory map replays them, backwards too). Emitted by the hypervisor (vm -1, like
+   * sched); `ownerVm` names the VM served. The frames
+   * below the first allocatable one (the hypervisor's own, params.hvFrames) are never announced.
+   * Added in schema version 1 without a bump, as 'migration' was.
+   */
+  frame: {
+    op: 'alloc' | 'free';
+    /** Host frame number (host physical address >>> 12). */
+    frame: number;
+    owner: FrameOwner;
+    /** The VM the frame serves (its memory or its tables); -1 for the hypervisor's own. */
+    ownerVm: number;
+  };
 }
 
 export type EventKind = keyof EventFields;
@@ -206,6 +229,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   'shutdown',
   'warning',
   'migration',
+  'frame',
 ];
 
 export const KIND_BIT: Readonly<Record<EventKind, number>> = Object.fromEntries(
@@ -300,6 +324,8 @@ export const EXIT_REASONS: readonly ExitReason[] = [
   'EPT_VIOLATION',
   'PREEMPTION_TIMER',
   'SENSITIVE_INSTRUCTION',
+  // Appended (binary codes are indices): older files read the same.
+  'PAUSE_INSTRUCTION',
 ];
 
 /** Every kind's fields, in canonical order (the order NDJSON writes them). */
@@ -361,6 +387,7 @@ export const FIELD_SPECS: { readonly [K in EventKind]: SpecsOf<EventFields[K]> }
     bytes: u32,
     gfn: opt(u32),
   },
+  frame: { op: oneOf('alloc', 'free'), frame: u32, owner: oneOf('hypervisor', 'guest', 'shadow', 'nested'), ownerVm: i32 },
 };
 
 /** The base fields, in canonical order. */

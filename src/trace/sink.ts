@@ -9,8 +9,15 @@ import { ALL_KINDS_MASK, maskOf, type EventKind, type TraceEvent } from './schem
 import type { Listener } from './emitter.ts';
 import { ChunkedWriter, eventLine, headerLine, type TraceParams } from './ndjson.ts';
 import { PerfettoConverter, perfettoEnvelope, type ChromeEvent } from './perfetto.ts';
+import { encodeBatch } from './binary.ts';
+import { TRACE_FILE_EXTENSION, traceFileHeader, traceFileRecord } from './file.ts';
 
-export type TraceFormat = 'ndjson' | 'perfetto';
+export type TraceFormat = 'ndjson' | 'perfetto' | 'binary';
+
+/** The format a trace file name asks for: .vzt = binary (file.ts), anything else NDJSON. */
+export function traceFormatFor(path: string): 'ndjson' | 'binary' {
+  return path.toLowerCase().endsWith(TRACE_FILE_EXTENSION) ? 'binary' : 'ndjson';
+}
 
 export interface TraceSinkOptions {
   format: TraceFormat;
@@ -21,6 +28,10 @@ export interface TraceSinkOptions {
   /** Run parameters for the header (NDJSON) or otherData (Perfetto). */
   params?: TraceParams;
   write: (chunk: string) => void;
+  /** Where the 'binary' format's bytes go (required for it; the text formats use `write`). */
+  writeBytes?: (chunk: Uint8Array) => void;
+  /** Events per record of the 'binary' format (default 65536). */
+  batchEvents?: number;
   /** Bytes gathered before each write (default 64 KiB). */
   chunkBytes?: number;
 }
@@ -42,7 +53,23 @@ export function createTraceSink(opts: TraceSinkOptions): TraceSink {
   let onEvent: (ev: TraceEvent) => void;
   let finish: () => void;
 
-  if (opts.format === 'ndjson') {
+  if (opts.format === 'binary') {
+    const writeBytes = opts.writeBytes;
+    if (!writeBytes) throw new Error("trace sink: the 'binary' format needs writeBytes");
+    const max = opts.batchEvents ?? 65536;
+    let pending: TraceEvent[] = [];
+    const flushBatch = (): void => {
+      if (pending.length === 0) return;
+      writeBytes(traceFileRecord(encodeBatch(pending), pending.length));
+      pending = [];
+    };
+    writeBytes(traceFileHeader(params));
+    onEvent = (ev) => {
+      pending.push(ev);
+      if (pending.length >= max) flushBatch();
+    };
+    finish = flushBatch;
+  } else if (opts.format === 'ndjson') {
     out.add(headerLine(params) + '\n');
     onEvent = (ev) => out.add(eventLine(ev) + '\n');
     finish = () => {};

@@ -25,6 +25,15 @@ export interface TraceSummary {
   faults: Map<number, FaultCount>;
   /** Live migration, when the trace has migration events. */
   migration?: MigrationSummary;
+  /** Host frames, when the trace has frame events: allocs and frees, and in use at the end by "owner vmN". */
+  frames?: FrameSummary;
+}
+
+export interface FrameSummary {
+  allocs: number;
+  frees: number;
+  /** Frames held at the end of the trace, by owner ("guest vm0", "shadow vm1", "hypervisor"). */
+  inUse: Map<string, number>;
 }
 
 export interface MigrationSummary {
@@ -87,6 +96,12 @@ export class SummaryBuilder {
       s.faults.set(ev.linear, f);
     } else if (ev.kind === 'migration') {
       this.migration(ev);
+    } else if (ev.kind === 'frame') {
+      const f = (s.frames ??= { allocs: 0, frees: 0, inUse: new Map() });
+      const owner = ev.ownerVm < 0 ? ev.owner : `${ev.owner} vm${ev.ownerVm}`;
+      if (ev.op === 'alloc') f.allocs++;
+      else f.frees++;
+      bump(f.inUse, owner, ev.op === 'alloc' ? 1 : -1);
     }
   }
 
@@ -127,6 +142,9 @@ export class SummaryBuilder {
    * that VM is running (a VM's first slice starts without an entry event).
    */
   private track(ev: TraceEvent): void {
+    // Frame events come from the hypervisor's allocator wherever it runs (inside a handler, or in
+    // the middle of a guest's nested walk): they say nothing about who holds the CPU.
+    if (ev.kind === 'frame') return;
     if (ev.kind === 'exit') {
       this.running = -1;
       this.handling = true;
@@ -253,6 +271,11 @@ export function formatSummary(
       ['remote faults', num(m.remoteFaults)],
     ];
     out.push('', table('Live migration', ['', 'value'], rows));
+  }
+  const f = s.frames;
+  if (f !== undefined) {
+    const rows = [...f.inUse].filter(([, n]) => n !== 0).sort((a, b) => a[0].localeCompare(b[0]));
+    out.push('', table(`Host frames (${num(f.allocs)} allocated, ${num(f.frees)} freed)`, ['owner', 'in use at the end'], rows.map(([o, n]) => [o, num(n)])));
   }
   return out.join('\n') + '\n';
 }

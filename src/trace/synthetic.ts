@@ -87,6 +87,7 @@ const KINDS_BY_WEIGHT: EventKind[] = [
   'shutdown',
   'warning',
   'migration',
+  'frame',
 ];
 
 /**

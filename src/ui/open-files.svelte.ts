@@ -1,6 +1,7 @@
 // Files opened from disk: sources join the project, a binary image is loaded as is, a saved trace
 // (NDJSON) opens in the event log for replay.
 import { parseTrace } from '../trace/reader.ts';
+import { decodeTraceFile } from '../trace/file.ts';
 import type { Project } from './state/project.svelte.ts';
 import type { Session } from './state/session.svelte.ts';
 import type { Settings } from './state/settings.svelte.ts';
@@ -12,7 +13,14 @@ export async function openFiles(
   let sources = 0;
   for (const file of Array.from(list)) {
     const name = file.name;
-    if (/\.(ndjson|jsonl)$/i.test(name)) {
+    if (/\.vzt$/i.test(name)) {
+      const parsed = decodeTraceFile(await file.arrayBuffer());
+      if (!parsed.ok) {
+        ctx.session.error = `${name}: byte ${parsed.error.offset}: ${parsed.error.message}`;
+        continue;
+      }
+      ctx.session.openTrace(name, parsed.events);
+    } else if (/\.(ndjson|jsonl)$/i.test(name)) {
       const parsed = parseTrace(await file.text());
       if (!parsed.ok) {
         ctx.session.error = `${name}:${parsed.error.line}: ${parsed.error.message}`;

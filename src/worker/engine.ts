@@ -12,9 +12,11 @@ import type { CpuView } from './protocol.ts';
 import { linearToPhysical } from './walk.ts';
 import { Hypervisor } from '../hypervisor/index.ts';
 import { VcpuTarget } from '../debug/vcpu-target.ts';
+import { EventLocator } from '../debug/event-locator.ts';
+import { connectDevices } from '../debug/input.ts';
 import type { HvConfig } from './protocol.ts';
 import type { Cpu } from '../machine/cpu/cpu.ts';
-import type { DebugMemory } from '../debug/types.ts';
+import type { DebugMachine, DebugMemory } from '../debug/types.ts';
 
 /** Under the hypervisor: every VM boots the project's program; the debugger drives the focused vCPU. */
 export interface HvFocus {
@@ -42,36 +44,35 @@ export class Engine {
   pendingEvents: TraceEvent[] = [];
   /** Set when the machine moved back in time: the UI drops events from this sequence number on. */
   rewoundTo: number | null = null;
-  /** For each event sent (by seq), the debugged CPU's instruction count when it happened: timeline clicks seek there. */
-  private eventSeqs: number[] = [];
-  private eventCounts: number[] = [];
-  private inputQueue: number[] = [];
-  private inputLog: { at: number; byte: number }[] = [];
-  private inputsConsumed = 0;
+  /** Where each event sent happened (the debugged CPU's retired count): event clicks go there. */
+  private readonly events = new EventLocator(() => this.cpu.retired());
+  /** Set while going to an event: the event list is cut right after it, not by position. */
+  private seekingEvent = false;
   private breakpointIds: number[] = [];
   private eventIds: number[] = [];
   private watchIds: number[] = [];
 
   /** Set in hypervisor mode (load() builds it): the views then show the focused VM. */
   hvFocus: HvFocus | null = null;
+  private hv: Hypervisor | null = null;
+  /** Under the hypervisor: one debugger per vCPU focused so far (each with its own history). */
+  private readonly vcpuDebuggers = new Map<number, { target: VcpuTarget; dbg: Debugger }>();
+  /** The lists last set (re-applied to the debugger of a newly focused vCPU). */
+  private breakpointList: { id: number; address: number; condition?: string; enabled: boolean }[] = [];
+  private eventKinds: EventKind[] = [];
+  private watchList: { address: number; length: number; kind: 'read' | 'write' | 'access' }[] = [];
   private readonly memoryBytes: number;
 
   constructor(core: Core, memoryBytes: number, private readonly hvConfig: (HvConfig & { focusVm?: number }) | null = null) {
     this.memoryBytes = memoryBytes;
-    this.machine = core.createMachine({ memoryBytes, emitter: this.emitter, serialInput: () => this.nextInput() });
-    // After a restore, serial input the guest had not read yet at that point is read again on replay.
-    const restore = this.machine.restore.bind(this.machine);
-    this.machine.restore = (s) => {
-      restore(s);
-      const at = this.machine.cpu.instructions;
-      this.inputsConsumed = this.inputLog.filter((r) => r.at < at).length;
-    };
+    // Typed input reaches the guest through the debugger's input log (src/debug/input.ts), which
+    // replays it exactly after going back in time.
+    this.machine = core.createMachine({ memoryBytes, emitter: this.emitter, serialInput: () => undefined });
     this.emitter.listen({
       mask: DEFAULT_EVENT_MASK,
       onEvent: (ev) => {
         this.pendingEvents.push(ev);
-        this.eventSeqs.push(ev.seq);
-        this.eventCounts.push(this.instructions);
+        this.events.record(ev);
       },
     });
   }
@@ -124,27 +125,75 @@ export class Engine {
 
   load(image: Uint8Array, mode: BootMode): void {
     if (this.hvConfig) {
-      this.hvFocus = this.buildHypervisor(image, mode, this.hvConfig);
-      this.dbg = new Debugger(this.hvFocus.target, { snapshotInterval: 100_000, historyBudgetBytes: 96 * 1024 * 1024 });
+      const { hv, focus } = this.buildHypervisor(image, mode, this.hvConfig);
+      this.hv = hv;
+      this.dbg = this.debuggerFor(focus);
     } else {
       this.machine.load(image, mode);
-      this.dbg = new Debugger(this.machine, { snapshotInterval: 250_000, historyBudgetBytes: 96 * 1024 * 1024 });
+      this.dbg = this.newDebugger(this.machine, 250_000);
+      const m = this.machine;
+      this.dbg.inputPort = connectDevices(m.uart, m.ps2, this.dbg.input, () => m.nowNs());
     }
-    this.dbg.onRewind = (nextSeq) => {
-      this.pendingEvents = [];
-      this.rewoundTo = Math.min(this.rewoundTo ?? nextSeq, nextSeq);
-      const keep = this.indexAfterSeq(nextSeq - 1);
-      this.eventSeqs.length = keep;
-      this.eventCounts.length = keep;
-    };
     this.dbg.takeSnapshot();
   }
 
-  private buildHypervisor(image: Uint8Array, boot: BootMode, c: HvConfig & { focusVm?: number }): HvFocus {
+  private newDebugger(target: DebugMachine, snapshotInterval: number): Debugger {
+    const dbg = new Debugger(target, { snapshotInterval, historyBudgetBytes: 96 * 1024 * 1024 });
+    dbg.onRewind = () => {
+      this.pendingEvents = [];
+      if (this.seekingEvent) return;
+      // Events from the instructions not yet retired here are in the future now (by position:
+      // a replay's sequence numbers may run ahead of the first run's, see event-locator.ts).
+      const keep = this.events.keepBefore(this.instructions, this.dbg.hereSub > 0);
+      this.rewoundTo = Math.min(this.rewoundTo ?? keep + 1, keep + 1);
+    };
+    return dbg;
+  }
+
+  /**
+   * Under the hypervisor: the debugger of one VM's vCPU, made on first use. Each focused vCPU keeps
+   * its own debugger and history (snapshots of the whole host, positions in its own instructions),
+   * so switching the focus away and back keeps step back; the host's schedule is shared
+   * (vcpu-target.ts), so every history describes the same run. Typed input goes to that VM.
+   */
+  private debuggerFor(vmId: number): Debugger {
+    const hv = this.hv!;
+    let f = this.vcpuDebuggers.get(vmId);
+    if (!f) {
+      const target = new VcpuTarget(hv, vmId);
+      const dbg = this.newDebugger(target, 100_000);
+      dbg.inputPort = connectDevices(target.vm.uart, target.vm.ps2, dbg.input);
+      f = { target, dbg };
+      this.vcpuDebuggers.set(vmId, f);
+    }
+    this.hvFocus = { hv, target: f.target, focus: vmId };
+    return f.dbg;
+  }
+
+  /** Under the hypervisor: debug VM `vmId`'s vCPU from now on (the machine stays where it is). */
+  focus(vmId: number): void {
+    const hv = this.hvFocus;
+    if (!hv) throw new Error('only under the hypervisor is there a VM to focus on');
+    if (vmId < 0 || vmId >= hv.hv.vms.length || !Number.isInteger(vmId)) throw new Error(`there is no VM ${vmId}`);
+    if (vmId === hv.focus) return;
+    const breakpoints = this.breakpointList, kinds = this.eventKinds, watches = this.watchList;
+    this.setBreakpoints([]);
+    this.setEventBreakpoints([]);
+    this.setWatchpoints([]);
+    this.dbg = this.debuggerFor(vmId);
+    // Its vCPU stands between two of its instructions (the host stopped at another vCPU's boundary).
+    this.dbg.hereSub = 0;
+    this.dbg.takeSnapshot();
+    this.finished = null;
+    this.setBreakpoints(breakpoints);
+    this.setEventBreakpoints(kinds);
+    this.setWatchpoints(watches);
+  }
+
+  private buildHypervisor(image: Uint8Array, boot: BootMode, c: HvConfig & { focusVm?: number }): { hv: Hypervisor; focus: number } {
     const hv = new Hypervisor({ emitter: this.emitter, sched: c.sched });
     for (let i = 0; i < c.vms; i++) hv.addVm({ name: `vm${i}`, image, boot, memoryBytes: this.memoryBytes, cpu: c.cpu, paging: c.paging });
-    const focus = Math.max(0, Math.min(c.vms - 1, c.focusVm ?? 0));
-    return { hv, target: new VcpuTarget(hv, focus), focus };
+    return { hv, focus: Math.max(0, Math.min(c.vms - 1, c.focusVm ?? 0)) };
   }
 
   /** Frees the hypervisor's host memory (a new load replaces this engine). */
@@ -153,6 +202,7 @@ export class Engine {
   }
 
   setBreakpoints(list: { id: number; address: number; condition?: string; enabled: boolean }[]): string[] {
+    this.breakpointList = list;
     for (const id of this.breakpointIds) this.dbg.removeBreakpoint(id);
     this.breakpointIds = [];
     const errors: string[] = [];
@@ -168,6 +218,7 @@ export class Engine {
   }
 
   setEventBreakpoints(kinds: EventKind[]): void {
+    this.eventKinds = kinds;
     for (const id of this.eventIds) this.dbg.removeBreakpoint(id);
     // Under the hypervisor an event breakpoint stops on the focused VM's events only.
     const vm = this.hvFocus?.focus;
@@ -175,6 +226,7 @@ export class Engine {
   }
 
   setWatchpoints(list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[]): string[] {
+    this.watchList = list;
     for (const id of this.watchIds) this.dbg.removeBreakpoint(id);
     this.watchIds = [];
     const errors: string[] = [];
@@ -188,8 +240,14 @@ export class Engine {
     return errors;
   }
 
+  /** Text typed on the serial console: the guest's UART receives it here and now (Enter is CR). */
   typeSerial(text: string): void {
-    for (const ch of new TextEncoder().encode(text.replace(/\n/g, '\r'))) this.inputQueue.push(ch);
+    this.dbg.feedInput('serial', Array.from(new TextEncoder().encode(text.replace(/\n/g, '\r'))));
+  }
+
+  /** Keys pressed on the VGA screen: PS/2 scan codes (set 1; bit 7 = release) for the guest's keyboard. */
+  pressKeys(scancodes: number[]): void {
+    this.dbg.feedInput('ps2', scancodes.map((c) => c & 0xff));
   }
 
   // ---- memory, as the views see it -----------------------------------------------------------
@@ -231,21 +289,25 @@ export class Engine {
   seek(n: number): Outcome { return this.backward(() => this.dbg.goTo(n)); }
 
   /**
-   * Goes to just after event `seq`: the debugged CPU's count when it happened, plus one (stopping
-   * at that count may come before the event, which happened while that instruction ran or while
-   * another VM had the host). Null when the event is not one this engine sent.
+   * Goes to just after event `seq`: the first instruction boundary of the debugged CPU after it
+   * was emitted (ticks are virtual time, which jumps while the CPU idles in HLT: no instruction
+   * count). Null when the event is not one this engine sent.
    */
-  instructionsAfterEvent(seq: number): number | null {
-    const i = this.indexAfterSeq(seq) - 1;
-    if (i < 0 || this.eventSeqs[i] !== seq) return null;
-    return this.eventCounts[i]! + 1;
-  }
-
-  /** Number of recorded events with seq <= `seq`. */
-  private indexAfterSeq(seq: number): number {
-    let lo = 0, hi = this.eventSeqs.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (this.eventSeqs[m]! <= seq) lo = m + 1; else hi = m; }
-    return lo;
+  seekEvent(seq: number): Outcome | null {
+    const place = this.events.place(seq);
+    if (place === null) return null;
+    this.seekingEvent = true;
+    let o: Outcome;
+    try {
+      o = this.backward(() => this.dbg.goToEvent(place.retired, place.isIt));
+    } finally {
+      this.seekingEvent = false;
+    }
+    if (o.kind === 'target') {
+      this.events.truncateAfterSeq(seq);
+      this.rewoundTo = Math.min(this.rewoundTo ?? seq + 1, seq + 1);
+    }
+    return o;
   }
 
   private forward(op: () => StopInfo): Outcome {
@@ -280,20 +342,5 @@ export class Engine {
       case 'halted':
         return (this.finished = { kind: 'halted', detail: 'HLT with interrupts disabled: the machine would wait forever' });
     }
-  }
-
-  private nextInput(): number | undefined {
-    // Replaying: hand back what the guest read the first time, at the same point.
-    if (this.inputsConsumed < this.inputLog.length) {
-      const rec = this.inputLog[this.inputsConsumed];
-      if (this.instructions < rec.at) return undefined;
-      this.inputsConsumed++;
-      return rec.byte;
-    }
-    const byte = this.inputQueue.shift();
-    if (byte === undefined) return undefined;
-    this.inputLog.push({ at: this.instructions, byte });
-    this.inputsConsumed++;
-    return byte;
   }
 }

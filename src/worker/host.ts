@@ -168,7 +168,7 @@ export class MachineHost {
         this.engine?.typeSerial(req.text);
         return;
       case 'key':
-        for (const code of req.scancodes) this.engine?.machine.ps2.sendScan(code & 0x7f, (code & 0x80) !== 0);
+        this.engine?.pressKeys(req.scancodes);
         return;
       case 'pause':
         if (this.running) {
@@ -186,10 +186,9 @@ export class MachineHost {
         return this.finishStep(this.need().runTo(req.address), false);
       case 'seek-event': {
         const e = this.need();
-        const n = e.instructionsAfterEvent(req.seq);
-        if (n === null) return this.post({ type: 'error', message: `event #${req.seq} is not in this run's history` });
-        const o = e.seek(n);
-        return this.finishStep(o.kind === 'target' ? { kind: 'target', detail: `went to event #${req.seq} (instruction ${n})` } : o, true);
+        const o = e.seekEvent(req.seq);
+        if (o === null) return this.post({ type: 'error', message: `event #${req.seq} is not in this run's history` });
+        return this.finishStep(o.kind === 'target' ? { kind: 'target', detail: `went to just after event #${req.seq} (instruction ${e.instructions})` } : o, true);
       }
       case 'seek': {
         const o = this.need().seek(req.instructions);

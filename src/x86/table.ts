@@ -169,7 +169,8 @@ row('xchg Gb,Eb', '86 /r', 'xchg', LOCK, { pref: 1 });
 row('xchg Gv,Ev', '87 /r', 'xchg', LOCK, { pref: 1 });
 row('xchg Eb,Gb', '86 /r', 'xchg', LOCK | ASM_ONLY, { pref: 2 });
 row('xchg Ev,Gv', '87 /r', 'xchg', LOCK | ASM_ONLY, { pref: 2 });
-row('pause', '90', 'nop', 0, { prefix: 0xf3 });
+// PAUSE executes as NOP (on a 486 too); its own op lets guest mode see it (PAUSE-loop exiting).
+row('pause', '90', 'pause', 0, { prefix: 0xf3 });
 row('nop', '90', 'nop');
 row('xchg eAX,Zv', '90+r', 'xchg', 0, { pref: 0 });
 row('xchg Zv,eAX', '90+r', 'xchg', ASM_ONLY, { pref: 0 });
@@ -371,6 +372,20 @@ row('bsr Gv,Ev', '0F BD /r', 'bsr', 0, { level: 386 });
 row('xadd Eb,Gb', '0F C0 /r', 'xadd', LOCK, { level: 486 });
 row('xadd Ev,Gv', '0F C1 /r', 'xadd', LOCK, { level: 486 });
 row('bswap Zd', '0F C8+r', 'bswap', 0, { level: 486 });
+
+// ---- assembler-only forms NASM's own table has (appended here so row ids above stay put) ----
+// NASM's BSWAP row is `o32 0F C8+r`: the operand size is 32 whatever the mode (66 0F C8 in bits 16).
+row('bswap Zd', '0F C8+r', 'bswap', ASM_ONLY, { level: 486, osize: 32, pref: 0 });
+// `imul r, imm` is `imul r, r, imm` (NASM's `r+`): a ModRM row with no r/m operand repeats the register.
+row('imul Gv,Ibs', '6B /r', 'imul3', ASM_ONLY, { pref: 0, level: 186 });
+row('imul Gv,Iv', '69 /r', 'imul3', ASM_ONLY, { pref: 1, level: 186 });
+// x87 control instructions: kernels use them to probe for an FPU (#NM/#UD here). Each is an escape
+// byte and a fixed ModRM byte (fninit = DB E3); the table has no field for a fixed ModRM, so the
+// byte rides in impliedImm, the byte written after the opcode. The decoder reads D8-DF through the
+// esc rows above; `finit`/`fclex` are `wait fninit`/`wait fnclex` (x87.ts WAIT_FORMS).
+for (const [m, opc, modrm] of [['fninit', 'DB', 0xe3], ['fnclex', 'DB', 0xe2], ['fnop', 'D9', 0xd0], ['fld1', 'D9', 0xe8], ['fldz', 'D9', 0xee], ['fchs', 'D9', 0xe0], ['fabs', 'D9', 0xe1]] as const) {
+  row(m, opc, 'esc', ESC | ASM_ONLY, { impliedImm: modrm });
+}
 
 /** Every row, indexed by OpcodeRow.id. */
 export const ROWS: readonly OpcodeRow[] = rows;

@@ -55,7 +55,7 @@ describe('hypervisor views: shadow paging, 3 VMs', () => {
       const exits = run.events.filter((e) => e.kind === 'exit' && e.vm === v.vm).length;
       await expect.poll(() => page.locator(`[data-testid="hv-vms"] [data-vm="${v.vm}"] [data-testid="vm-exits"]`).innerText()).toBe(exits.toLocaleString('en-US'));
       expect(await page.locator(`[data-testid="exits-total"][data-vm="${v.vm}"]`).getAttribute('data-count')).toBe(String(exits));
-      const guestFrames = run.events.reduce((a, e) => a + (e.kind === 'frame' && e.owner === 'guest' && e.ownerVm === v.vm ? e.count : 0), 0);
+      const guestFrames = run.events.reduce((a, e) => a + (e.kind === 'frame' && e.owner === 'guest' && e.ownerVm === v.vm ? (e.op === 'alloc' ? 1 : -1) : 0), 0);
       expect(await page.locator(`[data-testid="hv-memory"] [data-owner="g${v.vm}"]`).getAttribute('data-count')).toBe(String(guestFrames));
     }
     const reasons = new Map<string, number>();
@@ -221,7 +221,7 @@ describe('hypervisor views: nested paging, dark and presenter', () => {
     const steps = await page.locator('[data-testid="hv-walk"] [data-step]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-step'))));
     expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
     for (const v of run.info.vms) {
-      const nested = run.events.reduce((a, e) => a + (e.kind === 'frame' && e.owner === 'nested' && e.ownerVm === v.vm ? e.count : 0), 0);
+      const nested = run.events.reduce((a, e) => a + (e.kind === 'frame' && e.owner === 'nested' && e.ownerVm === v.vm ? (e.op === 'alloc' ? 1 : -1) : 0), 0);
       expect(await page.locator(`[data-testid="hv-memory"] [data-owner="t${v.vm}"]`).getAttribute('data-count')).toBe(String(nested));
     }
     await vizShot(page, 'dark-all');

@@ -39,12 +39,15 @@ export class CreditScheduler implements Scheduler {
     return v.cap > 0 && (this.used.get(v.id) ?? 0) >= (this.period * v.cap) / 100;
   }
 
-  pick(runnable: readonly SchedEntity[], current: SchedEntity | null, now: number): SchedEntity | null {
+  pick(runnable: readonly SchedEntity[], current: SchedEntity | null, now: number, yielded = false): SchedEntity | null {
     this.account(runnable, now);
     const eligible = runnable.filter((v) => !this.capped(v));
     if (eligible.length === 0) return null; // every runnable VM is capped: the CPU idles
     const under = eligible.filter((v) => (this.credit.get(v.id) ?? 0) > 0);
-    const pool = under.length > 0 ? under : eligible;
+    let pool = under.length > 0 ? under : eligible;
+    // A yield (Xen's csched_vcpu_yield) puts the yielder behind everyone else runnable, even VMs
+    // in debt: whoever holds what it spins on must get to run. It keeps the credits it did not use.
+    if (yielded && current !== null && pool.length === 1 && pool[0] === current && eligible.length > 1) pool = eligible;
     if (current === null) return pool[0]!;
     return pool.find((v) => v.id > current.id) ?? pool[0]!;
   }

@@ -10,8 +10,11 @@ export interface SchedEntity {
 
 export interface Scheduler {
   readonly name: 'rr' | 'credit';
-  /** Picks among the runnable VMs (never empty); `current` is who ran last (or null). */
-  pick(runnable: readonly SchedEntity[], current: SchedEntity | null, now: number): SchedEntity | null;
+  /**
+   * Picks among the runnable VMs (never empty); `current` is who ran last (or null). `yielded`:
+   * `current` gave the CPU away (a PAUSE-loop exit), so anyone else runnable goes first.
+   */
+  pick(runnable: readonly SchedEntity[], current: SchedEntity | null, now: number, yielded?: boolean): SchedEntity | null;
   /** Host ticks the chosen VM may run before the preemption timer fires. */
   quantum(vm: SchedEntity): number;
   /** The VM consumed `ticks` host ticks. */

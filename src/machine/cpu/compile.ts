@@ -22,6 +22,7 @@ function def(ops: string, f: Factory): void {
 }
 def('add or adc sbb and sub xor cmp test', A.compileAlu);
 def('inc dec', A.compileIncDec);
+def('pause', () => () => {}); // F3 90: a NOP that guest mode sees (guestWrap below)
 def('not neg', A.compileUnary);
 def('rol ror rcl rcr shl shr sal sar', A.compileShift);
 def('shld shrd', A.compileDoubleShift);
@@ -116,8 +117,8 @@ function compileInner(cpu: Cpu, d: Decoded, bytes: number[], next: number): Exec
     return (c) => c.undefinedOpcode(raw, c.eip - len);
   }
   const flags = row.flags;
-  if ((flags & (RowFlag.PRIV | RowFlag.SENSITIVE | RowFlag.IO | RowFlag.IOPL)) !== 0 || row.op === 'cpuid') {
-    fn = guestWrap(fn, d, next); // guest mode: the hypervisor sees these first (after the CPL check)
+  if ((flags & (RowFlag.PRIV | RowFlag.SENSITIVE | RowFlag.IO | RowFlag.IOPL)) !== 0 || row.op === 'cpuid' || row.op === 'pause') {
+    fn = guestWrap(fn, d, next); // guest mode: the hypervisor sees these first (after the CPL check; PAUSE for PAUSE-loop exiting)
   }
   if ((flags & RowFlag.PROTECTED_ONLY) !== 0) {
     const inner = fn;

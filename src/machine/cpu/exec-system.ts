@@ -36,6 +36,7 @@ import {
 /** IOPL check for port I/O, then the TSS I/O permission bitmap (SDM vol. 1, 19.5). */
 export function checkIo(c: Cpu, port: number, size: number): void {
   if (!protectedMode(c) || c.cpl <= (c.flags & F_IOPL) >>> 12) return;
+  if (c.rings !== null) c.raise(13, 0); // ring compression: the CPU's TSS is the VMM's, with no I/O bitmap
   const tss32 = (c.segAccess[TR]! & 0x8) !== 0;
   if (!tss32 || c.segLimit[TR]! < 0x67) c.raise(13, 0);
   const base = c.segBase[TR]!;
@@ -336,6 +337,7 @@ function compileAccessCheck(d: Decoded): Exec {
     if (addr !== -1) {
       desc.lo = c.sysRead32(addr);
       desc.hi = c.sysRead32((addr + 4) | 0);
+      if (c.rings !== null) c.rings.compress(c, desc); // ring compression: the CPU's view
       const privOk = desc.dpl >= c.cpl && desc.dpl >= (sel & 3);
       const conformingCode = desc.isCode && desc.conforming;
       if (desc.system) {

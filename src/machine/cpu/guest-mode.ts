@@ -9,6 +9,7 @@
 // Everything else (the decoded-block cache, lazy flags, the TLB fast path) is shared unchanged.
 import type { Decoded } from '../../x86/decode.ts';
 import type { Cpu } from './cpu.ts';
+import type { Descriptor } from './segments.ts';
 import type { CpuMmu } from '../mmu.ts';
 import type { Exec } from './compile.ts';
 import { PAGE_RAM } from '../memory.ts';
@@ -56,6 +57,29 @@ export interface GuestMode {
   translate(cpu: CpuMmu, lin: number, write: boolean, user: boolean): number;
   /** The CPU could take an external interrupt now (IF=1, no interrupt shadow): inject one. */
   interrupt(cpu: Cpu): void;
+}
+
+/**
+ * Ring compression (a deprivileged guest kernel running at CPL 1, as classic VMMs did it). While
+ * `cpu.rings` is set, the CPU's GDTR and IDTR hold the VMM's own tables, and every descriptor
+ * the CPU reads for the guest comes from the guest's tables through this view: a "shadow"
+ * GDT/LDT/IDT in which DPL 0 reads as DPL 1. A bare machine pays one null check per descriptor
+ * read (segments.ts, transfer.ts, exec-system.ts), none of them on the hot path.
+ */
+export interface RingCompression {
+  /** The guest's own GDTR and IDTR (recorded by the VMM when it emulated LGDT/LIDT). */
+  readonly gdtBase: number;
+  readonly gdtLimit: number;
+  readonly idtBase: number;
+  readonly idtLimit: number;
+  /** A descriptor or gate just read from the guest's tables: rewrite it as the CPU sees it. */
+  compress(cpu: CpuMmu, d: Descriptor): void;
+  /** The TSS ring whose SS:ESP an inner-privilege transfer to CPL `cpl` takes. */
+  stackRing(cpl: number): number;
+  /** That stack's SS selector as the CPU loads it (RPL = the compressed CPL). */
+  stackSelector(ss: number, cpl: number): number;
+  /** The CS selector an interrupt or exception frame shows the guest's handler. */
+  frameSelector(cs: number): number;
 }
 
 /** Wraps an instruction's closure so that, in guest mode, the hypervisor sees it first. */

@@ -63,8 +63,9 @@ export function descriptorAddress(cpu: CpuMmu, sel: number): number {
     if ((cpu.segSel[LDTR]! & ~3) === 0 || index + 7 > cpu.segLimit[LDTR]!) return -1;
     return (cpu.segBase[LDTR]! + index) | 0;
   }
-  if (index + 7 > cpu.gdtLimit) return -1;
-  return (cpu.gdtBase + index) | 0;
+  const rc = cpu.rings; // ring compression: the guest's GDT, not the VMM's in GDTR
+  if (index + 7 > (rc === null ? cpu.gdtLimit : rc.gdtLimit)) return -1;
+  return ((rc === null ? cpu.gdtBase : rc.gdtBase) + index) | 0;
 }
 
 /** Reads the descriptor of `sel` into `d`; #GP(sel) (or `vector`) when outside the table. */
@@ -73,6 +74,7 @@ export function readDescriptor(cpu: CpuMmu, sel: number, d: Descriptor, vector =
   if (addr === -1) cpu.raise(vector, sel & 0xfffc);
   d.lo = cpu.sysRead32(addr);
   d.hi = cpu.sysRead32((addr + 4) | 0);
+  if (cpu.rings !== null) cpu.rings.compress(cpu, d);
 }
 
 /** Sets the accessed bit of a code/data descriptor in memory (as the CPU does on load). */
@@ -80,7 +82,8 @@ export function setAccessed(cpu: CpuMmu, sel: number, d: Descriptor): void {
   if ((d.hi & 0x100) !== 0) return;
   d.hi |= 0x100;
   const addr = descriptorAddress(cpu, sel);
-  cpu.sysWrite8((addr + 5) | 0, (d.hi >>> 8) & 0xff);
+  // Under ring compression `d` is the compressed view: only the accessed bit goes to memory.
+  cpu.sysWrite8((addr + 5) | 0, cpu.rings === null ? (d.hi >>> 8) & 0xff : cpu.sysRead8((addr + 5) | 0) | 1);
 }
 
 /** Fills a segment cache and recomputes what depends on it (limits, code/stack size, CPL masks). */

@@ -102,10 +102,12 @@ export function deliver(
   }
   const ext = source === 1 ? 0 : 1;
   const idtErr = vector * 8 + 2 + ext;
-  if (vector * 8 + 7 > cpu.idtLimit) cpu.raise(13, idtErr);
-  const addr = (cpu.idtBase + vector * 8) | 0;
+  const rc = cpu.rings; // ring compression: the guest's IDT, seen through the VMM's view
+  if (vector * 8 + 7 > (rc === null ? cpu.idtLimit : rc.idtLimit)) cpu.raise(13, idtErr);
+  const addr = ((rc === null ? cpu.idtBase : rc.idtBase) + vector * 8) | 0;
   gate.lo = cpu.sysRead32(addr);
   gate.hi = cpu.sysRead32((addr + 4) | 0);
+  if (rc !== null) rc.compress(cpu, gate);
   const type = (gate.hi >>> 8) & 0x1f;
   const is32 = type === 0x0e || type === 0x0f;
   if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07 && type !== 0x05)
@@ -126,7 +128,7 @@ export function deliver(
   if (offset >>> 0 > code.limit) cpu.raise(13, ext);
 
   const oldFlags = eflagsForPush(cpu);
-  const oldCS = cpu.segSel[CS]!;
+  const oldCS = rc === null ? cpu.segSel[CS]! : rc.frameSelector(cpu.segSel[CS]!);
   const oldEIP = cpu.eip;
   const size = is32 ? 4 : 2;
   const newCpl = code.conforming ? cpu.cpl : code.dpl;
@@ -195,7 +197,17 @@ function deliverReal(cpu: CpuMmu, vector: number): void {
 }
 
 /** SSn:ESPn of the current TSS for ring `n`. */
-function tssStack(cpu: CpuMmu, n: number, ext: number): { ss: number; esp: number } {
+function tssStack(cpu: CpuMmu, cpl: number, ext: number): { ss: number; esp: number } {
+  const rc = cpu.rings;
+  if (rc !== null) {
+    // Ring compression: the guest's kernel stack (its TSS's SS0:ESP0) serves the compressed ring.
+    const s = tssStackOf(cpu, rc.stackRing(cpl), ext);
+    return { ss: rc.stackSelector(s.ss, cpl), esp: s.esp };
+  }
+  return tssStackOf(cpu, cpl, ext);
+}
+
+function tssStackOf(cpu: CpuMmu, n: number, ext: number): { ss: number; esp: number } {
   const base = cpu.segBase[TR]!;
   const tss32 = (cpu.segAccess[TR]! & 0x8) !== 0;
   const trErr = (cpu.segSel[TR]! & 0xfffc) + ext;

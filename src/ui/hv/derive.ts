@@ -110,23 +110,29 @@ export const decodeOwner = (code: number): { owner: FrameOwner | 'free'; vm: num
 export interface MemoryMap { owners: Uint16Array; counts: Map<number, number>; lastChanged: number }
 
 /**
- * Who owns every host frame. Frame events (proposed kind, see types.ts) say so directly; without
- * them, ownership is inferred: a shadow PTE's or a TLB fill's frame is that VM's memory, a 'host'
- * walk reference lies in a shadow table and a 'nested' one in a nested table, and what their
- * present entries point to is the next table down or, at the last level, the VM's memory.
+ * Who owns every host frame at the position `upTo`: the hypervisor's own first frames
+ * (info.hvFrames), then the frame events replayed in order — alloc colours a frame, free clears
+ * it — so stepping back un-colours what was handed out later. A trace without frame events (an
+ * older file, or one recorded without the kind) falls back to inference: a shadow PTE's or a TLB
+ * fill's frame is that VM's memory, a 'host' walk reference lies in a shadow table and a 'nested'
+ * one in a nested table, and what their present entries point to is the next table down or, at
+ * the last level, the VM's memory.
  */
 export function memoryMap(events: readonly VizEvent[], info: RunInfo, upTo = Infinity): MemoryMap {
   const owners = new Uint16Array(info.hostFrames);
+  owners.fill(OWNER_HV, 0, Math.min(owners.length, info.hvFrames ?? 0));
   let lastChanged = -1;
   const set = (frame: number, code: number): void => {
     if (frame >= 0 && frame < owners.length && owners[frame] !== code) { owners[frame] = code; lastChanged = frame; }
   };
-  /** Inferred owners never override what frame events said. */
+  const infer = !events.some((ev) => ev.kind === 'frame');
   const guess = (frame: number, code: number): void => { if (owners[frame] === OWNER_FREE) set(frame, code); };
   for (const ev of events) {
     if (ev.seq > upTo) break;
     if (ev.kind === 'frame') {
-      for (let f = ev.frame; f < ev.frame + ev.count; f++) set(f, ev.op === 'alloc' ? ownerCode(ev.owner, ev.ownerVm) : OWNER_FREE);
+      set(ev.frame, ev.op === 'alloc' ? ownerCode(ev.owner, ev.ownerVm) : OWNER_FREE);
+    } else if (!infer) {
+      continue;
     } else if (ev.kind === 'shadow' && (ev.op === 'fill' || ev.op === 'resync') && (ev.shadowPte & 1) && ev.vm >= 0) {
       guess(ev.shadowPte >>> 12, ownerCode('guest', ev.vm));
     } else if (ev.kind === 'walk' && ev.vm >= 0 && ev.dimension !== 'guest') {

@@ -24,6 +24,7 @@ export const EXIT_MEANING: Record<ExitReason, string> = {
   EPT_VIOLATION: 'the guest touched guest-physical memory that the nested table does not map yet',
   PREEMPTION_TIMER: 'the VM used up its time slice; the scheduler may switch VMs',
   SENSITIVE_INSTRUCTION: 'a sensitive instruction that does not trap by itself was found and made to exit',
+  PAUSE_INSTRUCTION: 'the guest kernel spun in a PAUSE loop for too long (waiting for a lock); the hypervisor lets another VM run instead',
 };
 
 const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
@@ -65,8 +66,12 @@ export function explainEvent(ev: VizEvent): string {
         case 'invalidate': return `Shadow invalidate for ${who(ev.vm)}: the shadow entry of page ${hex(ev.linear)} is cleared (the guest ran INVLPG or changed its PTE). ${at}`;
         case 'write-protect': return `Write-protect for ${who(ev.vm)}: guest page-table page ${hex(ev.guestTable ?? ev.linear)} is now read-only, so the hypervisor sees every change the guest makes to it. ${at}`;
         case 'unprotect': return `Unprotect for ${who(ev.vm)}: guest page ${hex(ev.guestTable ?? ev.linear)} is no longer a page table; writes go straight through again. ${at}`;
-        case 'flush': return `Shadow flush for ${who(ev.vm)}: the guest loaded CR3 (a new address space), every shadow entry is thrown away and will fault back in. ${at}`;
-        case 'resync': return `Shadow resync for ${who(ev.vm)}: the guest wrote its PTE for ${hex(ev.linear)}; the hypervisor emulated the write and updated the shadow PTE (${pteWords(ev.shadowPte)}). ${at}`;
+        case 'flush': return ev.guestTable !== undefined
+          ? `Shadow flush for ${who(ev.vm)}: the guest loaded CR3 = ${hex(ev.guestTable)}, an address space with no cached shadow; it starts empty and its entries will fault back in (the least recently used cached one may be dropped to make room). ${at}`
+          : `Shadow flush for ${who(ev.vm)}: the guest changed how it pages (CR0/CR4, A20); every shadow table is thrown away and will fault back in. ${at}`;
+        case 'resync': return ev.linear === 0 && ev.guestTable !== undefined && ev.shadowPte === 0
+          ? `Shadow root cache hit for ${who(ev.vm)}: the guest loaded CR3 = ${hex(ev.guestTable)}, an address space it used recently; the hypervisor kept its shadow (write protection kept it true), so nothing faults back in. ${at}`
+          : `Shadow resync for ${who(ev.vm)}: the guest wrote its PTE for ${hex(ev.linear)}; the hypervisor emulated the write and updated the shadow PTE (${pteWords(ev.shadowPte)}). ${at}`;
       }
       break;
     case 'walk':
@@ -79,7 +84,7 @@ export function explainEvent(ev: VizEvent): string {
     }
     case 'console': return `${who(ev.vm)} writes to its ${ev.device} console: ${JSON.stringify(ev.text)}. ${at}`;
     case 'halt': return `${who(ev.vm)} executes HLT at ${hex(ev.eip)}: it waits for an interrupt. ${at}`;
-    case 'frame': return `The hypervisor ${ev.op === 'alloc' ? 'gives' : 'takes back'} ${ev.count} host frame${ev.count === 1 ? '' : 's'} from ${hex(ev.frame * 4096)} ${ev.op === 'alloc' ? 'to' : 'from'} ${ev.owner === 'hypervisor' ? 'itself' : `${who(ev.ownerVm)} (${ev.owner === 'guest' ? 'guest memory' : ev.owner + ' tables'})`}. ${at}`;
+    case 'frame': return `The hypervisor ${ev.op === 'alloc' ? 'gives' : 'takes back'} host frame ${ev.frame} (${hex(ev.frame * 4096)}) ${ev.op === 'alloc' ? 'to' : 'from'} ${ev.owner === 'hypervisor' ? 'itself' : `${who(ev.ownerVm)} (${ev.owner === 'guest' ? 'guest memory' : ev.owner + ' tables'})`}. ${at}`;
     default: return `${who(ev.vm)}: ${ev.kind} event. ${at}`;
   }
   return `${(ev as VizEvent).kind} ${at}`;

@@ -8,9 +8,23 @@ import { rebuildTables, type GuestTableSnapshot } from './tables.ts';
 import { lastWalk } from './walk.ts';
 import type { RunInfo, SeekRequest, VizEvent } from './types.ts';
 import { parseVizNdjson } from './viz-ndjson.ts';
+import { scanTraceFile } from '../../trace/file.ts';
+import { CAT } from './timeline-store.ts';
+import { SPARSE_KINDS, columnTotals, decodeKinds, decodeRange, withTotals, type Batch } from './column-views.ts';
 
 export class HvState {
+  /**
+   * The events as objects. For a trace opened from a binary file (`columns` set) only the sparse
+   * kinds (scheduling, frames, console ...): the timeline and the counters read its columns, and
+   * the tables and walk a decoded window before the position (`recent`).
+   */
   events = $state.raw<VizEvent[]>([]);
+  /** The binary trace's batches, viewed in place; null when fed event arrays. */
+  columns = $state.raw<readonly Batch[] | null>(null);
+  /** How many events there are (the timeline's count: all of them, whichever the source). */
+  count = $state(0);
+  /** With a binary trace: how many events before the position the tables and the walk are rebuilt from. */
+  windowEvents = 200_000;
   info = $state.raw<RunInfo>({ vms: [], sched: 'rr', hostFrames: 4096 });
   /** The debugger's position: the seq of the last event that has happened. */
   position = $state(Infinity);
@@ -29,32 +43,75 @@ export class HvState {
   viewRange = $state.raw<{ t0: number; t1: number } | null>(null);
 
   readonly positionTick = $derived.by(() => {
-    if (this.position === Infinity) return this.events.at(-1)?.tick ?? 0;
+    void this.timelineVersion;
+    const tl = this.timeline;
+    if (tl.n === 0) return 0;
+    if (this.position === Infinity) return tl.tick[tl.n - 1]!;
     const i = this.indexOfSeq(this.position);
-    return i >= 0 ? this.events[i]!.tick : 0;
+    return i >= 0 ? tl.tick[i]! : 0;
   });
-  readonly cards = $derived(vmCards(this.events, this.info, this.position));
-  readonly exits = $derived(exitStats(this.events, this.position));
+  private readonly totals = $derived(this.columns ? columnTotals(this.columns, this.position) : null);
+  /** The events the tables and the walk are rebuilt from: all of them, or a window of a binary trace. */
+  readonly recent = $derived.by(() => {
+    const cols = this.columns;
+    if (!cols) return this.events;
+    void this.timelineVersion;
+    const end = this.position === Infinity ? this.timeline.n : this.indexOfSeq(this.position) + 1;
+    return decodeRange(cols, Math.max(0, end - this.windowEvents), end);
+  });
+  readonly cards = $derived(withTotals(vmCards(this.events, this.info, this.position), this.totals));
+  readonly exits = $derived(this.totals ? this.totals.exits : exitStats(this.events, this.position));
   readonly sched = $derived(schedule(this.events, this.info, this.position));
   readonly memory = $derived(memoryMap(this.events, this.info, this.position));
-  readonly tables = $derived(rebuildTables(this.events, this.focusVm, this.position, this.snapshot));
-  readonly walk = $derived(lastWalk(this.events, this.position, this.focusVm));
+  readonly tables = $derived(rebuildTables(this.recent, this.focusVm, this.position, this.snapshot));
+  readonly walk = $derived(lastWalk(this.recent, this.position, this.focusVm));
   readonly focusInfo = $derived(this.info.vms.find((v) => v.vm === this.focusVm));
 
   /** Replaces everything with a whole run (a loaded trace or a generated scenario). */
   load(events: VizEvent[], info?: RunInfo, params: Record<string, unknown> = {}): void {
     this.timeline.reset();
     this.timeline.addEvents(events);
+    this.columns = null;
     this.info = info ?? inferRunInfo(events, params);
     this.events = events;
+    this.loaded();
+  }
+
+  /**
+   * Opens a binary trace file (.vzt) read whole: its batches are checked and viewed in place, the
+   * timeline ingests the columns, only the sparse kinds become objects. Returns an error naming
+   * the byte offset, or null; on an error nothing loaded before is touched.
+   */
+  loadBinary(buffer: ArrayBuffer): string | null {
+    const T = performance.now();
+    const scan = scanTraceFile(buffer);
+    console.log('scan', performance.now() - T);
+    if (!scan.ok) return `byte ${scan.error.offset}: ${scan.error.message}`;
+    this.timeline.reset();
+    this.timeline.addColumns(scan.batches);
+    console.log('ingest', performance.now() - T);
+    const cols = this.timeline.columns;
+    const sparse = decodeKinds(cols, SPARSE_KINDS);
+    console.log('sparse', performance.now() - T, sparse.length);
+    // Which VMs there are and how they page: the header says, or the first events show.
+    this.info = inferRunInfo([...sparse, ...decodeRange(cols, 0, 50_000)], scan.header.params);
+    this.columns = cols;
+    this.events = sparse;
+    this.loaded();
+    return null;
+  }
+
+  private loaded(): void {
     this.position = Infinity;
     if (!this.info.vms.some((v) => v.vm === this.focusVm)) this.focusVm = this.info.vms[0]?.vm ?? 0;
+    this.count = this.timeline.n;
     this.timelineVersion = this.timeline.version;
   }
 
   /** Appends events as they arrive from the worker (live). A seq at or below the newest rewinds first. */
   append(batch: readonly VizEvent[]): void {
     if (batch.length === 0) return;
+    if (this.columns) { this.load([...batch]); return; } // a live run replaces an opened binary trace
     const first = batch[0]!.seq;
     let kept = this.events;
     if (kept.length > 0 && first <= kept.at(-1)!.seq) {
@@ -66,6 +123,7 @@ export class HvState {
     if (this.info.vms.length === 0 || batch.some((e) => e.vm >= 0 && !this.info.vms.some((v) => v.vm === e.vm))) {
       this.info = inferRunInfo(this.events);
     }
+    this.count = this.timeline.n;
     this.timelineVersion = this.timeline.version;
   }
 
@@ -93,9 +151,10 @@ export class HvState {
   /** Moves the position to the debugger's time: the last event at or before `tick`. */
   setPositionTick(tick: number, atEnd = false): void {
     if (atEnd) { this.position = Infinity; return; }
-    let lo = 0, hi = this.events.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (this.events[m]!.tick <= tick) lo = m + 1; else hi = m; }
-    this.position = lo === 0 ? 0 : this.events[lo - 1]!.seq;
+    const tl = this.timeline;
+    let lo = 0, hi = tl.n;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (tl.tick[m]! <= tick) lo = m + 1; else hi = m; }
+    this.position = lo === 0 ? 0 : tl.seq[lo - 1]!;
   }
 
   /** Reads an NDJSON trace; returns an error message with its line number, or null. */
@@ -115,11 +174,24 @@ export class HvState {
     this.focusVm = vm;
   }
 
-  /** Index of the last event with seq <= `seq`. */
+  /** Index (among all events) of the last event with seq <= `seq`. */
   indexOfSeq(seq: number): number {
-    let lo = 0, hi = this.events.length;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (this.events[m]!.seq <= seq) lo = m + 1; else hi = m; }
+    const tl = this.timeline;
+    let lo = 0, hi = tl.n;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (tl.seq[m]! <= seq) lo = m + 1; else hi = m; }
     return lo - 1;
+  }
+
+  /** The seq of the event at index i (among all events). */
+  seqAt(i: number): number {
+    return this.timeline.seq[i]!;
+  }
+
+  /** Index of the next event (dir 1) or previous one (dir -1) from `from` that is an exit or a shadow operation, or -1. */
+  findNext(from: number, dir: 1 | -1, what: 'exit' | 'shadow'): number {
+    const tl = this.timeline, want = what === 'exit' ? CAT.exit : CAT.shadow;
+    for (let i = from + dir; i >= 0 && i < tl.n; i += dir) if (tl.cat[i] === want) return i;
+    return -1;
   }
 }
 

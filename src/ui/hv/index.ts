@@ -20,4 +20,4 @@ export { default as MemoryMap } from './MemoryMap.svelte';
 export { TimelineStore } from './timeline-store.ts';
 export { generateScenario } from './scenario.ts';
 export { parseVizNdjson } from './viz-ndjson.ts';
-export type { RunInfo, VmInfo, SeekRequest, VizEvent, ProposedFrameEvent } from './types.ts';
+export type { RunInfo, VmInfo, SeekRequest, VizEvent, FrameOwner } from './types.ts';

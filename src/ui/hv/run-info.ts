@@ -16,7 +16,7 @@ export function inferRunInfo(events: readonly VizEvent[], params: Record<string,
     else if (ev.kind === 'walk' && ev.dimension === 'nested') nested.add(ev.vm);
     else if (ev.kind === 'shadow') shadow.add(ev.vm);
     else if (ev.kind === 'sched' && ev.credits) credit = true;
-    else if (ev.kind === 'frame') maxFrame = Math.max(maxFrame, ev.frame + ev.count);
+    else if (ev.kind === 'frame') maxFrame = Math.max(maxFrame, ev.frame + 1);
   }
   for (const p of fromParams) if (typeof p.vm === 'number') ids.add(p.vm);
   // `vizor run --hv` writes params.mode = "hv <cpu> <paging> <sched>".
@@ -31,10 +31,11 @@ export function inferRunInfo(events: readonly VizEvent[], params: Record<string,
       name: typeof p.name === 'string' ? p.name : `vm${vm}`,
       cpu: p.cpu ?? modeCpu ?? 'vtx',
       paging: p.paging ?? modePaging ?? (nested.has(vm) ? 'nested' : shadow.has(vm) ? 'shadow' : 'bare'),
-      weight: typeof p.weight === 'number' ? p.weight : 256,
+      weight: typeof p.weight === 'number' && p.weight > 0 ? p.weight : 256,
     };
   });
   const hostFrames = typeof params.hostFrames === 'number' ? params.hostFrames : Math.max(4096, Math.ceil(maxFrame / 1024) * 1024);
   const sched = params.sched === 'rr' || params.sched === 'credit' ? params.sched : modeSched ?? (credit ? 'credit' : 'rr');
-  return { vms, sched, hostFrames };
+  const hvFrames = typeof params.hvFrames === 'number' ? params.hvFrames : undefined;
+  return hvFrames === undefined ? { vms, sched, hostFrames } : { vms, sched, hostFrames, hvFrames };
 }

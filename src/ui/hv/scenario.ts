@@ -6,7 +6,7 @@
 // EPT violations with their 2-D walks, and host frames handed out as guests fault memory in.
 // Deterministic (seeded xorshift); cycle costs are illustrative, not measured.
 import type { EventFields, EventKind, ExitReason, TraceEvent } from '../../trace/schema.ts';
-import type { FrameOwner, ProposedFrameEvent, RunInfo, VizEvent, VmInfo } from './types.ts';
+import type { FrameOwner, RunInfo, VizEvent, VmInfo } from './types.ts';
 
 export interface ScenarioOptions {
   /** Stop after about this many events. */
@@ -74,7 +74,7 @@ export function generateScenario(opts: ScenarioOptions): Scenario {
   const vms: VmInfo[] = Array.from({ length: nVms }, (_, i) => ({
     vm: i, name: `vm${i}`, cpu: 'vtx', paging: opts.paging, weight: opts.weights?.[i] ?? (i === 1 ? 512 : 256),
   }));
-  const info: RunInfo = { vms, sched: 'credit', hostFrames: HOST_FRAMES };
+  const info: RunInfo = { vms, sched: 'credit', hostFrames: HOST_FRAMES, hvFrames: HV_FRAMES };
   const events: VizEvent[] = [];
   let seq = 0;
   let tick = 0;
@@ -85,10 +85,9 @@ export function generateScenario(opts: ScenarioOptions): Scenario {
   const freeFrames: number[] = [];
   const frame = (owner: FrameOwner, ownerVm: number, at?: number, count = 1): number => {
     const f = at ?? (freeFrames.length > 0 ? freeFrames.splice(r(freeFrames.length), 1)[0]! : nextFree++);
-    events.push({ seq: ++seq, tick, vm: ownerVm, vcpu: 0, kind: 'frame', op: 'alloc', frame: f, count, owner, ownerVm } satisfies ProposedFrameEvent);
+    for (let k = 0; k < count; k++) events.push({ seq: ++seq, tick, vm: -1, vcpu: 0, kind: 'frame', op: 'alloc', frame: f + k, owner, ownerVm });
     return f;
   };
-  frame('hypervisor', -1, 0, HV_FRAMES);
   const models = vms.map((v) => {
     if (v.paging !== 'shadow') return new VmModel(v, 0);
     const base = nextFree;

@@ -61,6 +61,11 @@ export class TimelineStore {
     return this.sliceCount > 0 ? Math.max(t, this.sliceEnd[this.sliceCount - 1]!) : t;
   }
 
+  /** The binary batches held (empty when fed event arrays), with the index of each one's first event. */
+  get columns(): readonly { first: number; cols: BatchColumns }[] {
+    return this.batches;
+  }
+
   /** The full event at index i (decoded on demand for binary batches). */
   eventAt(i: number): VizEvent {
     if (i < this.events.length && this.batches.length === 0) return this.events[i]!;
@@ -99,8 +104,12 @@ export class TimelineStore {
 
   /** Ingests many batches at once (opening a big trace): one allocation, one pyramid rebuild. */
   addBatches(buffers: readonly ArrayBuffer[]): void {
+    this.addColumns(buffers.map((b) => new BatchColumns(b)));
+  }
+
+  /** Ingests column views (the batches of a binary trace file, viewed in place). */
+  addColumns(all: readonly BatchColumns[]): void {
     if (this.events.length > 0) throw new Error('timeline: mixing event arrays and binary batches');
-    const all = buffers.map((b) => new BatchColumns(b));
     this.reserve(this.n + all.reduce((a, c) => a + c.count, 0));
     for (const cols of all) this.ingestColumns(cols);
     this.changed();
