@@ -38,32 +38,44 @@ async function benchFrames(): Promise<void> {
     const tl = v.timeline();
     tl.whole();
     const whole = tl.getView();
-    const draw: number[] = [];
+    const walks: number[][] = [];
     const intervals: number[] = [];
-    let last = performance.now();
-    // 300 frames: zoom in 12% a frame towards the middle down to ~300 ticks, pan, zoom back out.
-    let span = whole.t1 - whole.t0;
-    let mid = (whole.t0 + whole.t1) / 2;
-    for (let f = 0; f < 300; f++) {
-      if (f < 100) span = Math.max(300, span * 0.88);
-      else if (f < 200) mid += span * 0.05;
-      else span = Math.min(whole.t1 - whole.t0, span / 0.88);
-      tl.setView(mid - span / 2, mid + span / 2);
-      await new Promise((r) => requestAnimationFrame(r));
-      draw.push(tl.drawNow());
-      const now = performance.now();
-      intervals.push(now - last);
-      last = now;
+    // 300 frames: zoom in 12% a frame towards the middle down to ~300 ticks, pan, zoom back out;
+    // the same walk three times (the first one includes the JIT warming up).
+    for (let rep = 0; rep < 3; rep++) {
+      const draw: number[] = [];
+      let last = performance.now();
+      let span = whole.t1 - whole.t0;
+      let mid = (whole.t0 + whole.t1) / 2;
+      for (let f = 0; f < 300; f++) {
+        if (f < 100) span = Math.max(300, span * 0.88);
+        else if (f < 200) mid += span * 0.05;
+        else span = Math.min(whole.t1 - whole.t0, span / 0.88);
+        tl.setView(mid - span / 2, mid + span / 2);
+        await new Promise((r) => requestAnimationFrame(r));
+        draw.push(tl.drawNow());
+        const now = performance.now();
+        intervals.push(now - last);
+        last = now;
+      }
+      walks.push(draw);
     }
-    return { draw, intervals, events: v.hv.timeline.n };
+    return { walks, intervals, events: v.hv.timeline.n };
   });
   await viz.close();
-  const { draw } = frames;
+  const { walks } = frames;
+  const draw = walks.flat();
   const slowest = Math.max(...draw);
-  const phase = (a: number, b: number) => pct(draw.slice(a, b), 0.5).toFixed(2);
-  console.log(`timeline, ${frames.events.toLocaleString('en-US')} events, pan+zoom over 300 frames:`);
-  console.log(`  draw time per frame: median ${pct(draw, 0.5).toFixed(2)} ms, p95 ${pct(draw, 0.95).toFixed(2)} ms, p99 ${pct(draw, 0.99).toFixed(2)} ms, slowest ${slowest.toFixed(2)} ms (frame #${draw.indexOf(slowest)}) (target ≤ 16 ms)`);
-  console.log(`  median by phase: zooming in ${phase(0, 100)} ms, panning zoomed in ${phase(100, 200)} ms, zooming out ${phase(200, 300)} ms`);
+  // Each frame's least time over the three walks: its own cost, with what other processes on a
+  // shared machine and the first walk's JIT warm-up added to single frames taken out.
+  const best = walks[0]!.map((_, f) => Math.min(...walks.map((w) => w[f]!)));
+  const phase = (a: number, b: number) => pct(walks[2]!.slice(a, b), 0.5).toFixed(2);
+  const line = (xs: number[]) => `median ${pct(xs, 0.5).toFixed(2)} ms, p95 ${pct(xs, 0.95).toFixed(2)} ms, p99 ${pct(xs, 0.99).toFixed(2)} ms, slowest ${Math.max(...xs).toFixed(2)} ms`;
+  console.log(`timeline, ${frames.events.toLocaleString('en-US')} events, pan+zoom: the same 300-frame walk 3 times (target ≤ 16 ms a frame):`);
+  console.log(`  draw time, all 900 frames: ${line(draw)} (walk ${Math.floor(draw.indexOf(slowest) / 300) + 1}, frame #${draw.indexOf(slowest) % 300})`);
+  walks.forEach((w, i) => console.log(`  draw time, walk ${i + 1}: ${line(w)}`));
+  console.log(`  each frame's best of the 3 walks: ${line(best)}`);
+  console.log(`  median by phase (walk 3): zooming in ${phase(0, 100)} ms, panning zoomed in ${phase(100, 200)} ms, zooming out ${phase(200, 300)} ms`);
   console.log(`  interval between painted frames: median ${pct(frames.intervals, 0.5).toFixed(1)} ms`);
 }
 

@@ -5,15 +5,14 @@
 // statements.ts (directives, data, instructions) < this file (the passes and their fast paths).
 
 import type { Instruction, Line } from './ast.ts';
-import { evaluate, symbolsOf } from './expr.ts';
+import { evaluate, symbolsOf, usesHere } from './expr.ts';
 import { LineParser } from './parser.ts';
 import { Preprocessor } from './preproc.ts';
 import { layout, newSection } from './sections.ts';
 import type { Sym } from './pass-state.ts';
 import { AsmStatements } from './statements.ts';
 import type { AsmMap } from './types.ts';
-import { ByteSink, hasRelRows, usesHere } from './emit.ts';
-import { encode, hasShortAndNearForms } from '../x86/encode.ts';
+import { encode, hasRelativeForms, hasShortAndNearForms } from '../x86/encode.ts';
 
 const MAX_PASSES = 1000;
 /** Optional hook for investigating convergence: globalThis.VIZOR_ASM_DEBUG(pass, symbols) after each pass. */
@@ -109,7 +108,7 @@ export class Assembler extends AsmStatements {
     for (const s of this.sections) s.alignRaised = 0;
     this.cur = this.sections[0]!;
     this.absolute = null;
-    this.sinks = this.final ? this.sections.map(() => new ByteSink()) : [];
+    this.resetSinks();
     this.bits = 16;
     this.ctx = this.walkContext();
     this.aborted = false;
@@ -229,7 +228,7 @@ export class Assembler extends AsmStatements {
     const st = line.stmt;
     if (st.k === 'data') return st.items.every((it) => it.t !== 'expr' || !usesHere(it.e));
     if (st.k === 'res') return !usesHere(st.count);
-    if (st.k === 'insn') return !hasRelRows(st.mnemonic) && st.operands.every((o) => (o.t === 'reg' ? true : o.t === 'mem' ? !o.disp || !usesHere(o.disp) : !usesHere(o.e)));
+    if (st.k === 'insn') return !hasRelativeForms(st.mnemonic) && st.operands.every((o) => (o.t === 'reg' ? true : o.t === 'mem' ? !o.disp || !usesHere(o.disp) : !usesHere(o.e)));
     return false;
   }
 
@@ -247,11 +246,7 @@ export class Assembler extends AsmStatements {
         // one map item per repeated instruction, so the debugger can step through them
         for (let k = 1; k <= rest; k++) this.items.push({ ...first, address: first.address + size * k, length: size });
       } else if (first) this.items.push({ ...first, address: first.address + size, length: size * rest });
-      if (sink && sink.len === startLen + size) {
-        sink.ensure(size * rest);
-        for (let k = 0; k < rest; k++) sink.buf.copyWithin(sink.len + k * size, startLen, startLen + size);
-        sink.len += size * rest;
-      }
+      if (sink && sink.len === startLen + size) sink.repeatTail(size, rest);
       if (this.record && line.stmt.k === 'res') this.record.reserve = size * count;
     }
     this.advance(size * rest);
@@ -311,7 +306,7 @@ export class Assembler extends AsmStatements {
         this.report('error', this.opts.fileName ?? 'input.asm', 1, 1, `section ${s.name} starts before the origin`);
         continue;
       }
-      img.set(sink.buf.subarray(0, Math.min(sink.len, size - off)), off);
+      img.set(sink.bytes().subarray(0, size - off), off);
     }
     this.image = img;
     this.items.sort((a, b) => a.address - b.address);

@@ -303,3 +303,14 @@ export function symbolsOf(e: Expr, out: string[] = []): string[] {
   }
   return out;
 }
+
+/** Does the expression use `$` or `$$` (so its value changes with the position)? */
+export function usesHere(e: Expr): boolean {
+  switch (e.k) {
+    case 'here': case 'base': return true;
+    case 'un': return usesHere(e.a);
+    case 'bin': return usesHere(e.a) || usesHere(e.b);
+    case 'cond': return usesHere(e.c) || usesHere(e.a) || usesHere(e.b);
+  }
+  return false;
+}

@@ -3,9 +3,42 @@
 // and a listing record per line (offset, bytes, relocation marks, messages).
 
 import type { Line } from './ast.ts';
-import { ByteSink } from './emit.ts';
 import { PassState } from './pass-state.ts';
 import type { MapItem, Severity } from './types.ts';
+
+/** A growable byte buffer: one section's output in the final pass. */
+class ByteSink {
+  buf = new Uint8Array(256);
+  len = 0;
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const b = new Uint8Array(size);
+    b.set(this.buf.subarray(0, this.len));
+    this.buf = b;
+  }
+  pushAll(a: ArrayLike<number>): void {
+    this.ensure(a.length);
+    for (let i = 0; i < a.length; i++) this.buf[this.len++] = a[i]!;
+  }
+  fill(v: number, n: number): void {
+    this.ensure(n);
+    this.buf.fill(v, this.len, this.len + n);
+    this.len += n;
+  }
+  /** Appends `times` more copies of the last `size` bytes (a repeated `times` statement). */
+  repeatTail(size: number, times: number): void {
+    const start = this.len - size;
+    this.ensure(size * times);
+    for (let k = 0; k < times; k++) this.buf.copyWithin(this.len + k * size, start, start + size);
+    this.len += size * times;
+  }
+  /** The bytes written so far. */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
 
 export interface ListRecord {
   line: Line;
@@ -28,6 +61,16 @@ export class AsmOutput extends PassState {
 
   protected override onReport(severity: Severity, file: string, line: number, message: string): void {
     if (this.record && this.record.line.src.file === file && this.record.line.src.line === line) this.record.messages.push({ severity, message });
+  }
+
+  /** A walk starts: the final one collects each section's bytes. */
+  protected resetSinks(): void {
+    this.sinks = this.final ? this.sections.map(() => new ByteSink()) : [];
+  }
+
+  /** A section was added during the final walk: give it a buffer. */
+  protected ensureSinks(): void {
+    while (this.sinks.length < this.sections.length) this.sinks.push(new ByteSink());
   }
 
   /** Starts the listing record of a line (final pass). */

@@ -7,8 +7,30 @@ import type { Expr } from './expr.ts';
 import { AsmOutput } from './output.ts';
 import { resolveFile } from './preproc-source.ts';
 import { applyAttrs, layout, type Section } from './sections.ts';
-import { ByteSink, PREFIX_BYTES, floatBytes, hasRelRows, isConstantOperand } from './emit.ts';
-import { encode, type EncOperand, type EncValue } from '../x86/encode.ts';
+import { encode, hasRelativeForms, prefixByte, type EncOperand, type EncValue } from '../x86/encode.ts';
+
+/** An operand whose value is a number written in the source: the encoding never changes. */
+function isConstantOperand(o: Operand): boolean {
+  if (o.t === 'reg') return true;
+  if (o.t === 'mem') return o.disp === null || o.disp.k === 'num';
+  return o.e.k === 'num' && (!o.segPart || o.segPart.k === 'num');
+}
+
+/** dd/dq floating-point values, little-endian IEEE 754; `wrong` reports any other width. */
+function floatBytes(text: string, width: number, wrong: () => void): number[] {
+  const v = Number(text.replace(/_/g, ''));
+  const dv = new DataView(new ArrayBuffer(8));
+  if (width === 4) {
+    dv.setFloat32(0, v, true);
+    return Array.from(new Uint8Array(dv.buffer, 0, 4));
+  }
+  if (width === 8) {
+    dv.setFloat64(0, v, true);
+    return Array.from(new Uint8Array(dv.buffer, 0, 8));
+  }
+  wrong();
+  return new Array<number>(width).fill(0);
+}
 
 export class AsmStatements extends AsmOutput {
   /** Per line: the bytes of an instruction whose operands are constants, encoded once. */
@@ -83,7 +105,7 @@ export class AsmStatements extends AsmOutput {
     const s = this.sectionNamed(name, attrs);
     if (isNew) this.offsets.push(0);
     if (this.final) {
-      while (this.sinks.length < this.sections.length) this.sinks.push(new ByteSink());
+      this.ensureSinks();
       const err = applyAttrs({ ...s }, attrs);
       if (err) this.at(line, col, err);
     }
@@ -244,11 +266,11 @@ export class AsmStatements extends AsmOutput {
       return cached.length;
     }
     if (st.mnemonic === '' && st.operands.length === 0) {
-      const bytes = st.prefixes.map((p) => PREFIX_BYTES[p.name]!(this.bits)).filter((b) => b >= 0);
+      const bytes = st.prefixes.map((p) => prefixByte(p.name, this.bits)).filter((b) => b >= 0);
       this.emit(bytes, 'code', first, line);
       return bytes.length;
     }
-    const constant = !hasRelRows(st.mnemonic) && st.operands.every(isConstantOperand);
+    const constant = !hasRelativeForms(st.mnemonic) && st.operands.every(isConstantOperand);
     const ops: EncOperand[] = st.operands.map((o) => this.resolveOperand(o, line));
     const res = encode({ mnemonic: st.mnemonic, prefixes: st.prefixes.map((p) => p.name), operands: ops, bits: this.bits, address: this.addr(), section: this.segIndex() });
     if (this.final) {

@@ -2,6 +2,7 @@
 // run and returns the exit status; `parseHvArgs(args)` turns `vizor run` arguments into options
 // (through the option table of run-options.ts); `runHvArgs` is both, for run.ts. Each VM's serial
 // output is kept apart: prefixed per line on stdout ("[vm0] ..."), or one file per VM with --serial-dir.
+import { hypervisorTraceParams } from '../hypervisor/trace-params.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BootError, type BootMode } from '../machine/machine.ts';
@@ -151,8 +152,9 @@ export async function runHypervisor(opts: HvRunOptions): Promise<number> {
         throw err;
       }
     }
-    const params = { image: opts.images.map((i) => basename(i.path)).join(','), mode: `hv ${opts.cpu} ${opts.paging} ${opts.sched}`, memoryBytes: opts.memoryBytes };
+    const params = { image: opts.images.map((i) => basename(i.path)).join(','), mode: `hv ${opts.cpu} ${opts.paging} ${opts.sched}`, memoryBytes: opts.memoryBytes, ...hypervisorTraceParams(hv) };
     traces = openTraceSinks(hv.emitter, opts, params);
+    hv.frames.events?.announce(); // the frames the images took before the trace began
     hv.run();
     for (const s of serials) s.flush();
     if (opts.serialDir !== undefined) {

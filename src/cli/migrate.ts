@@ -3,14 +3,15 @@
 // and moves to host B live (pre-copy rounds, or post-copy); then it runs to its end on host B.
 // stdout is the guest's serial output, continuous across the move (identical to `vizor run`'s);
 // the migration's report (rounds, dirty pages, downtime) goes to stderr, its events to --events.
-import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { BootError, type BootMode } from '../machine/machine.ts';
 import { Hypervisor, type CpuTechnique, type PagingTechnique } from '../hypervisor/index.ts';
 import { driveVm } from '../migration/driver.ts';
 import { Migration, type MigrationResult } from '../migration/engine.ts';
 import { parseBandwidth, parseDuration } from '../migration/link.ts';
 import { HostMerger } from '../migration/trace-merge.ts';
-import { createTraceSink, parseKindList, type EventKind } from '../trace/index.ts';
+import { createTraceSink, headerLine, parseKindList, type EventKind } from '../trace/index.ts';
+import { encodePageMap, pageMapOf, type PageMapText } from '../migration/page-map.ts';
 import type { Emitter } from '../trace/emitter.ts';
 import { address, parseCount, memorySize } from './args.ts';
 import { CPU, PAGING } from './run-options.ts';
@@ -161,6 +162,7 @@ export async function command(args: string[], io: SnapshotIo = { stdout: (t) => 
       link: { bandwidthBitsPerSecond: o.bandwidth, latencyNs: o.latency }, mode: o.mode, maxRounds: o.maxRounds, maxDowntimeNs: o.maxDowntime,
     });
     const r = m.run(config);
+    if (trace !== null) trace.pages = encodePageMap(pageMapOf(r.events, o.memoryBytes / 4096));
     err(describeMigration(r));
     if (o.events !== undefined) writeFileSync(o.events, r.events.map((e) => JSON.stringify(e)).join('\n') + '\n');
     const dst = m.dst!;
@@ -174,15 +176,47 @@ export async function command(args: string[], io: SnapshotIo = { stdout: (t) => 
   }
 }
 
-/** The merged NDJSON trace of both hosts (see HostMerger); close() flushes and closes the file. */
-function openTrace(o: MigrateOptions, emitters: Emitter[]): { close(): void } {
-  const fd = openSync(o.trace!, 'w');
-  const params = {
+/**
+ * The merged NDJSON trace of both hosts (see HostMerger). The events are spooled to FILE.part
+ * while the hosts run; close() writes FILE: the header, whose params.pages says which guest pages
+ * each round moved (src/migration/page-map.ts, known only at the end), then the events.
+ */
+function openTrace(o: MigrateOptions, emitters: Emitter[]): { pages?: PageMapText; close(): void } {
+  const part = `${o.trace!}.part`;
+  const fd = openSync(part, 'w');
+  const params: Record<string, unknown> = {
     image: o.file, command: 'migrate', hosts: ['A', 'B'], migration: o.mode, at: o.at, bandwidthBitsPerSecond: o.bandwidth,
     latencyNs: o.latency, maxRounds: o.maxRounds, maxDowntimeNs: o.maxDowntime, paging: o.paging, cpu: o.cpu, memoryBytes: o.memoryBytes,
   };
   const sink = createTraceSink({ format: 'ndjson', kinds: o.traceKinds ?? ['migration', 'console'], params, write: (s) => { writeSync(fd, s); } });
   const merger = new HostMerger(sink.listener);
   const stops = emitters.map((e) => merger.attach(e));
-  return { close() { for (const stop of stops) stop(); sink.close(); closeSync(fd); } };
+  const trace: { pages?: PageMapText; close(): void } = {
+    close() {
+      for (const stop of stops) stop();
+      sink.close();
+      closeSync(fd);
+      const out = openSync(o.trace!, 'w'), from = openSync(part, 'r');
+      try {
+        writeSync(out, headerLine(trace.pages === undefined ? params : { ...params, pages: trace.pages }) + '\n');
+        const buf = Buffer.alloc(1 << 20);
+        let header = true;
+        for (let n; (n = readSync(from, buf, 0, buf.length, null)) > 0; ) {
+          let start = 0;
+          if (header) {
+            const nl = buf.subarray(0, n).indexOf(10);
+            if (nl < 0) continue; // still inside the spooled header line
+            start = nl + 1;
+            header = false;
+          }
+          writeSync(out, buf, start, n - start);
+        }
+      } finally {
+        closeSync(from);
+        closeSync(out);
+        unlinkSync(part);
+      }
+    },
+  };
+  return trace;
 }

@@ -2,20 +2,20 @@
 // from the guest's debug-exit write ((v<<1)|1, as QEMU) or from how the run ended (even numbers).
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { Machine, BootError, type BootMode, type RunResult } from '../machine/machine.ts';
-import { createTraceSink, type Emitter, type TraceSink, type TraceSinkOptions } from '../trace/index.ts';
+import { createTraceSink, traceFormatFor, type Emitter, type TraceSink, type TraceSinkOptions } from '../trace/index.ts';
 import { parseRunArgs, RUN_SYNOPSIS, RUN_USAGE, type RunArgs } from './run-options.ts';
 import { bootModeFor, readImageOrSay } from './image.ts';
 import { writeAllSync } from './fd-write.ts';
 
 const CHUNK = 50_000_000;
 
-/** Where the event stream goes: --trace (NDJSON) and --perfetto files, listening on `emitter`. */
+/** Where the event stream goes: --trace (NDJSON; binary when the name ends in .vzt) and --perfetto files, listening on `emitter`. */
 export function openTraceSinks(emitter: Emitter, o: Pick<RunArgs, 'trace' | 'perfetto' | 'traceKinds'>, params: TraceSinkOptions['params']): { close(): void } {
   const sinks: { sink: TraceSink; fd: number }[] = [];
-  for (const [path, format] of [[o.trace, 'ndjson'], [o.perfetto, 'perfetto']] as const) {
+  for (const [path, format] of [[o.trace, traceFormatFor(o.trace ?? '')], [o.perfetto, 'perfetto']] as const) {
     if (path === undefined) continue;
     const fd = openSync(path, 'w');
-    const sink = createTraceSink({ format, kinds: o.traceKinds, params, write: (t) => { writeSync(fd, t); } });
+    const sink = createTraceSink({ format, kinds: o.traceKinds, params, write: (t) => { writeSync(fd, t); }, writeBytes: (b) => { writeSync(fd, b); } });
     emitter.listen(sink.listener);
     sinks.push({ sink, fd });
   }

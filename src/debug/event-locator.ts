@@ -11,6 +11,8 @@ const TLB = KIND_CODE.tlb;
 export interface EventPlace {
   /** Instructions retired when it was emitted. */
   retired: number;
+  /** The tag it was recorded with (the worker's: the VM whose vCPU was being debugged). */
+  tag: number;
   /** Recognises the same event in a replay (stateful: use one per replay). */
   isIt: (ev: TraceEvent) => boolean;
 }
@@ -21,6 +23,7 @@ export class EventLocator {
   private kinds: number[] = [];
   /** Rank among the events of its kind at its count (TLB events: the linear address). */
   private keys: number[] = [];
+  private tags: number[] = [];
   private rankCount = -1;
   private ranks = new Map<number, number>();
 
@@ -31,12 +34,13 @@ export class EventLocator {
   }
 
   /** Notes an event as it is emitted (events arrive in increasing seq). */
-  record(ev: TraceEvent): void {
+  record(ev: TraceEvent, tag = 0): void {
     const n = this.retired();
     const kind = KIND_CODE[ev.kind];
     this.seqs.push(ev.seq);
     this.retiredAt.push(n);
     this.kinds.push(kind);
+    this.tags.push(tag);
     this.keys.push(kind === TLB ? (ev as Extract<TraceEvent, { kind: 'tlb' }>).linear >>> 0 : this.rank(n, kind));
   }
 
@@ -53,7 +57,7 @@ export class EventLocator {
       if (kind === TLB) return ((ev as Extract<TraceEvent, { kind: 'tlb' }>).linear >>> 0) === key;
       return seen++ === key;
     };
-    return { retired, isIt };
+    return { retired, tag: this.tags[i]!, isIt };
   }
 
   /** The instruction count at which event `seq` was emitted (null: not recorded). */
@@ -68,6 +72,7 @@ export class EventLocator {
     this.retiredAt.length = keep;
     this.kinds.length = keep;
     this.keys.length = keep;
+    this.tags.length = keep;
     // Ranks at the last kept count go on from the kept events (recording resumes there).
     this.rankCount = keep > 0 ? this.retiredAt[keep - 1]! : -1;
     this.ranks.clear();

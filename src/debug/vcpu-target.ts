@@ -43,6 +43,13 @@ interface HostInternals {
 
 const NEEDED = ['wakeDue', 'idle', 'switchTo', 'budgetFor', 'runGuarded'] as const;
 
+/** VM `vmId`'s retired instructions in a host snapshot (a VcpuTarget's snapshot()): its position there. */
+export function instructionsIn(snapshot: unknown, vmId: number): number {
+  const cpu = (snapshot as HostSnapshot).vms[vmId]?.cpu as { instructions?: unknown } | undefined;
+  if (typeof cpu?.instructions !== 'number') throw new Error(`no VM ${vmId} in this host snapshot`);
+  return cpu.instructions;
+}
+
 /** Guest-physical memory as the engine reads it: `ram[gpa]`, 0 where no host frame backs the page yet. */
 function guestRam(vm: Vm): DebugMemory {
   const gmem = vm.gmem;

@@ -6,8 +6,9 @@
 // of it (compile.ts: one implementation of each instruction, not a second one here), then
 // compresses again. If the emulation itself faults, that fault is the one bare metal would have
 // raised, and it is delivered to the guest exactly as bare metal would deliver it (a real
-// protection error is reflected unchanged). A #GP from guest ring 3 never comes here: it is the
-// guest's own (vcpu.ts lets the CPU deliver it through the guest's IDT).
+// protection error is reflected unchanged). A #GP from guest ring 3 is the guest's own (vcpu.ts
+// lets the CPU deliver it through the guest's IDT) unless it is an I/O instruction: the guest's
+// TSS may have an I/O permission bitmap, which only the VMM can consult (ring-compression.ts).
 //
 // The hole monitor watches the sensitive instructions the guest kernel runs natively at CPL 1
 // (POPF, SGDT/SIDT, MOV from and PUSH of CS/SS, LAR) and counts the ones whose outcome differs
@@ -39,7 +40,10 @@ export class DeprivilegeEmulator {
 
   constructor(private readonly vcpu: Vcpu, private readonly rings: RingCompressor) {}
 
-  /** A #GP or #NP from the guest kernel at CPL 1: emulate the instruction at EIP. */
+  /**
+   * A #GP or #NP from the guest kernel at CPL 1 (or a ring-3 I/O #GP, see isIoAt): emulate the
+   * instruction at EIP on the guest's own view.
+   */
   trap(cpu: Cpu, vector: number): void {
     const vcpu = this.vcpu;
     const eip = cpu.eip;
@@ -65,6 +69,17 @@ export class DeprivilegeEmulator {
       vcpu.emulating = false;
       this.rings.enter();
     }
+  }
+
+  /**
+   * A #GP in guest ring 3 at an I/O instruction: the CPU's (the VMM's) TSS has no I/O bitmap, so
+   * the VMM checks the guest's own by emulating the instruction on the guest's view (trap()).
+   */
+  isIoAt(cpu: Cpu): boolean {
+    const base = cpu.segBase[CS]!, eip = cpu.eip;
+    decode(this.dec, (k) => (k < 15 && ((eip + k) >>> 0) <= cpu.segLimit[CS]! ? cpu.readLin8((base + eip + k) | 0) : -1), cpu.code32 ? 32 : 16);
+    const op = this.dec.row?.op;
+    return op === 'in' || op === 'out' || op === 'ins' || op === 'outs';
   }
 
   /** Decodes the instruction at CS:`eip` (faults like the fetch would) and compiles it. */
@@ -145,7 +160,7 @@ export class DeprivilegeEmulator {
 }
 
 /** MOV from / PUSH of CS or SS (the selector's RPL is the CPL). */
-function showsRpl(cpu: Cpu, s: GuestSite): boolean {
+export function showsRpl(cpu: Cpu, s: GuestSite): boolean {
   if (s.op === 'mov_from_seg') return s.reg === 1 || s.reg === 2;
   let lin = (cpu.segBase[CS]! + s.eip) | 0;
   let b = cpu.readLin8(lin);

@@ -32,6 +32,18 @@ export class FrameEvents {
     if ((this.emitter.mask & KIND_BIT.frame) !== 0) this.emit('free', frame, OWNERS[code - 1]!, this.ownerVm[frame]!);
   }
 
+  /**
+   * Emits an 'alloc' for every frame held now, in frame order: a listener attached after the VMs
+   * were created (their images loaded, so some memory already backed) starts from the truth.
+   */
+  announce(): void {
+    if ((this.emitter.mask & KIND_BIT.frame) === 0) return;
+    for (let f = 0; f < this.owner.length; f++) {
+      const code = this.owner[f]!;
+      if (code !== 0) this.emit('alloc', f, OWNERS[code - 1]!, this.ownerVm[f]!);
+    }
+  }
+
   /** Every frame held now, with its "owner" or "owner vmN". */
   held(): Map<number, string> {
     const out = new Map<number, string>();

@@ -5,3 +5,4 @@ export { VmStats } from './stats.ts';
 export { DEFAULT_COSTS, costTable, type CostTable } from './costs.ts';
 export { NONE_FRAME } from './p2m.ts';
 export { VMM_GDT_BASE, VMM_IDT_BASE } from './emulate.ts';
+export { SHADOW_ROOTS, TABLE_FRAME_BUDGET } from './shadow.ts';

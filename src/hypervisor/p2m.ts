@@ -20,7 +20,7 @@ export class HostFrames {
   events: FrameEvents | null = null;
 
   /** Frames below `firstFrame` stay the hypervisor's (never given to a guest or a table). */
-  constructor(readonly memory: Memory, firstFrame = 256) {
+  constructor(readonly memory: Memory, readonly firstFrame = 256) {
     this.next = firstFrame;
     this.limit = memory.size >>> 12;
   }

@@ -2,8 +2,9 @@
 // end at the VM's next device deadline, HLT skipping to the next device event) so that a guest's
 // virtual time, and therefore its output, is the same as on bare metal; the differences are that
 // a quantum (the preemption timer) bounds the run, HLT blocks the vCPU instead of skipping time
-// while other VMs wait, and unwound exits are emulated here. A deprivileged guest runs compressed
-// (ring 1) only between VM entry and exit: outside runVm its state is its own architectural view.
+// while other VMs wait, and unwound exits are emulated here. A deprivileged guest in protected
+// mode runs compressed (ring 1, ring-compression.ts) from its first VM entry until it ends;
+// snapshots of it hold its own architectural view (Vcpu.guestView).
 import { FAULT, F_IF } from '../machine/cpu/state.ts';
 import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
 import type { Vm } from './vm.ts';
@@ -26,7 +27,9 @@ export function runVm(vm: Vm, budget: number, host: RunHost): SliceEnd {
   try {
     return runSlices(vm, budget, host);
   } finally {
-    vm.vcpu.leaveGuest();
+    // Between slices a deprivileged vCPU stays compressed (a debugger paused in it sees ring 1);
+    // once the VM has ended its state is the guest's own view.
+    if (vm.state === 'exited') vm.vcpu.leaveGuest();
   }
 }
 

@@ -53,9 +53,13 @@ interface ShadowRoot {
 
 export class ShadowPaging implements Paging {
   readonly kind = 'shadow';
-  /** Cached roots, the current one among them; null = none chosen since the last change. */
+  /** Cached roots, the current one among them. */
   private readonly roots: ShadowRoot[] = [];
-  private cur: ShadowRoot | null = null;
+  /**
+   * Key of the current root; null = none chosen since the last change. A key, not a reference:
+   * the debugger's host snapshots copy these fields as plain data (src/debug/vcpu-snapshot.ts).
+   */
+  private curKey: number | null = null;
   private clock = 0;
   private tables = 0;
 
@@ -69,6 +73,13 @@ export class ShadowPaging implements Paging {
   /** Address spaces currently cached (for tests and the views). */
   get cachedRoots(): number {
     return this.roots.length;
+  }
+
+  private get cur(): ShadowRoot | null {
+    const k = this.curKey;
+    if (k === null) return null;
+    for (const r of this.roots) if (r.key === k) return r;
+    return null;
   }
 
   private get mem() {
@@ -90,11 +101,12 @@ export class ShadowPaging implements Paging {
 
   /** The current root, picked (or built) for the CPU's paging state when none is chosen. */
   private current(cpu: CpuMmu): ShadowRoot {
-    if (this.cur !== null) return this.cur;
+    const c = this.cur;
+    if (c !== null) return c;
     const key = this.keyOf(cpu);
     const r = this.roots.find((x) => x.key === key) ?? this.newRoot(cpu, key);
     r.lastUsed = ++this.clock;
-    this.cur = r;
+    this.curKey = r.key;
     return r;
   }
 
@@ -124,8 +136,8 @@ export class ShadowPaging implements Paging {
     }
     this.ctx.frames.release(r.dir);
     this.tables--;
+    if (this.curKey === r.key) this.curKey = null;
     this.roots.splice(this.roots.indexOf(r), 1);
-    if (this.cur === r) this.cur = null;
   }
 
   /** Is guest page `gfn` a page table of any cached root (so it must stay write-protected)? */
@@ -316,13 +328,13 @@ export class ShadowPaging implements Paging {
     const em = ctx.emitter;
     if (hit !== undefined) {
       hit.lastUsed = ++this.clock;
-      this.cur = hit;
+      this.curKey = hit.key;
       ctx.stats.shadowCacheHits++;
       ctx.charge(ctx.costs.shadowRootSwitch);
       if ((em.mask & KIND_BIT.shadow) !== 0) em.emit('shadow', { op: 'resync', linear: 0, guestPte: 0, shadowPte: 0, guestTable: key });
       return;
     }
-    this.cur = this.newRoot(cpu, key);
+    this.curKey = this.newRoot(cpu, key).key;
     ctx.stats.shadowFlushes++;
     ctx.charge(ctx.costs.shadowFlush);
     if ((em.mask & KIND_BIT.shadow) !== 0) em.emit('shadow', { op: 'flush', linear: 0, guestPte: 0, shadowPte: 0, guestTable: key });
@@ -345,7 +357,7 @@ export class ShadowPaging implements Paging {
   flush(cpu: CpuMmu): void {
     const ctx = this.ctx;
     while (this.roots.length > 0) this.dropRoot(this.roots[0]!);
-    this.cur = null;
+    this.curKey = null;
     ctx.stats.shadowFlushes++;
     ctx.charge(ctx.costs.shadowFlush);
     cpu.flushTlb();
@@ -355,7 +367,7 @@ export class ShadowPaging implements Paging {
 
   release(): void {
     while (this.roots.length > 0) this.dropRoot(this.roots[0]!);
-    this.cur = null;
+    this.curKey = null;
     this.tables = 0;
   }
 }

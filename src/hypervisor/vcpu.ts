@@ -18,7 +18,7 @@ import { KIND_BIT, type ExitReason } from '../trace/schema.ts';
 import type { PagingContext } from './paging.ts';
 import type { Vm } from './vm.ts';
 import { RingCompressor } from './ring-compression.ts';
-import { DeprivilegeEmulator } from './deprivilege-emulate.ts';
+import { DeprivilegeEmulator, showsRpl } from './deprivilege-emulate.ts';
 import { invlpgTarget } from './emulate.ts';
 
 /** Sensitive instructions the binary translator turns into callouts in kernel code (bt). */
@@ -57,9 +57,21 @@ export class Vcpu implements GuestMode, PagingContext {
     if (this.vm.cpuTechnique === 'deprivilege') this.rings.enter();
   }
 
-  /** VM exit: the vCPU's saved state is the guest's own view (CPL 0, its GDTR and IDTR). */
+  /** The VM ended: its final state is the guest's own view (CPL 0, its GDTR and IDTR). */
   leaveGuest(): void {
     this.rings.leave();
+  }
+
+  /** Snapshots and migrations carry the guest's own view; the vCPU runs compressed again at once. */
+  guestView<T>(_cpu: Cpu, fn: () => T, load: boolean): T {
+    const was = this.rings.active;
+    this.rings.leave();
+    try {
+      return fn();
+    } finally {
+      if (load) this.enterGuest();
+      else if (was) this.rings.enter();
+    }
   }
 
   get gmem() { return this.vm.gmem; }
@@ -124,17 +136,27 @@ export class Vcpu implements GuestMode, PagingContext {
     }
     // Deprivilege: a #GP (or the #NP of a return to hidden user code) from the compressed guest
     // kernel traps into the VMM, which emulates the instruction. Anything else — faults in guest
-    // ring 3, faults of an emulation, faults while delivering an injected interrupt — is the
-    // guest's own and is delivered through its IDT (the other exception-bitmap exits, such as
-    // shadow paging's, are handled where the faults arise).
-    if ((vector === 13 || vector === 11) && cpu.rings !== null && cpu.cpl === 1 && !this.delivering) {
+    // ring 3 (but for I/O), faults of an emulation, faults while delivering an injected interrupt —
+    // is the guest's own and is delivered through its IDT (the other exception-bitmap exits, such
+    // as shadow paging's, are handled where the faults arise).
+    if (cpu.rings === null || this.delivering) return false;
+    if ((vector === 13 || vector === 11) && cpu.cpl === 1) {
+      this.emulator.trap(cpu, vector);
+      return true;
+    }
+    // Ring 3's I/O: the guest's own I/O permission bitmap decides, which the VMM checks.
+    if (vector === 13 && cpu.cpl === 3 && this.emulator.isIoAt(cpu)) {
       this.emulator.trap(cpu, vector);
       return true;
     }
     return false;
   }
 
-  /** Interrupt injection: the VM's virtual PIC has an unmasked IRQ and the guest has IF=1. */
+  /**
+   * Interrupt injection: the VM's virtual PIC has an unmasked IRQ and the guest has IF=1. Under
+   * ring compression the delivery goes through the guest's IDT as the compressed view shows it
+   * (transfer.ts), with the frame the guest expects (CS with RPL 0 for its kernel).
+   */
   interrupt(cpu: Cpu): void {
     const pic = this.vm.pic;
     if (!pic.hasInterrupt()) {
@@ -181,7 +203,7 @@ export class Vcpu implements GuestMode, PagingContext {
       // Kernel code: the translator replaced the instructions that would behave differently
       // (TRANSLATED; for segment pushes and moves only CS and SS) with a callout into the VMM; the
       // rest is translated one to one. User code runs untranslated.
-      if (cpu.cpl === 0 && TRANSLATED.has(s.op) && ((s.op !== 'mov_from_seg' && s.op !== 'push_seg') || this.showsRpl(cpu, s))) {
+      if (cpu.cpl === 0 && TRANSLATED.has(s.op) && ((s.op !== 'mov_from_seg' && s.op !== 'push_seg') || showsRpl(cpu, s))) {
         this.syncExit(cpu, s, 'SENSITIVE_INSTRUCTION', 0);
       }
       return;
@@ -238,15 +260,6 @@ export class Vcpu implements GuestMode, PagingContext {
   private emulationBookkeeping(cpu: Cpu, s: GuestSite): void {
     if (s.op === 'invlpg' && this.vm.paging.kind === 'shadow') this.vm.paging.invlpg(cpu, invlpgTarget(cpu, s));
     else this.bookkeeping(cpu, s);
-  }
-
-  /** MOV from / PUSH of CS or SS (the selector's RPL is the CPL). */
-  private showsRpl(cpu: Cpu, s: GuestSite): boolean {
-    if (s.op === 'mov_from_seg') return s.reg === 1 || s.reg === 2;
-    let lin = (cpu.segBase[1]! + s.eip) | 0;
-    let b = cpu.readLin8(lin);
-    while (b === 0x66 || b === 0x67) b = cpu.readLin8((lin = (lin + 1) | 0)); // operand/address size
-    return b === 0x0e || b === 0x16;
   }
 
   private checkPort(cpu: Cpu, s: GuestSite): number {

@@ -164,7 +164,8 @@ export class Migration {
   run(dstConfig: VmConfig): MigrationResult {
     if (this.src.state === 'exited') throw new Error(`${this.src.name} has ended: there is nothing left to migrate`);
     const dst = this.createDestination(dstConfig);
-    this.emit('start', 0, -1, this.livePages(this.src).length, 0, { detail: this.opts.mode });
+    const live = this.livePages(this.src);
+    this.emit('start', 0, -1, live.length, 0, { detail: this.opts.mode, gfns: live });
     return this.opts.mode === 'postcopy' ? this.postcopy(dst) : this.precopy(dst);
   }
 
@@ -179,7 +180,7 @@ export class Migration {
     let switchover: MigrationResult['switchover'] = 'round-limit';
     for (let round = 0; ; round++) {
       const start = this.srcNow();
-      this.emit('round-start', start, round, toSend.length, 0);
+      this.emit('round-start', start, round, toSend.length, 0, { gfns: toSend });
       this.copyPages(dst, toSend); // contents as of the round's start: later writes show up as dirty
       const durationNs = this.link.transferNs(toSend.length * PAGE_WIRE_BYTES);
       this.runHostsUntil(start + durationNs);
@@ -188,7 +189,7 @@ export class Migration {
       this.emit('pages-sent', start + durationNs, round, toSend.length, bytes);
       const changed = log === null || this.opts.verify === true ? this.dirtyPages(dst) : [];
       const dirty = log === null ? changed : [...log.startRound()].filter((g) => pageFrame(this.src, g) >= 0).sort((x, y) => x - y);
-      this.emit('dirty', Math.max(this.srcNow(), start + durationNs), round, dirty.length, 0);
+      this.emit('dirty', Math.max(this.srcNow(), start + durationNs), round, dirty.length, 0, { gfns: dirty });
       const info: RoundInfo = { round, pagesSent: toSend.length, durationNs, dirtyAfter: dirty.length };
       if (log !== null && this.opts.verify === true) {
         const logged = new Set(dirty);
@@ -207,7 +208,7 @@ export class Migration {
 
   private stopAndCopy(dst: Vm, last: number[], rounds: RoundInfo[], switchover: MigrationResult['switchover']): MigrationResult {
     const stopAt = this.srcNow();
-    this.emit('downtime-start', stopAt, -1, last.length, 0, { detail: switchover });
+    this.emit('downtime-start', stopAt, -1, last.length, 0, { detail: switchover, gfns: last });
     const state = captureCpuDevices(this.src);
     const stateBytes = encodeValue(state).length;
     this.copyPages(dst, last);

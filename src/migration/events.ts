@@ -22,6 +22,13 @@ export interface MigrationEvent {
   gfn?: number;
   /** downtime-end: how long the VM ran nowhere. */
   downtimeNs?: number;
+  /**
+   * Which guest pages (ascending): start = the live pages, round-start = the pages the round
+   * sends, dirty = the pages dirtied during the round, downtime-start = the stop-and-copy's pages.
+   * Kept in the engine's events (and `vizor migrate --events`), not in the event stream: the
+   * trace carries them once, as the header's params.pages (page-map.ts).
+   */
+  gfns?: number[];
 }
 
 /** Hands a migration event to the event stream (when a listener wants the 'migration' kind). */

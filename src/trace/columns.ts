@@ -96,10 +96,11 @@ export class BatchColumns {
     if (!this.strings) {
       const dec = new TextDecoder();
       const list: string[] = [];
+      const bytes = new Uint8Array(this.buf);
       let at = this.stringsAt;
       for (let k = 0; k < this.stringCount; k++) {
-        const len = new DataView(this.buf, at, 4).getUint32(0, true);
-        list.push(dec.decode(new Uint8Array(this.buf, at + 4, len)));
+        const len = bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24);
+        list.push(len <= 64 ? shortString(bytes, at + 4, len, dec) : dec.decode(bytes.subarray(at + 4, at + 4 + len)));
         at += 4 + len;
       }
       this.strings = StringTable.from(list);
@@ -128,4 +129,15 @@ export class BatchColumns {
     if (v === undefined) this.interned.set(key, (v = slot.decode(id, this.stringTable())));
     return v;
   }
+}
+
+/** Short strings (credits lists, console text) are mostly ASCII: char codes directly, TextDecoder otherwise. */
+function shortString(bytes: Uint8Array, at: number, len: number, dec: TextDecoder): string {
+  let s = '';
+  for (let i = 0; i < len; i++) {
+    const b = bytes[at + i]!;
+    if (b >= 0x80) return dec.decode(bytes.subarray(at, at + len));
+    s += String.fromCharCode(b);
+  }
+  return s;
 }

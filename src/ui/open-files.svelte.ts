@@ -1,5 +1,5 @@
 // Files opened from disk: sources join the project, a binary image is loaded as is, a saved trace
-// (NDJSON) opens in the event log for replay.
+// (NDJSON) opens in the event log for replay, a machine snapshot (.vzs) is restored.
 import { parseTrace } from '../trace/reader.ts';
 import { decodeTraceFile } from '../trace/file.ts';
 import type { Project } from './state/project.svelte.ts';
@@ -8,12 +8,14 @@ import type { Settings } from './state/settings.svelte.ts';
 
 export async function openFiles(
   list: FileList | File[],
-  ctx: { project: Project; session: Session; settings: Settings; reload: () => Promise<void> },
+  ctx: { project: Project; session: Session; settings: Settings; reload: () => Promise<void>; openSnapshot?: (name: string, bytes: Uint8Array) => Promise<void> },
 ): Promise<void> {
   let sources = 0;
   for (const file of Array.from(list)) {
     const name = file.name;
-    if (/\.vzt$/i.test(name)) {
+    if (/\.vzs$/i.test(name) && ctx.openSnapshot) {
+      await ctx.openSnapshot(name, new Uint8Array(await file.arrayBuffer()));
+    } else if (/\.vzt$/i.test(name)) {
       const parsed = decodeTraceFile(await file.arrayBuffer());
       if (!parsed.ok) {
         ctx.session.error = `${name}: byte ${parsed.error.offset}: ${parsed.error.message}`;

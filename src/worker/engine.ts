@@ -11,7 +11,8 @@ import type { BootMode, Core, Machine } from './core.ts';
 import type { CpuView } from './protocol.ts';
 import { linearToPhysical } from './walk.ts';
 import { Hypervisor } from '../hypervisor/index.ts';
-import { VcpuTarget } from '../debug/vcpu-target.ts';
+import { instructionsIn, VcpuTarget } from '../debug/vcpu-target.ts';
+import type { HistoryEntry } from '../debug/history.ts';
 import { EventLocator } from '../debug/event-locator.ts';
 import { connectDevices } from '../debug/input.ts';
 import type { HvConfig } from './protocol.ts';
@@ -72,7 +73,7 @@ export class Engine {
       mask: DEFAULT_EVENT_MASK,
       onEvent: (ev) => {
         this.pendingEvents.push(ev);
-        this.events.record(ev);
+        this.events.record(ev, this.hvFocus?.focus ?? 0);
       },
     });
   }
@@ -170,6 +171,17 @@ export class Engine {
     return f.dbg;
   }
 
+  /** After a snapshot was restored into the machine: the history starts here, the console shows `serialText`. */
+  restarted(serialText: string): void {
+    this.dbg.history.clear();
+    this.dbg.hereSub = 0;
+    if (this.hvFocus) this.hvFocus.target.vm.serialText = serialText;
+    else this.dbg.console = serialText;
+    this.events.truncate(0);
+    this.pendingEvents = [];
+    this.dbg.takeSnapshot();
+  }
+
   /** Under the hypervisor: debug VM `vmId`'s vCPU from now on (the machine stays where it is). */
   focus(vmId: number): void {
     const hv = this.hvFocus;
@@ -180,14 +192,39 @@ export class Engine {
     this.setBreakpoints([]);
     this.setEventBreakpoints([]);
     this.setWatchpoints([]);
+    const from = this.dbg, fromVm = hv.focus;
     this.dbg = this.debuggerFor(vmId);
     // Its vCPU stands between two of its instructions (the host stopped at another vCPU's boundary).
     this.dbg.hereSub = 0;
+    this.shareHistory(from, fromVm, this.dbg, vmId);
     this.dbg.takeSnapshot();
     this.finished = null;
     this.setBreakpoints(breakpoints);
     this.setEventBreakpoints(kinds);
     this.setWatchpoints(watches);
+  }
+
+  /**
+   * Every snapshot of the host is a point the newly focused vCPU can go back to as well (at its own
+   * instruction count there): its history gets the snapshots of the previous focus's history up to
+   * now, besides its own from the times it was focused before (those after now are dropped: the
+   * host may have gone back meanwhile).
+   */
+  private shareHistory(from: Debugger, fromVm: number, to: Debugger, toVm: number): void {
+    const now = this.cpu.instructions;
+    const fromNow = this.hv!.vms[fromVm]!.cpu.instructions;
+    const byCount = new Map<number, HistoryEntry>();
+    for (const e of to.history.entries) if (e.instructions <= now) byCount.set(e.instructions, e);
+    for (const e of from.history.entries) {
+      if (e.instructions > fromNow) continue;
+      const n = instructionsIn(e.snapshot, toVm);
+      if (n > now) continue;
+      const delivered = to.input.records.filter((r) => r.n < n);
+      const serialTaken = delivered.reduce((sum, r) => sum + (r.device === 'serial' ? r.bytes.length : 0), 0);
+      byCount.set(n, { ...e, instructions: n, extra: { ...e.extra, input: { delivered: delivered.length, serialTaken } } });
+    }
+    to.history.clear();
+    for (const e of [...byCount.values()].sort((a, b) => a.instructions - b.instructions)) to.history.add(e.instructions, e.snapshot, e.seq, e.extra);
   }
 
   private buildHypervisor(image: Uint8Array, boot: BootMode, c: HvConfig & { focusVm?: number }): { hv: Hypervisor; focus: number } {
@@ -296,6 +333,9 @@ export class Engine {
   seekEvent(seq: number): Outcome | null {
     const place = this.events.place(seq);
     if (place === null) return null;
+    if (this.hvFocus && place.tag !== this.hvFocus.focus) {
+      throw new Error(`event #${seq} happened while the debugger followed VM ${place.tag}: focus VM ${place.tag} to go there`);
+    }
     this.seekingEvent = true;
     let o: Outcome;
     try {

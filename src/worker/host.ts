@@ -8,6 +8,7 @@ import type {
   StopReason, WorkerMessage, AsmMap,
 } from './protocol.ts';
 import { linearToPhysical, translate } from './walk.ts';
+import { openSession, saveSession, type OpenedSnapshot } from './snapshot-file.ts';
 import { encodeBatch } from '../trace/binary.ts';
 import { T_DIRTY, T_MMIO, T_NOUSER, T_ROSUP, T_ROUSER, T_VALID } from '../machine/mmu.ts';
 
@@ -73,6 +74,8 @@ export class MachineHost {
   private lastProgress = { at: 0, instructions: 0 };
   private serialSent = 0;
   private reloaded: { image: Uint8Array; config: MachineConfig } | null = null;
+  /** The loaded program's name (for snapshot files). */
+  private programName = 'program';
 
   constructor(
     private readonly core: Core,
@@ -102,6 +105,7 @@ export class MachineHost {
         const r = this.core.assemble(req.files, req.main);
         if (!r.bytes) return this.post({ type: 'loaded', id: req.id, ok: false, diagnostics: r.diagnostics, map: r.map, error: 'the program has errors' });
         this.map = r.map;
+        this.programName = req.main;
         const error = this.boot(r.bytes, req.config);
         this.post({ type: 'loaded', id: req.id, ok: !error, diagnostics: r.diagnostics, map: r.map, error });
         if (!error) this.stopped('loaded', 'loaded and reset: the first instruction is about to run');
@@ -109,6 +113,7 @@ export class MachineHost {
       }
       case 'load-image': {
         this.map = null;
+        this.programName = req.name;
         const error = this.boot(req.image, req.config);
         this.post({ type: 'loaded', id: req.id, ok: !error, diagnostics: [], map: null, error });
         if (!error) this.stopped('loaded', `loaded ${req.name}`);
@@ -164,6 +169,17 @@ export class MachineHost {
         e.dbg.takeSnapshot();
         return this.stopped('pause', `memory changed at ${req.space} 0x${req.address.toString(16)} (the history before this edit is dropped)`);
       }
+      case 'save-snapshot':
+        return this.saveSnapshot(req.id);
+      case 'open-snapshot':
+        return this.openSnapshot(req.id, req.name, req.bytes, req.config);
+      case 'focus': {
+        const e = this.need();
+        this.running = false;
+        e.focus(req.vm);
+        this.serialSent = -1;
+        return this.stopped('pause', `the debugger follows VM ${req.vm}'s vCPU now (the other VMs keep their schedule; each vCPU keeps its own history)`);
+      }
       case 'serial-in':
         this.engine?.typeSerial(req.text);
         return;
@@ -188,7 +204,7 @@ export class MachineHost {
         const e = this.need();
         const o = e.seekEvent(req.seq);
         if (o === null) return this.post({ type: 'error', message: `event #${req.seq} is not in this run's history` });
-        return this.finishStep(o.kind === 'target' ? { kind: 'target', detail: `went to just after event #${req.seq} (instruction ${e.instructions})` } : o, true);
+        return this.finishStep(o.kind === 'target' ? { kind: 'target', detail: `went to event #${req.seq}: the first instruction boundary after it (instruction ${e.instructions})` } : o, true);
       }
       case 'seek': {
         const o = this.need().seek(req.instructions);
@@ -206,22 +222,60 @@ export class MachineHost {
     this.running = false;
     try {
       this.engine?.dispose();
-      const hv = config.hv?.mode === 'hypervisor' ? config.hv : null;
-      const engine = new Engine(this.core, config.memoryMiB * 1024 * 1024, hv);
-      engine.load(image, bootMode(config.boot));
-      engine.setBreakpoints(this.breakpoints);
-      engine.setEventBreakpoints(this.eventKinds);
-      engine.setWatchpoints(this.watchpoints);
-      this.engine = engine;
-      this.reloaded = { image, config };
-      this.serialSent = 0;
-      this.post({ type: 'console', device: 'serial', text: '', reset: true });
-      this.post({ type: 'events', binary: null, events: null, truncateAfterSeq: -1 });
+      this.engine = null;
+      this.install(this.makeEngine(image, config), image, config);
       return undefined;
     } catch (e) {
       this.engine = null;
       return (e as Error).message;
     }
+  }
+
+  private makeEngine(image: Uint8Array, config: MachineConfig): Engine {
+    const hv = config.hv?.mode === 'hypervisor' ? config.hv : null;
+    const engine = new Engine(this.core, config.memoryMiB * 1024 * 1024, hv);
+    engine.load(image, bootMode(config.boot));
+    return engine;
+  }
+
+  /** Makes `engine` the session: the lists set so far apply to it, the views start again. */
+  private install(engine: Engine, image: Uint8Array, config: MachineConfig): void {
+    engine.setBreakpoints(this.breakpoints);
+    engine.setEventBreakpoints(this.eventKinds);
+    engine.setWatchpoints(this.watchpoints);
+    this.engine = engine;
+    this.reloaded = { image, config };
+    this.serialSent = 0;
+    this.post({ type: 'console', device: 'serial', text: '', reset: true });
+    this.post({ type: 'events', binary: null, events: null, truncateAfterSeq: -1 });
+  }
+
+  private saveSnapshot(id: number): void {
+    const e = this.engine;
+    if (!e || !this.reloaded) return this.post({ type: 'snapshot-saved', id, ok: false, error: 'no program is loaded' });
+    this.running = false;
+    const r = saveSession(e, this.reloaded.image, this.reloaded.config, this.programName);
+    this.post({ type: 'snapshot-saved', id, ok: true, bytes: r.bytes, name: r.name, summary: r.summary }, [r.bytes.buffer as ArrayBuffer]);
+  }
+
+  /** A refused file (corrupt, another version, not a snapshot) leaves the current session as it was. */
+  private openSnapshot(id: number, name: string, bytes: Uint8Array, current: MachineConfig): void {
+    let opened: OpenedSnapshot;
+    try {
+      opened = openSession(this.core, bytes, current);
+    } catch (e) {
+      return this.post({ type: 'snapshot-opened', id, ok: false, error: `${name}: ${(e as Error).message}` });
+    }
+    this.running = false;
+    this.engine?.dispose();
+    // The program loaded now, saved partway: its source map still describes the memory.
+    const old = this.reloaded?.image;
+    const sameProgram = old !== undefined && old.length === opened.image.length && old.every((b, i) => b === opened.image[i]);
+    if (!sameProgram) this.map = null;
+    this.programName = opened.programName;
+    this.install(opened.engine, opened.image, opened.config);
+    this.post({ type: 'snapshot-opened', id, ok: true, summary: opened.summary, config: opened.config, sameProgram });
+    this.stopped('loaded', `restored ${name}: ${opened.summary}`);
   }
 
   private step(kind: 'into' | 'over' | 'out' | 'back'): void {

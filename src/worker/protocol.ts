@@ -155,7 +155,13 @@ export type Request =
   | { type: 'seek'; instructions: number }
   /** Goes to just after the event with this seq (the hypervisor timeline's clicks). */
   | { type: 'seek-event'; seq: number }
-  | { type: 'tlb'; id: number };
+  | { type: 'tlb'; id: number }
+  /** Hypervisor mode: the debugger follows this VM's vCPU from now on (each vCPU keeps its history). */
+  | { type: 'focus'; vm: number }
+  /** Saves the machine (bare) or the focused VM (hypervisor) as a .vzs snapshot file. */
+  | { type: 'save-snapshot'; id: number }
+  /** Restores a .vzs snapshot file: a new session starting from it (refused files keep the current one). */
+  | { type: 'open-snapshot'; id: number; name: string; bytes: Uint8Array; config: MachineConfig };
 
 /** One cached translation in the CPU's TLB. */
 export interface TlbEntry {
@@ -189,7 +195,13 @@ export type Reply =
   | { type: 'loaded'; id: number; ok: boolean; diagnostics: Diagnostic[]; map: AsmMap | null; error?: string }
   | { type: 'memory'; id: number; region: RegionBytes }
   | { type: 'translation'; id: number; translation: Translation }
-  | { type: 'tlb'; id: number; entries: TlbEntry[]; total: number };
+  | { type: 'tlb'; id: number; entries: TlbEntry[]; total: number }
+  | { type: 'snapshot-saved'; id: number; ok: true; bytes: Uint8Array; name: string; summary: string }
+  | { type: 'snapshot-saved'; id: number; ok: false; error: string }
+  /** `config`: the machine settings the snapshot needs (memory, boot, bare or hypervisor). */
+  /** `sameProgram`: the snapshot's image is the program loaded before (its source map still applies). */
+  | { type: 'snapshot-opened'; id: number; ok: true; summary: string; config: MachineConfig; sameProgram: boolean }
+  | { type: 'snapshot-opened'; id: number; ok: false; error: string };
 
 export type Notice =
   | { type: 'ready'; core: CoreStatus }

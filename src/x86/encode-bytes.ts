@@ -18,6 +18,18 @@ const RM16: Record<string, number> = { 'bx+si': 0, 'bx+di': 1, 'bp+si': 2, 'bp+d
 const SEG_PREFIX = [0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65];
 const PREFIX_SEG: Record<string, number> = { es: 0, cs: 1, ss: 2, ds: 3, fs: 4, gs: 5 };
 
+/** Prefix words NASM accepts and their bytes; o16/o32/a16/a32 only where they change the mode's size (-1). */
+const PREFIX_BYTE: Record<string, (bits: number) => number> = {
+  wait: () => 0x9b, lock: () => 0xf0, rep: () => 0xf3, repe: () => 0xf3, repz: () => 0xf3, repne: () => 0xf2, repnz: () => 0xf2,
+  es: () => 0x26, cs: () => 0x2e, ss: () => 0x36, ds: () => 0x3e, fs: () => 0x64, gs: () => 0x65,
+  o16: (b) => (b === 32 ? 0x66 : -1), o32: (b) => (b === 16 ? 0x66 : -1), a16: (b) => (b === 32 ? 0x67 : -1), a32: (b) => (b === 16 ? 0x67 : -1),
+};
+
+/** The byte of a prefix written on its own line (`rep`, `o16`), in `bits` code; -1 when it has none. */
+export function prefixByte(name: string, bits: number): number {
+  return PREFIX_BYTE[name]!(bits);
+}
+
 /** Little-endian bytes of v (which may exceed 32 bits' range; no bit operations on it). */
 export function le(out: number[], v: number, n: number): void {
   for (let i = 0; i < n; i++) out.push(Math.floor(v / 2 ** (8 * i)) & 0xff);
@@ -128,11 +140,7 @@ function prefixBytes(m: Match, req: EncodeRequest): { pre: number[]; asz: number
   const ops = req.operands;
   const pre: number[] = [];
   for (const p of req.prefixes) if (p === 'wait') pre.push(0x9b);
-  for (const p of req.prefixes) {
-    if (p === 'lock') pre.push(0xf0);
-    else if (p === 'rep' || p === 'repe' || p === 'repz') pre.push(0xf3);
-    else if (p === 'repne' || p === 'repnz') pre.push(0xf2);
-  }
+  for (const p of req.prefixes) if (p === 'lock' || p.startsWith('rep')) pre.push(PREFIX_BYTE[p]!(req.bits));
   let seg = -1;
   for (const p of req.prefixes) if (p in PREFIX_SEG) seg = PREFIX_SEG[p]!;
   let asz: number = req.bits;

@@ -26,6 +26,17 @@ export function hasShortAndNearForms(mnemonic: string): boolean {
   return both;
 }
 
+const RELATIVE = new Map<string, boolean>();
+/** The mnemonic has a row with a relative branch operand (its bytes depend on where it is). */
+export function hasRelativeForms(mnemonic: string): boolean {
+  let rel = RELATIVE.get(mnemonic);
+  if (rel === undefined) {
+    rel = rowsForMnemonic(mnemonic).some((row) => row.operands.some((k) => OPERAND_INFO[k].loc === 'rel'));
+    RELATIVE.set(mnemonic, rel);
+  }
+  return rel;
+}
+
 /** Does v fit a sign-extended imm8 at operand size osz (0xFFFF counts as -1 in 16-bit code)? */
 const SBYTE = (v: number, osz: number): boolean =>
   osz === 16 ? ((v + 128) & 0xffff) <= 255 : ((v + 128) >>> 0) <= 255 || (v >= -128 && v <= 127);

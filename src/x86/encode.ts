@@ -13,7 +13,8 @@ import { immBytes, rowBytes } from './encode-bytes.ts';
 import { explainMismatch } from './encode-explain.ts';
 
 export type { EncField, EncodeRequest, EncodeResult, EncOperand, EncReg, EncRegClass, EncValue } from './encode-types.ts';
-export { hasShortAndNearForms } from './encode-match.ts';
+export { hasRelativeForms, hasShortAndNearForms } from './encode-match.ts';
+export { prefixByte } from './encode-bytes.ts';
 
 // ---- mnemonics --------------------------------------------------------------------------
 

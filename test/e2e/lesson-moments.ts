@@ -60,11 +60,19 @@ async function breakOn(page: Page, n: number, kind: string): Promise<void> {
   await expect.poll(() => page.getByRole('group', { name: 'Event breakpoints' }).getByLabel(kind).isChecked()).toBe(true);
 }
 
+/** A select of the Machine ⚙ form, by its label's first word. */
+export function setting(page: Page, name: string) {
+  return page.locator('form.settings label').filter({ hasText: new RegExp(`^\\s*${name}\\b`) }).locator('select');
+}
+
 /** Machine ⚙ → Run on: vizor's hypervisor (the lesson's choices) → Apply and reset. */
 async function underHypervisor(page: Page, mainFile?: string): Promise<void> {
+  const folder = await page.locator('[data-testid="lesson-picker"]').inputValue();
+  const paging = /^hv:\n(?:\s+.*\n)*?\s+paging: (\w+)/m.exec(LESSON_FILES[`${folder}/lesson.md`]!)?.[1];
   await page.getByRole('button', { name: 'Machine ⚙' }).click();
-  if (mainFile) await page.getByLabel('Main file').selectOption(mainFile);
+  if (mainFile) await setting(page, 'Main file').selectOption(mainFile);
   await page.locator('[data-testid="hv-mode"]').selectOption({ label: "vizor's hypervisor" });
+  if (paging) expect(await setting(page, 'Paging').inputValue(), `${folder}: the lesson's paging`).toBe(paging);
   await page.getByRole('button', { name: 'Apply and reset' }).click();
   await stopped(page);
   await expect.poll(() => page.locator('[data-testid="hv-banner"]').count()).toBe(1);
@@ -74,6 +82,7 @@ async function underHypervisor(page: Page, mainFile?: string): Promise<void> {
 async function events(page: Page): Promise<string[]> {
   await page.getByRole('tab', { name: 'Events' }).click();
   await page.locator('[data-testid="events"]').getByLabel('Kind').selectOption('');
+  await page.locator('[data-testid="events"] tbody tr').last().scrollIntoViewIfNeeded(); // the newest are at the bottom
   return (await page.locator('[data-testid="events"] tbody').innerText()).split('\n');
 }
 
@@ -122,6 +131,7 @@ export const MOMENTS: Record<string, Moment> = {
     await press(page, 'F5');
     expect((await events(page)).filter((l) => l.includes('exception')).at(-1)).toMatch(/vector=13 errorCode=0x1234/);
     await page.getByRole('tab', { name: 'Stack' }).click();
+    await expect.poll(() => page.locator('[data-testid="stack"]').innerText()).toContain('← ESP');
     const stack = (await page.locator('[data-testid="stack"]').innerText()).split('\n').map((l) => l.trim());
     const top = stack.indexOf('← ESP');
     expect(stack[top - 1]).toBe('00001234');
@@ -135,11 +145,22 @@ export const MOMENTS: Record<string, Moment> = {
     await page.getByRole('tab', { name: 'CR0/CR3/CR4' }).click();
     await expect.poll(() => page.locator('[data-testid="control-registers"]').innerText()).toMatch(/CR2\s+00400000/);
     await step(page, 5).getByRole('button', { name: 'Paging panel' }).click();
-    await page.getByLabel('Linear address to translate').fill('400000');
+    says('03-paging', 5, 'already holds CR2 (0x00400000)');
+    expect(await page.getByLabel('Linear address to translate').inputValue()).toBe('0x00400000');
     await page.getByRole('button', { name: 'Walk' }).click();
     const walk = await page.locator('[data-testid="walk"]').innerText();
     expect(walk).toContain('linear 00400000');
+    expect(walk).toMatch(/PTE .* = 00000000/);
     expect(walk).toMatch(/not present/);
+    // The next fault (a write at `touch`), then to the handler's PTE write and over it.
+    await press(page, 'F5');
+    expect((await events(page)).filter((l) => l.includes('pagefault')).at(-1)).toMatch(/linear=0x400000 errorCode=0x2/);
+    await cursorOn(page, '03-paging/kernel.asm', /^\s*mov \[page_table_high \+ eax \* 4\], edx/);
+    await press(page, 'Control+F10');
+    await press(page, 'F10');
+    await page.getByRole('tab', { name: 'Paging' }).click();
+    await page.getByRole('button', { name: 'Walk' }).click();
+    await expect.poll(() => page.locator('[data-testid="walk"]').innerText()).toMatch(/physical 0020[0-9a-f]{4}/);
   },
   // The CPUID exit: its qualification and length in the event log, the vendor the VMM reported.
   '04-what-is-a-hypervisor': async (page) => {
@@ -168,10 +189,25 @@ export const MOMENTS: Record<string, Moment> = {
     await page.getByRole('tab', { name: 'CR0/CR3/CR4' }).click();
     await expect.poll(() => page.locator('[data-testid="control-registers"]').innerText()).toMatch(/CR3\s+00001000/);
   },
-  // The lesson's settings under the hypervisor, the whole program run on its VMs.
+  // POPF deprivileged: stepped over in ring 1, IF stays set, CS reads 0x0009.
   '06-virtualization-hole': async (page) => {
+    says('06-virtualization-hole', 5, 'CS reads 0x0009');
     await underHypervisor(page);
-    await runUnderHypervisor(page, 1);
+    await runToLabel(page, '06-virtualization-hole', 5, 'do_popf');
+    await press(page, 'F10');
+    expect(parseInt(await register(page, 'eflags'), 16) & 0x200, 'IF stays set').toBe(0x200);
+    await expect.poll(() => page.locator('[data-testid="registers"]').innerText()).toMatch(/CS\s+0009/);
+  },
+  // Real mode: into an `int 0x10`, and the interrupt vector table's entry 0x10 at 0x40.
+  '11-legacy-real-mode': async (page) => {
+    says('11-legacy-real-mode', 5, 'step (F11) into an `int 0x10`');
+    await cursorOn(page, '11-legacy-real-mode/kernel.asm', /^\s*int 0x10\b/);
+    await page.keyboard.press('F9');
+    await press(page, 'F5');
+    const before = await register(page, 'eip');
+    await press(page, 'F11');
+    expect(await register(page, 'eip')).not.toBe(before);
+    await step(page, 5).getByRole('button', { name: 'Memory panel' }).click();
   },
   // The probe's first touch under nested paging: an EPT violation, in the Hypervisor tab's walk.
   '08-nested-paging': async (page) => {
@@ -195,6 +231,7 @@ export const MOMENTS: Record<string, Moment> = {
     await expect.poll(() => sched.locator('[data-testid="hv-shares"]').innerText(), { timeout: 30_000 }).toMatch(/vm2[\s\S]*33\.3%/);
     expect((await sched.locator('[data-testid="hv-shares"]').innerText()).match(/33\.3%/g)?.length).toBeGreaterThanOrEqual(3);
     await sched.scrollIntoViewIfNeeded();
+    await step(page, 3).scrollIntoViewIfNeeded();
   },
   // The hostile kernel in the VMs: each VM dies alone, the hypervisor and the page go on.
   '10-isolation': async (page) => {
@@ -205,5 +242,6 @@ export const MOMENTS: Record<string, Moment> = {
     for (const vm of [0, 1]) {
       await expect.poll(() => page.locator(`[data-testid="hv-consoles"] section[data-vm="${vm}"]`).innerText()).toMatch(/triple fault/i);
     }
+    await step(page, 6).scrollIntoViewIfNeeded();
   },
 };

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { openApp, register, screenshot, stopSite, type App } from './harness.ts';
 import { LESSON_FILES } from '../../src/ui/lessons/catalog.ts';
+import { setting } from './lesson-moments.ts';
 
 const TEXT = LESSON_FILES['07-shadow-paging/lesson.md']!;
 const status = (page: Page) => page.locator('[data-testid="status"]').innerText();
@@ -22,7 +23,7 @@ async function stopped(page: Page): Promise<void> {
   await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 }).toMatch(/^(paused|finished)$/);
 }
 
-/** Presses a debugger key with the editor focused (as a student does after clicking in it), and waits for the stop. */
+/** Presses a debugger key (the app handles them wherever the focus is) and waits for the stop. */
 async function press(page: Page, key: string): Promise<void> {
   const where = async () => `${await status(page)} at ${await register(page, 'eip')}`;
   const before = await where();
@@ -69,9 +70,9 @@ describe('lesson 7, walked in the app as its text says', () => {
     expect(stepText(7)).toContain('Apply and reset');
     await page.getByRole('button', { name: 'Machine ⚙' }).click();
     await page.locator('[data-testid="hv-mode"]').selectOption({ label: "vizor's hypervisor" });
-    expect(await page.getByLabel('VMs').inputValue()).toBe('1');
-    expect(await page.getByLabel('CPU').inputValue()).toBe('vtx');
-    expect(await page.getByLabel('Paging').inputValue()).toBe('shadow');
+    expect(await setting(page, 'VMs').inputValue()).toBe('1');
+    expect(await setting(page, 'CPU').inputValue()).toBe('vtx');
+    expect(await setting(page, 'Paging').inputValue()).toBe('shadow');
     await page.getByRole('button', { name: 'Apply and reset' }).click();
     await stopped(page);
     await expect.poll(() => page.locator('[data-testid="hv-banner"]').innerText()).toMatch(/debugger drives\s+VM 0\s+'s vCPU/);
@@ -95,7 +96,6 @@ describe('lesson 7, walked in the app as its text says', () => {
     // Step 9: click `pagefault` (event breakpoint), F5 → hidden fault at 00401000; the shadow row filled.
     await step(page, 9).locator('[data-event="pagefault"]').click();
     await expect.poll(() => page.locator('[data-testid="breakpoints"] label', { hasText: 'pagefault' }).locator('input').isChecked()).toBe(true);
-    await page.locator('[data-testid="editor"] .view-lines').click();
     await press(page, 'F5');
     await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
     const eipAfterRead = await register(page, 'eip');
@@ -121,7 +121,6 @@ describe('lesson 7, walked in the app as its text says', () => {
     await screenshot(page, 'lesson-07'); // the lesson's main moment, with the others from lessons-app.test.ts
 
     // Step 10: Shift+F10 → back at 00100127, the row not shadowed; F5 brings the same fault back.
-    await page.locator('[data-testid="editor"] .view-lines').click();
     await press(page, 'Shift+F10');
     expect(await register(page, 'eip')).toBe('00100127');
     await expect.poll(() => shadowRow(page, '00401000').innerText().catch(() => 'no row')).toMatch(/not shadowed|no row/);
@@ -153,6 +152,7 @@ describe('lesson 7, walked in the app as its text says', () => {
     expect(stepText(12)).toMatch(/00104FFC/i);
     await tab(page, 'Events');
     await page.locator('[data-testid="events"]').getByLabel('Kind').selectOption('pagefault');
+    await page.locator('[data-testid="events"] tbody tr').last().scrollIntoViewIfNeeded(); // "the newest rows are at the bottom"
     const faults = (await page.locator('[data-testid="events"] tbody').innerText()).split('\n').filter((l) => l.includes('pagefault'));
     const injected = faults.findIndex((l) => l.includes('outcome="injected"'));
     expect(injected).toBeGreaterThanOrEqual(0);
@@ -167,6 +167,7 @@ describe('lesson 7, walked in the app as its text says', () => {
     await tab(page, 'CR0/CR3/CR4');
     await expect.poll(() => page.locator('[data-testid="control-registers"]').innerText()).toMatch(/CR2\s+00400000/);
     await step(page, 12).getByRole('button', { name: 'Stack tab' }).click();
+    await expect.poll(() => page.locator('[data-testid="stack"]').innerText()).toContain('← ESP');
     const stack = (await page.locator('[data-testid="stack"]').innerText()).split('\n').map((l) => l.trim());
     const top = stack.indexOf('← ESP');
     expect(stack[top - 1]).toBe('00000002'); // the error code, on top
@@ -191,7 +192,6 @@ describe('lesson 7, walked in the app as its text says', () => {
     // Untick pagefault and run to the end: the same output as the bare run, one guest page fault.
     await step(page, 13).getByRole('button', { name: 'Breakpoints tab' }).click();
     await page.getByRole('group', { name: 'Event breakpoints' }).getByLabel('pagefault').uncheck();
-    await page.locator('[data-testid="editor"] .view-lines').click();
     await page.keyboard.press('F5');
     await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 }).toBe('finished');
     await step(page, 13).getByRole('button', { name: 'Serial tab' }).click();

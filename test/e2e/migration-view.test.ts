@@ -1,7 +1,10 @@
 // The live-migration view (migration.html) on real migrations: `node bin/vizor.mjs migrate ...
 // --trace` records a pre-copy run that converges, one that hits the round limit, and a post-copy
 // run; the page opens each file, and the rounds, the downtime, the per-round bars and the console
-// on each host must be the trace's own. Screenshots: test/e2e/screenshots/migration-*.png.
+// on each host must be the trace's own. The page grid draws every guest page of the VM (64 MiB =
+// 16,384 pages), and a page the writer kernel is known to write during round 0 (from its symbol
+// table and its documented write rate, not from the trace) shows dirty after round 0 and sending
+// in round 1. Screenshots (light, dark, presenter): test/e2e/screenshots/migration-*.png.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -61,11 +64,32 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The writer's buffer: the guest page of its `buffer` label (vizor asm --map). */
+function bufferPage(): number {
+  const map = join(dir, 'writer.map.json');
+  const r = spawnSync('node', ['bin/vizor.mjs', 'asm', 'fixtures/migration/writer.asm', '-o', join(dir, 'writer.bin'), '--map', map], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vizor asm failed: ${r.stderr}`);
+  const sym = (JSON.parse(readFileSync(map, 'utf8')) as { symbols: { name: string; address: number }[] }).symbols.find((x) => x.name === 'buffer');
+  if (!sym) throw new Error('writer.asm has no buffer label');
+  return sym.address >>> 12;
+}
+
+/** Points at guest page `gfn` on a grid canvas (the whole memory, or the magnified part) and returns the grid's description of it. */
+async function hoverPage(page: Page, gfn: number, testid = 'mig-grid'): Promise<string> {
+  const grid = page.getByTestId(testid);
+  const [cols, cell, gutter, first] = await Promise.all(['data-cols', 'data-cell', 'data-gutter', 'data-first'].map(async (a) => Number(await grid.getAttribute(a))));
+  const i = gfn - first!;
+  await grid.hover({ position: { x: gutter! + (i % cols!) * cell! + cell! / 2, y: Math.floor(i / cols!) * cell! + cell! / 2 } });
+  return page.getByTestId(`${testid}-info`).innerText();
+}
+
+const GUEST_PAGES = (64 << 20) / 4096; // vizor migrate's default --mem 64M
+
 const CASES = [
   // status 69 = debug-exit 0x22; the fast writer is cut by --max-instructions (status 8).
   { name: 'precopy', theme: 'light', status: 69, args: ['fixtures/migration/writer.asm', '--at', '11M', '--max-downtime', '5ms'] },
   { name: 'round-limit', theme: 'dark', status: 8, args: ['fixtures/migration/fast-writer.asm', '--at', '100k', '--max-rounds', '4', '--max-downtime', '5ms', '--max-instructions', '20M'] },
-  { name: 'postcopy', theme: 'light&presenter=1', status: 69, args: ['fixtures/migration/writer.asm', '--at', '11M', '--postcopy', '--bandwidth', '10M'] },
+  { name: 'postcopy', theme: 'dark&presenter=1', status: 69, args: ['fixtures/migration/writer.asm', '--at', '11M', '--postcopy', '--bandwidth', '10M'] },
 ];
 
 describe('migration view', () => {
@@ -99,19 +123,43 @@ describe('migration view', () => {
         expect(await page.getByTestId('console-B').innerText()).toBe(text(events.slice(resumeAt)));
         // The writer's output across the move is QEMU's for the same kernel without migration.
         if (c.status === 69) expect(text(events)).toBe(readFileSync(join(root, 'fixtures/migration/writer.expected.txt'), 'latin1'));
-        // At the end every page is on the destination; the last moment is the one shown.
+        // The grid: one cell per guest page of the VM; at the end every page with data is on host B.
+        const grid = page.getByTestId('mig-grid');
+        expect(Number(await grid.getAttribute('data-pages'))).toBe(GUEST_PAGES);
+        const [cols, cell] = [Number(await grid.getAttribute('data-cols')), Number(await grid.getAttribute('data-cell'))];
+        expect(cols * Math.ceil(GUEST_PAGES / cols)).toBeGreaterThanOrEqual(GUEST_PAGES);
+        expect((await grid.boundingBox())!.height).toBeCloseTo(Math.ceil(GUEST_PAGES / cols) * cell, 0);
         const total = mig.find((e) => e.phase === 'start')!.pages as number;
-        expect(await page.getByTestId('mig-grid').getAttribute('data-sent')).toBe(String(total));
-        expect(await page.locator('[data-testid="mig-grid"] .cell').count()).toBe(total);
+        expect(Number(await grid.getAttribute('data-sent'))).toBeGreaterThanOrEqual(total);
+        expect(Number(await grid.getAttribute('data-dirty'))).toBe(0);
+        expect(Number(await grid.getAttribute('data-clean'))).toBe(0);
         mkdirSync(SCREENSHOTS, { recursive: true });
-        await page.screenshot({ path: join(SCREENSHOTS, `migration-${c.name}.png`), fullPage: true });
         if (c.name === 'precopy') {
-          // The moment after round 0's dirty report: the grid shows that round's dirty pages.
-          const stepIndex = mig.findIndex((e) => e.phase === 'dirty');
-          await page.getByTestId('mig-step').fill(String(stepIndex));
-          await expect.poll(() => page.getByTestId('mig-grid').getAttribute('data-dirty')).toBe(String(mig[stepIndex]!.pages));
-          await page.locator('[data-testid="mig-grid"]').screenshot({ path: join(SCREENSHOTS, 'migration-grid-round0.png') });
+          // The writer writes one page of `buffer` per 5 + 2*20000 instructions: from the migration
+          // point (11M) on, round 0 (~88 ms = 2.7M instructions) covers pages ~19..~88 of the buffer
+          // (mod 256). Page 50 of the buffer is written in the middle of round 0.
+          const gfn = bufferPage() + 50;
+          const afterRound0 = mig.findIndex((e) => e.phase === 'dirty' && e.round === 0);
+          await page.getByTestId('mig-step').fill(String(afterRound0));
+          await expect.poll(() => grid.getAttribute('data-dirty')).toBe(String(mig[afterRound0]!.pages));
+          const dirtyText = `page ${gfn} (guest-physical 0x${(gfn * 4096).toString(16).padStart(8, '0')}): dirty — written during round 0 after it was sent; it goes again in round 1`;
+          expect(await hoverPage(page, gfn)).toBe(dirtyText);
+          expect(await hoverPage(page, gfn, 'mig-grid-zoom')).toBe(dirtyText); // the magnified rows where the data is
+          await page.screenshot({ path: join(SCREENSHOTS, 'migration-grid-round0.png'), fullPage: true });
+          const round1 = mig.findIndex((e) => e.phase === 'round-start' && e.round === 1);
+          await page.getByTestId('mig-step').fill(String(round1));
+          await expect.poll(() => grid.getAttribute('data-sending')).toBe(String(mig[round1]!.pages));
+          expect(await hoverPage(page, gfn)).toContain(': sending — sent in round 1');
+          // A page the kernel never touches stays zero; the first page of its code is clean, then sent.
+          expect(await hoverPage(page, GUEST_PAGES - 1)).toContain(': zero — never written');
+          // Play: the moments advance by themselves.
+          await page.getByTestId('mig-step').fill('0');
+          await page.getByTestId('mig-play').click();
+          await expect.poll(async () => (await page.getByTestId('mig-moment').innerText()).split('/')[0], { timeout: 5000 }).not.toBe('1');
+          await page.getByTestId('mig-play').click();
+          await page.getByTestId('mig-step').fill(String(mig.length - 1));
         }
+        await page.screenshot({ path: join(SCREENSHOTS, `migration-${c.name}.png`), fullPage: true });
       } finally {
         await v.close();
       }

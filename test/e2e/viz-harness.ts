@@ -69,3 +69,11 @@ export async function vizShot(page: Page, name: string, selector?: string): Prom
   else await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/** The rows the guest/shadow tables highlight (flash) now: their linear page, last op and cells (index, page, guest PTE, shadow PTE). */
+export async function highlightedRows(page: Page): Promise<{ linear: string | null; op: string | null; index: string; page: string; guestPte: string; shadowPte: string }[]> {
+  return page.locator('[data-testid="hv-tables"] tr.flash').evaluateAll((rows) => rows.map((r) => {
+    const cells = [...r.querySelectorAll('td')].map((td) => (td as HTMLElement).innerText.trim());
+    return { linear: r.getAttribute('data-linear'), op: r.getAttribute('data-op'), index: cells[0] ?? '', page: cells[1] ?? '', guestPte: cells[2] ?? '', shadowPte: cells[4] ?? '' };
+  }));
+}

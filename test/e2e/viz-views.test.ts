@@ -4,9 +4,10 @@
 // view follows the position backwards too, and screenshots are taken for light, dark, presenter.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openViz, stopViz, vizShot, type VizPage } from './viz-harness.ts';
+import { highlightedRows, openViz, stopViz, vizShot, type VizPage } from './viz-harness.ts';
 import { generateScenario } from '../../src/ui/hv/scenario.ts';
 import { eventLine } from '../../src/trace/ndjson.ts';
+import { encodeTraceFile, scanTraceFile } from '../../src/trace/file.ts';
 import type { VizEvent } from '../../src/ui/hv/types.ts';
 import { BAND } from '../../src/ui/hv/timeline-draw.ts';
 
@@ -37,6 +38,17 @@ async function markAt(page: Page, tick: number, vm: number, row: number): Promis
   return { x, y };
 }
 const exitsUpTo = (events: VizEvent[], seq: number) => events.filter((e) => e.kind === 'exit' && e.seq <= seq).length;
+const hex = (n: number, w = 8) => (n >>> 0).toString(16).padStart(w, '0');
+
+/**
+ * The tables highlight exactly one row, and it is the stopped shadow event's entry: its linear
+ * page and page-table index are the event's, its guest PTE and shadow PTE the event's values.
+ */
+async function expectHighlighted(page: Page, ev: { linear: number; guestPte: number; shadowPte: number; op: string }): Promise<void> {
+  await expect.poll(async () => (await highlightedRows(page)).length).toBe(1);
+  const [row] = await highlightedRows(page);
+  expect(row).toEqual({ linear: hex(ev.linear & ~0xfff), op: ev.op, index: hex((ev.linear >>> 12) & 0x3ff, 3), page: hex(ev.linear & ~0xfff), guestPte: expect.stringContaining(hex(ev.guestPte)), shadowPte: expect.stringContaining(hex(ev.shadowPte)) });
+}
 
 describe('hypervisor views: shadow paging, 3 VMs', () => {
   const run = generateScenario({ events: EVENTS, paging: 'shadow' });
@@ -144,17 +156,17 @@ describe('hypervisor views: shadow paging, 3 VMs', () => {
     );
   });
 
-  it('stopping on a shadow fill highlights that entry in the tables', async () => {
+  it('an event breakpoint on a shadow fill stops there, and the highlighted row is that fill\'s entry', async () => {
     const { page } = viz;
-    const fill = run.events.filter((e) => e.kind === 'shadow' && e.op === 'fill' && e.vm === 2)[30]!;
+    const fills = run.events.filter((e) => e.kind === 'shadow' && e.op === 'fill' && e.vm === 2);
+    const fill = fills[30]!;
     if (fill.kind !== 'shadow') throw new Error('not a shadow event');
+    // Start just after the previous fill of VM 2, with VM 2 in the tables, and run to the next fill.
     await page.locator('[data-testid="hv-vms"] [data-vm="2"]').click();
-    await page.evaluate((seq) => { (globalThis as any).__viz.hv.position = seq; }, fill.seq);
-    const row = page.locator(`[data-testid="hv-tables"] tr[data-linear="${fill.linear.toString(16).padStart(8, '0')}"]`);
-    await expect.poll(() => row.getAttribute('class')).toMatch(/flash/);
-    expect(await row.getAttribute('data-op')).toBe('fill');
-    expect(await row.innerText()).toContain(fill.shadowPte.toString(16).padStart(8, '0'));
-    expect(await row.innerText()).toContain(fill.guestPte.toString(16).padStart(8, '0'));
+    await page.evaluate((seq) => { (globalThis as any).__viz.hv.position = seq; }, fills[29]!.seq + 1);
+    await page.getByTestId('next-fill').click();
+    await expect.poll(() => page.locator('[data-testid="position-readout"]').getAttribute('data-seq')).toBe(String(fill.seq));
+    await expectHighlighted(page, fill);
     await vizShot(page, 'light-tables-fill', '[data-testid="hv-tables"]');
   });
 });
@@ -180,18 +192,20 @@ describe('hypervisor views: live and from a file', () => {
     await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events'), { timeout: 20_000 }).toBe(String(run.events.length));
     expect(await exits.getAttribute('data-count')).toBe(String(final));
     // The app follows its session's event list with sync(): cut back (a step back), then grown again.
-    const cut = run.events[999]!.seq;
+    // (The run starts with a frame event for every frame of guest memory given up front: cut after those.)
+    const start = run.events.findIndex((e) => e.kind !== 'frame');
+    const cut = run.events[start + 999]!.seq;
     await page.evaluate((seq) => { const hv = (globalThis as any).__viz.hv; hv.sync(hv.events.filter((e: { seq: number }) => e.seq <= seq)); }, cut);
-    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe('1000');
+    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(start + 1000));
     expect(await exits.getAttribute('data-count')).toBe(String(run.events.filter((e) => e.kind === 'exit' && e.vm === 1 && e.seq <= cut).length));
-    await page.evaluate((all) => (globalThis as any).__viz.hv.sync(all.slice(0, 1500)), run.events as unknown[]);
-    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe('1500');
+    await page.evaluate((all) => (globalThis as any).__viz.hv.sync(all.slice(0, all.length - 500)), run.events as unknown[]);
+    await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(run.events.length - 500));
   });
 
   it('open a saved NDJSON trace, frame lines included, and report a bad line by number', async () => {
     const { page } = viz;
     const run = generateScenario({ events: 3000, paging: 'nested', vms: 2 });
-    const lines = [JSON.stringify({ 'vizor-trace': 1, params: { vms: run.info.vms, sched: 'credit', hostFrames: run.info.hostFrames } }), ...run.events.map((e) => (e.kind === 'frame' ? JSON.stringify(e) : eventLine(e)))];
+    const lines = [JSON.stringify({ 'vizor-trace': 1, params: { vms: run.info.vms, sched: 'credit', hostFrames: run.info.hostFrames } }), ...run.events.map((e) => eventLine(e))];
     await page.getByTestId('open-trace').setInputFiles({ name: 'run.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(lines.join('\n') + '\n') });
     await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(run.events.length));
     expect(await page.locator('[data-testid="hv-vms"] .card').count()).toBe(2);
@@ -199,6 +213,46 @@ describe('hypervisor views: live and from a file', () => {
     bad[5] = bad[5]!.replace('"kind":', '"kind":1,"x":');
     await page.getByTestId('open-trace').setInputFiles({ name: 'bad.ndjson', mimeType: 'application/x-ndjson', buffer: Buffer.from(bad.join('\n') + '\n') });
     await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/^bad\.ndjson: line 6: /);
+  });
+
+  it('open a binary trace (.vzt) through the file input; a corrupt or truncated one names the byte, and what is open stays', async () => {
+    const { page } = viz;
+    const run = generateScenario({ events: 5000, paging: 'shadow', vms: 3, weights: [100, 200, 400] });
+    const params = { vms: run.info.vms, sched: 'credit', hostFrames: run.info.hostFrames, hvFrames: run.info.hvFrames };
+    const file = Buffer.from(encodeTraceFile(run.events, params, 1024));
+    await page.getByTestId('open-trace').setInputFiles({ name: 'run.vzt', mimeType: 'application/octet-stream', buffer: file });
+    await expect.poll(() => page.getByTestId('loaded').getAttribute('data-events')).toBe(String(run.events.length));
+    expect(await page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(run.events.length));
+    for (const v of run.info.vms) {
+      const exits = run.events.filter((e) => e.kind === 'exit' && e.vm === v.vm).length;
+      expect(await page.locator(`[data-testid="exits-total"][data-vm="${v.vm}"]`).getAttribute('data-count')).toBe(String(exits));
+      await expect.poll(() => page.locator(`[data-testid="hv-vms"] [data-vm="${v.vm}"] [data-testid="vm-exits"]`).innerText()).toBe(exits.toLocaleString('en-US'));
+      const guest = run.events.reduce((a, e) => a + (e.kind === 'frame' && e.owner === 'guest' && e.ownerVm === v.vm ? (e.op === 'alloc' ? 1 : -1) : 0), 0);
+      expect(await page.locator(`[data-testid="hv-memory"] [data-owner="g${v.vm}"]`).getAttribute('data-count')).toBe(String(guest));
+    }
+    // The weights came from the file's header: entitled shares 1/7, 2/7, 4/7.
+    expect(await page.locator('[data-testid="hv-shares"]').innerText()).toMatch(/weight 100[\s\S]*weight 200[\s\S]*weight 400/);
+    expect(await page.locator('[data-testid="hv-shares"]').innerText()).toContain('57.1%');
+    // Stepping back through the file: one event back un-does the last one in every view.
+    const lastExit = [...run.events].reverse().find((e) => e.kind === 'exit')!;
+    await page.evaluate((seq) => { (globalThis as any).__viz.hv.position = seq - 1; }, lastExit.seq);
+    await expect.poll(() => page.locator(`[data-testid="exits-total"][data-vm="${lastExit.vm}"]`).getAttribute('data-count'))
+      .toBe(String(run.events.filter((e) => e.kind === 'exit' && e.vm === lastExit.vm && e.seq < lastExit.seq).length));
+
+    // Truncated: the error names the file and the byte; the trace already open stays open.
+    const cut = file.subarray(0, file.length - 100);
+    await page.getByTestId('open-trace').setInputFiles({ name: 'cut.vzt', mimeType: 'application/octet-stream', buffer: cut });
+    await expect.poll(() => page.getByRole('alert').innerText()).toMatch(/^cut\.vzt: byte \d+: truncated: record \d+ announces \d+ bytes, \d+ remain$/);
+    expect(await page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(run.events.length));
+    // A garbled kind code deep inside: the byte offset points at it.
+    const scan = scanTraceFile(new Uint8Array(file).buffer);
+    if (!scan.ok) throw new Error(scan.error.message);
+    const b = scan.batches[2]!, kindAt = b.columnOffsets[2 + b.wide.length + 2]! + 7;
+    const bad = Buffer.from(file);
+    bad[kindAt] = 99;
+    await page.getByTestId('open-trace').setInputFiles({ name: 'bad.vzt', mimeType: 'application/octet-stream', buffer: bad });
+    await expect.poll(() => page.getByRole('alert').innerText()).toBe(`bad.vzt: byte ${kindAt}: event ${2 * 1024 + 8}: unknown kind code 99`);
+    expect(await page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(run.events.length));
   });
 });
 

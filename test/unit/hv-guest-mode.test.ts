@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Machine } from '../../src/machine/machine.ts';
-import { VMEXIT_VECTOR, hostPageKindBits, type GuestMode, type GuestSite } from '../../src/machine/cpu/guest-mode.ts';
+import { VMEXIT_VECTOR, hostPageKindBits, type GuestMode, type GuestSite, type RingCompression } from '../../src/machine/cpu/guest-mode.ts';
+import type { Descriptor } from '../../src/machine/cpu/segments.ts';
 import type { Cpu } from '../../src/machine/cpu/cpu.ts';
 import type { CpuMmu } from '../../src/machine/mmu.ts';
 
@@ -88,5 +89,29 @@ describe('guest mode in the CPU', () => {
     expect(m.cpu.guest).toBeNull();
     expect(m.cpu.run(100)).toBe('halt');
     expect(m.cpu.eip >>> 0).toBe(0x10000f);
+  });
+
+  it('ring compression: descriptor reads go through the view (guest table, DPL 0 seen as 1); GDTR stays the CPU\'s', () => {
+    const m = new Machine({ memoryBytes: 4 << 20 });
+    m.load(flatImage(`
+  mov ebx, 0x08
+  lar eax, ebx        ; access rights of the loader's code segment, through the view
+  sgdt [0x200000]     ; the CPU's own GDTR
+  hlt
+`), { kind: 'flat', address: 0x100000 });
+    const cpu = m.cpu;
+    const reads: number[] = [];
+    const view: RingCompression = {
+      gdtBase: cpu.gdtBase, gdtLimit: cpu.gdtLimit, idtBase: cpu.idtBase, idtLimit: cpu.idtLimit,
+      compress(_c: CpuMmu, d: Descriptor) { reads.push(d.dpl); if (d.dpl === 0) d.hi |= 1 << 13; },
+      stackRing: (cpl) => cpl, stackSelector: (ss) => ss, frameSelector: (cs) => cs,
+    };
+    cpu.gdtBase = 0x7f000; // where "the VMM's" table is: nothing there, nothing reads it
+    cpu.rings = view;
+    cpu.guest = new FakeGuest();
+    expect(cpu.run(100)).toBe('halt');
+    expect(reads).toEqual([0]); // the LAR read the loader's DPL-0 descriptor
+    expect((cpu.regs[0]! >>> 13) & 3).toBe(1); // ... and saw it as DPL 1
+    expect(m.memory.read32(0x200002)).toBe(0x7f000);
   });
 });

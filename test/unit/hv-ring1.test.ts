@@ -91,15 +91,20 @@ describe('ring compression', () => {
     expect([...bare].sort()).toEqual(['cpl=0 rpl=0', 'cpl=3 rpl=3']);
 
     const dep = new Set<string>();
-    const hv = new Hypervisor({ hostMemoryBytes: 128 << 20 });
+    const hv = new Hypervisor({ hostMemoryBytes: 256 << 20, quantum: 1_000 });
     const vm = hv.addVm({ image, cpu: 'deprivilege', paging: 'shadow', maxInstructions: 5_000_000 });
+    hv.addVm({ image, cpu: 'deprivilege', paging: 'shadow', maxInstructions: 5_000_000 }); // shares the CPU
     let firstCs = -1;
     vm.cpu.hooks = { beforeInstruction: (c) => { if (firstCs < 0) firstCs = c.segSel[1]!; return seen(c, dep); } };
+    hv.run(2_000); // paused early in the kernel, as a debugger would see it: the real CPU state
+    expect(vm.end).toBeNull();
+    expect(vm.cpu.getState().cs.selector & 3).toBe(1);
+    expect(vm.cpu.getState().gdtr.base).toBe(VMM_GDT_BASE);
     hv.run();
     expect(vmEnding(vm)).toBe('debug-exit 22');
     expect(firstCs & 3).toBe(1); // a breakpoint on the kernel's first instruction sees ring 1
     expect([...dep].sort()).toEqual(['cpl=1 rpl=1', 'cpl=3 rpl=3']);
-    // Between runs the vCPU holds the guest's own view: CPL 0 and its own GDT, not the VMM's.
+    // Once it has ended, the VM's state is the guest's own view: CPL 0 and its own GDT.
     expect(vm.cpu.getState().cs.selector & 3).toBe(0);
     expect(vm.cpu.getState().gdtr.base).not.toBe(VMM_GDT_BASE);
   });
@@ -156,7 +161,7 @@ describe('ring compression', () => {
     expect(depExc).toEqual(bareExc);
   });
 
-  it('a #GP from guest ring 3 is the guest\'s own: no trap into the VMM, delivered through its IDT', async () => {
+  it('a #GP from guest ring 3 is the guest\'s own: delivered through its IDT, no trap unless it is I/O', async () => {
     const image = await fixtureKernel('usermode-syscalls');
     const bare = runBare(image, 20_000_000);
     const { vm, events } = hvWith(image, 20_000_000, ['exit', 'exception']);
@@ -164,6 +169,69 @@ describe('ring compression', () => {
     const userGp = events.filter((e) => e.kind === 'exception' && e.vector === 13 && (e.cs & 3) === 3);
     expect(userGp.length).toBeGreaterThanOrEqual(6);
     const trapEips = new Set(events.flatMap((e) => (e.kind === 'exit' && e.reason === 'EXCEPTION_NMI' ? [e.eip] : [])));
-    for (const e of userGp) if (e.kind === 'exception') expect(trapEips.has(e.eip)).toBe(false);
+    const io = new Set(['in', 'out', 'ins', 'outs']);
+    let checked = 0;
+    for (const e of userGp) {
+      if (e.kind !== 'exception') continue;
+      expect(trapEips.has(e.eip), opAt(vm, e.eip)).toBe(io.has(opAt(vm, e.eip)));
+      checked++;
+    }
+    expect(checked).toBe(userGp.length);
+  });
+
+  it('ring-3 I/O follows the guest\'s own TSS I/O bitmap (the CPU\'s TSS, the VMM\'s, has none)', async () => {
+    const image = await assembleSource(`
+%include "lib/mb.inc"
+%include "lib/sys.inc"
+START
+    call idt_install
+    call tss_install
+    mov eax, [tss + 4]                ; the same SS0:ESP0, in a TSS with an I/O bitmap
+    mov [iotss + 4], eax
+    mov dword [iotss + 8], 0x10
+    mov word [iotss + 102], 104
+    mov eax, 0x48
+    mov ebx, iotss
+    mov ecx, 104 + 8192
+    mov dl, 0x89
+    mov dh, 0
+    call set_desc
+    mov ax, 0x48
+    ltr ax
+    PRINTLN "iobitmap"
+    mov ebx, user
+    mov ecx, user_stack_top
+    mov edx, 0x2                      ; IOPL 0: only the bitmap lets ring 3 in
+    call run_user
+    PRINTLN "back in ring 0"
+    EXIT 0x11
+user:
+    mov dx, 0x3F8
+    mov al, 'U'
+    out dx, al                        ; allowed by the bitmap
+    mov al, 10
+    out dx, al
+    FAULTS {out 0x21, al}             ; not allowed: #GP
+    int 0x30
+section .data
+align 4
+iotss:
+    times 104 db 0
+    times 0x3F8 / 8 db 0xFF
+    db 0xFE                           ; port 0x3F8 allowed
+    times 8192 - 0x3F8 / 8 - 1 db 0xFF
+    db 0xFF
+section .bss
+alignb 16
+    resb 1024
+user_stack_top:
+section .text
+%include "lib/end.inc"
+`, 'hv-ring1-iobitmap');
+    const bare = runBare(image, 5_000_000);
+    expect(bare.serial).toContain('iobitmap\nU\nexc 0000000d err=00000000 cs=0000001b');
+    expect(bare.ending).toBe('debug-exit 17');
+    const { vm } = hvWith(image, 5_000_000);
+    expect({ serial: vm.serialText, ending: vmEnding(vm) }).toEqual({ serial: bare.serial, ending: bare.ending });
   });
 });

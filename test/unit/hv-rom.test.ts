@@ -2,7 +2,12 @@
 // guest-physical top of 4 GiB is a read-only host window holding the ROM, the RAM copy below
 // 1 MiB is ordinary guest memory (fixtures/hv/rom.asm checks both from inside the guest).
 import { describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { hvKernel, runBare, runHv, vmEnding } from './hv-helpers.ts';
+import { scratchDir } from '../helpers/nasm.ts';
+import { QEMU, qemuVersion } from '../helpers/qemu.ts';
 import { parseHvArgs, runHypervisor } from '../../src/cli/hv.ts';
 
 const ROM = { kind: 'rom' } as const;
@@ -15,6 +20,17 @@ describe('ROM images under the hypervisor', () => {
     expect(bare.ending).toBe('debug-exit 33');
     expect(bare.serial).toContain('rom: a write to the alias is ignored\n');
     expect(bare.serial).toContain('rom: done\n');
+    // The oracle: QEMU booting the same image as its BIOS prints the same and exits (0x21<<1)|1.
+    qemuVersion(); // a clear failure when QEMU is missing
+    const path = join(scratchDir(), 'hv-rom.bin');
+    writeFileSync(path, image);
+    const qemu = await new Promise<{ stdout: string; status: number | null }>((resolve) => {
+      execFile(QEMU, ['-accel', 'tcg', '-bios', path, '-display', 'none', '-no-reboot', '-monitor', 'none', '-serial', 'stdio',
+        '-device', 'isa-debug-exit,iobase=0xf4,iosize=4'], { timeout: 20_000 }, (err, stdout) => {
+        resolve({ stdout, status: err === null ? 0 : typeof err.code === 'number' ? err.code : null });
+      });
+    });
+    expect(qemu).toEqual({ stdout: bare.serial, status: (33 << 1) | 1 });
     for (const cpu of ['vtx', 'bt'] as const) {
       for (const paging of ['shadow', 'nested'] as const) {
         const { vms } = runHv([{ image, boot: ROM, cpu, paging, maxInstructions: 20_000_000 }]);

@@ -4,9 +4,11 @@
 // fault is left, every switch is still a CR_ACCESS exit, and a guest write to a page table of a
 // cached (not running) address space still reaches that address space's shadow.
 import { describe, expect, it } from 'vitest';
-import { hvKernel, runBare, vmEnding } from './hv-helpers.ts';
+import { HV_FIXTURES, hvKernel, runBare, vmEnding } from './hv-helpers.ts';
+import { assembleSource } from '../helpers/nasm.ts';
 import { Hypervisor } from '../../src/hypervisor/index.ts';
 import { maskOf, type TraceEvent } from '../../src/trace/schema.ts';
+import { captureHost, restoreHost } from '../../src/debug/vcpu-snapshot.ts';
 
 const ROUNDS = 8;
 const NPAGES = 16;
@@ -14,8 +16,8 @@ const VIRT = 0x800000;
 
 interface Phase { hidden: number; hiddenAtVirt: number; cr3Exits: number; flushes: number; hits: number; ptWrites: number }
 
-async function run(shadowRoots: number) {
-  const image = await hvKernel('cr3-switch');
+async function run(shadowRoots: number, image?: Uint8Array) {
+  image ??= await hvKernel('cr3-switch');
   const hv = new Hypervisor();
   const phases: Phase[] = [];
   let cur: Phase | null = null;
@@ -81,5 +83,39 @@ describe('the shadow-root cache', () => {
     expect(cached.vm.stats.hiddenFaults).toBeLessThan(plain.vm.stats.hiddenFaults / 4);
     expect(cached.vm.stats.overheadCycles).toBeLessThan(plain.vm.stats.overheadCycles / 2);
     expect(cached.vm.paging.tableFrames).toBeLessThanOrEqual(1025);
+  });
+
+  // fixtures/hv/cr3-lru.asm visits SPACES address spaces in turn, 4 pages each at VIRT.
+  for (const spaces of [4, 5]) {
+    it(`${spaces} address spaces in turn: ${spaces === 4 ? 'all stay cached' : 'LRU evicts the one needed next, every switch rebuilds'}`, async () => {
+      const image = await assembleSource(`%define SPACES ${spaces}\n%include "cr3-lru.asm"\n`, `cr3-lru-${spaces}`, { includeDirs: [HV_FIXTURES] });
+      const { phases, vm } = await run(4, image);
+      const bare = runBare(image, 10_000_000, 16 << 20);
+      expect({ serial: vm.serialText, ending: vmEnding(vm) }).toEqual({ serial: bare.serial, ending: bare.ending });
+      for (let r = 2; r <= 4; r++) {
+        const p = phases[r]!;
+        if (spaces === 4) expect({ r, hiddenAtVirt: p.hiddenAtVirt, hits: p.hits, flushes: p.flushes }).toEqual({ r, hiddenAtVirt: 0, hits: 4, flushes: 0 });
+        else expect({ r, hiddenAtVirt: p.hiddenAtVirt, hits: p.hits, flushes: p.flushes }).toEqual({ r, hiddenAtVirt: 5 * 4, hits: 0, flushes: 5 });
+        expect(p.cr3Exits).toBe(spaces);
+      }
+      expect(vm.paging.tableFrames).toBe(4 * 3); // 4 roots: a directory and 2 tables each
+    });
+  }
+
+  it('survives the debugger\'s host snapshots: restored mid-run, the rest of the run is the same', async () => {
+    const image = await hvKernel('cr3-switch');
+    const hv = new Hypervisor({ quantum: 200 }); // alone, a VM runs 50 quanta at a time
+    const vm = hv.addVm({ image, memoryBytes: 16 << 20 });
+    expect(hv.run(310_000).reason).toBe('tick-limit'); // in the rounds: both roots cached
+    expect(vm.stats.shadowCacheHits).toBeGreaterThan(2);
+    const snap = captureHost(hv, null);
+    const finish = () => {
+      hv.run();
+      return { serial: vm.serialText, ending: vmEnding(vm), hidden: vm.stats.hiddenFaults, hits: vm.stats.shadowCacheHits, frames: vm.paging.tableFrames, ticks: vm.stats.ticks };
+    };
+    const first = finish();
+    restoreHost(hv, snap);
+    expect(finish()).toEqual(first);
+    expect(first.serial).toBe(runBare(image, 10_000_000, 16 << 20).serial);
   });
 });

@@ -46,6 +46,14 @@ describe('lesson markdown', () => {
     expect(html).toContain('<kbd>F5</kbd>');
     expect(html).toContain('<kbd>Shift+F11</kbd>');
   });
+
+  it('names the tabs the lessons point at: Hypervisor, VMs, Stack, Serial, Memory, TLB', () => {
+    const html = renderInline('open the Hypervisor tab, then the VMs tab, the Stack tab, the Serial tab, the Memory tab and the TLB tab; press Shift+F10');
+    for (const panel of ['hv', 'vms', 'stack', 'serial', 'memory', 'tlb']) expect(html).toContain(`data-panel="${panel}"`);
+    expect(html).toContain('<kbd>Shift+F10</kbd>');
+    // A tab name inside a longer word is not a reference.
+    expect(renderInline('the HypervisorTab component')).not.toContain('data-panel');
+  });
 });
 
 describe('lessons as projects', () => {

@@ -108,10 +108,14 @@ export class Cpu extends CpuMmu implements BlockCache {
     setState(this, s);
   }
   saveSnapshot(): unknown {
-    return saveSnapshot(this);
+    // Guest mode: a snapshot holds the guest's own architectural state (see GuestMode.guestView).
+    const g = this.guest;
+    return g === null || g.guestView === undefined ? saveSnapshot(this) : g.guestView(this, () => saveSnapshot(this), false);
   }
   loadSnapshot(s: unknown): void {
-    loadSnapshot(this, s);
+    const g = this.guest;
+    if (g === null || g.guestView === undefined) loadSnapshot(this, s);
+    else g.guestView(this, () => loadSnapshot(this, s), true);
   }
 
   // ---- decoded-code invalidation ---------------------------------------------------------------

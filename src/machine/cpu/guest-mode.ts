@@ -57,6 +57,12 @@ export interface GuestMode {
   translate(cpu: CpuMmu, lin: number, write: boolean, user: boolean): number;
   /** The CPU could take an external interrupt now (IF=1, no interrupt shadow): inject one. */
   interrupt(cpu: Cpu): void;
+  /**
+   * Snapshots: runs `fn` (saving or, with `load`, loading the CPU's state) on the guest's own
+   * architectural view. A hypervisor that runs the guest differently from how the guest sees
+   * itself (ring compression) undoes that around a save; after a load its next VM entry redoes it.
+   */
+  guestView?<T>(cpu: Cpu, fn: () => T, load: boolean): T;
 }
 
 /**

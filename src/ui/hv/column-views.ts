@@ -6,7 +6,8 @@
 // before the position (the tables and the walk show what happened lately).
 import { EXIT_REASONS, KIND_CODE, maskOf, type EventKind, type TraceEvent } from '../../trace/schema.ts';
 import type { BatchColumns } from '../../trace/columns.ts';
-import type { ReasonStat, VmCard } from './derive.ts';
+import { OWNER_FREE, OWNER_HV, ownerCode, type MemoryMap, type ReasonStat, type VmCard } from './derive.ts';
+import type { RunInfo } from './types.ts';
 
 export interface Batch { first: number; cols: BatchColumns }
 
@@ -14,13 +15,23 @@ export interface ColumnTotals {
   exits: Map<number, ReasonStat[]>;
   /** Per VM: exits, hidden faults (hidden + EPT violations), true faults. */
   perVm: Map<number, { exits: number; hiddenFaults: number; trueFaults: number }>;
+  /** Host frame owners from the frame events up to the position (as derive.ts's memoryMap). */
+  memory: MemoryMap;
+  /** Per VM: the last 400 characters its console events wrote up to the position. */
+  console: Map<number, string>;
 }
 
-/** Kinds decoded whole for the object views (rare in a run, needed from its start). */
-export const SPARSE_KINDS: readonly EventKind[] = ['sched', 'frame', 'console', 'shutdown', 'mode', 'reset', 'migration', 'warning'];
+/** Kinds decoded whole for the object views (rare in a run, needed from its start); frames and console text are read from the columns. */
+export const SPARSE_KINDS: readonly EventKind[] = ['sched', 'shutdown', 'mode', 'reset', 'migration', 'warning'];
 
-export function columnTotals(batches: readonly Batch[], upTo: number): ColumnTotals {
-  const K_EXIT = KIND_CODE.exit, K_PF = KIND_CODE.pagefault;
+const FRAME_OWNERS = ['hypervisor', 'guest', 'shadow', 'nested'] as const;
+
+export function columnTotals(batches: readonly Batch[], upTo: number, info: RunInfo): ColumnTotals {
+  const K_EXIT = KIND_CODE.exit, K_PF = KIND_CODE.pagefault, K_FRAME = KIND_CODE.frame;
+  const owners = new Uint16Array(info.hostFrames);
+  owners.fill(OWNER_HV, 0, Math.min(owners.length, info.hvFrames ?? 0));
+  let lastChanged = -1;
+  let end = 0; // events at or before the position
   // [vm + 1][reason] counts and cycles; VMs are few (the lane limit is 255).
   const counts: Float64Array[] = [], cycles: Float64Array[] = [];
   const faults = new Map<number, { exits: number; hiddenFaults: number; trueFaults: number }>();
@@ -29,11 +40,13 @@ export function columnTotals(batches: readonly Batch[], upTo: number): ColumnTot
     if (!f) faults.set(vm, (f = { exits: 0, hiddenFaults: 0, trueFaults: 0 }));
     return f;
   };
-  outer: for (const { cols } of batches) {
+  outer: for (const { first, cols } of batches) {
     const { kind, vm, seq, count } = cols;
     const reason = cols.small(K_EXIT, 'reason'), cyc = cols.wideCol(K_EXIT, 'cycles'), outcome = cols.small(K_PF, 'outcome');
+    const fOp = cols.small(K_FRAME, 'op'), fOwner = cols.small(K_FRAME, 'owner'), fFrame = cols.wideCol(K_FRAME, 'frame'), fVm = cols.wideCol(K_FRAME, 'ownerVm');
     for (let i = 0; i < count; i++) {
       if (seq[i]! > upTo) break outer;
+      end = first + i + 1;
       const k = kind[i]!;
       if (k === K_EXIT) {
         const v = vm[i]! + 1;
@@ -45,9 +58,15 @@ export function columnTotals(batches: readonly Batch[], upTo: number): ColumnTot
         const o = outcome[i]!; // 'bare' | 'hidden' | 'injected' | 'ept-violation'
         const f = slot(vm[i]!);
         if (o === 1 || o === 3) f.hiddenFaults++; else f.trueFaults++;
+      } else if (k === K_FRAME) {
+        const frame = fFrame[i]!;
+        const code = fOp[i] === 0 ? ownerCode(FRAME_OWNERS[fOwner[i]!] ?? 'guest', fVm[i]! | 0) : OWNER_FREE;
+        if (frame < owners.length && owners[frame] !== code) { owners[frame] = code; lastChanged = frame; }
       }
     }
   }
+  const counts_ = new Map<number, number>();
+  for (const o of owners) counts_.set(o, (counts_.get(o) ?? 0) + 1);
   const exits = new Map<number, ReasonStat[]>();
   counts.forEach((c, v) => {
     if (!c) return;
@@ -57,7 +76,34 @@ export function columnTotals(batches: readonly Batch[], upTo: number): ColumnTot
     exits.set(v - 1, list);
     slot(v - 1).exits = list.reduce((a, s) => a + s.count, 0);
   });
-  return { exits: new Map([...exits].sort((a, b) => a[0] - b[0])), perVm: faults };
+  return {
+    exits: new Map([...exits].sort((a, b) => a[0] - b[0])),
+    perVm: faults,
+    memory: { owners, counts: counts_, lastChanged },
+    console: consoleTails(batches, end, info.vms.map((v) => v.vm)),
+  };
+}
+
+/** Each VM's last 400 console characters before event index `end`, read backwards (stops when every VM has enough, or after 2M events). */
+function consoleTails(batches: readonly Batch[], end: number, vms: readonly number[], keep = 400, maxScan = 2_000_000): Map<number, string> {
+  const K_CONSOLE = KIND_CODE.console;
+  const parts = new Map<number, string[]>(vms.map((v) => [v, []]));
+  const have = new Map<number, number>(vms.map((v) => [v, 0]));
+  let missing = vms.length, scanned = 0;
+  for (let b = batches.length - 1; b >= 0 && missing > 0 && scanned < maxScan; b--) {
+    const { first, cols } = batches[b]!;
+    for (let i = Math.min(cols.count, end - first) - 1; i >= 0 && missing > 0 && scanned < maxScan; i--, scanned++) {
+      if (cols.kind[i] !== K_CONSOLE) continue;
+      const vm = cols.vm[i]!, got = have.get(vm);
+      if (got === undefined || got >= keep) continue;
+      const ev = cols.decode(i);
+      if (ev.kind !== 'console') continue;
+      parts.get(vm)!.push(ev.text);
+      have.set(vm, got + ev.text.length);
+      if (got + ev.text.length >= keep) missing--;
+    }
+  }
+  return new Map([...parts].map(([vm, list]) => [vm, list.reverse().join('').slice(-keep)]));
 }
 
 /** The cards with their counters taken from the columns (the object pass saw only the sparse kinds). */
@@ -65,7 +111,7 @@ export function withTotals(cards: VmCard[], totals: ColumnTotals | null): VmCard
   if (!totals) return cards;
   return cards.map((c) => {
     const t = totals.perVm.get(c.vm);
-    return { ...c, exits: t?.exits ?? 0, hiddenFaults: t?.hiddenFaults ?? 0, trueFaults: t?.trueFaults ?? 0 };
+    return { ...c, exits: t?.exits ?? 0, hiddenFaults: t?.hiddenFaults ?? 0, trueFaults: t?.trueFaults ?? 0, console: totals.console.get(c.vm) ?? '' };
   });
 }
 

@@ -9,7 +9,7 @@ import { lastWalk } from './walk.ts';
 import type { RunInfo, SeekRequest, VizEvent } from './types.ts';
 import { parseVizNdjson } from './viz-ndjson.ts';
 import { scanTraceFile } from '../../trace/file.ts';
-import { CAT } from './timeline-store.ts';
+import { CAT, SHADOW_OPS } from './timeline-store.ts';
 import { SPARSE_KINDS, columnTotals, decodeKinds, decodeRange, withTotals, type Batch } from './column-views.ts';
 
 export class HvState {
@@ -24,7 +24,7 @@ export class HvState {
   /** How many events there are (the timeline's count: all of them, whichever the source). */
   count = $state(0);
   /** With a binary trace: how many events before the position the tables and the walk are rebuilt from. */
-  windowEvents = 200_000;
+  windowEvents = 100_000;
   info = $state.raw<RunInfo>({ vms: [], sched: 'rr', hostFrames: 4096 });
   /** The debugger's position: the seq of the last event that has happened. */
   position = $state(Infinity);
@@ -50,7 +50,7 @@ export class HvState {
     const i = this.indexOfSeq(this.position);
     return i >= 0 ? tl.tick[i]! : 0;
   });
-  private readonly totals = $derived(this.columns ? columnTotals(this.columns, this.position) : null);
+  private readonly totals = $derived(this.columns ? columnTotals(this.columns, this.position, this.info) : null);
   /** The events the tables and the walk are rebuilt from: all of them, or a window of a binary trace. */
   readonly recent = $derived.by(() => {
     const cols = this.columns;
@@ -62,7 +62,7 @@ export class HvState {
   readonly cards = $derived(withTotals(vmCards(this.events, this.info, this.position), this.totals));
   readonly exits = $derived(this.totals ? this.totals.exits : exitStats(this.events, this.position));
   readonly sched = $derived(schedule(this.events, this.info, this.position));
-  readonly memory = $derived(memoryMap(this.events, this.info, this.position));
+  readonly memory = $derived(this.totals ? this.totals.memory : memoryMap(this.events, this.info, this.position));
   readonly tables = $derived(rebuildTables(this.recent, this.focusVm, this.position, this.snapshot));
   readonly walk = $derived(lastWalk(this.recent, this.position, this.focusVm));
   readonly focusInfo = $derived(this.info.vms.find((v) => v.vm === this.focusVm));
@@ -83,16 +83,12 @@ export class HvState {
    * the byte offset, or null; on an error nothing loaded before is touched.
    */
   loadBinary(buffer: ArrayBuffer): string | null {
-    const T = performance.now();
     const scan = scanTraceFile(buffer);
-    console.log('scan', performance.now() - T);
     if (!scan.ok) return `byte ${scan.error.offset}: ${scan.error.message}`;
     this.timeline.reset();
     this.timeline.addColumns(scan.batches);
-    console.log('ingest', performance.now() - T);
     const cols = this.timeline.columns;
     const sparse = decodeKinds(cols, SPARSE_KINDS);
-    console.log('sparse', performance.now() - T, sparse.length);
     // Which VMs there are and how they page: the header says, or the first events show.
     this.info = inferRunInfo([...sparse, ...decodeRange(cols, 0, 50_000)], scan.header.params);
     this.columns = cols;
@@ -187,10 +183,18 @@ export class HvState {
     return this.timeline.seq[i]!;
   }
 
-  /** Index of the next event (dir 1) or previous one (dir -1) from `from` that is an exit or a shadow operation, or -1. */
-  findNext(from: number, dir: 1 | -1, what: 'exit' | 'shadow'): number {
+  /**
+   * Index of the next event (dir 1) or previous one (dir -1) from `from` that is an exit, a shadow
+   * operation, or a shadow fill of VM `vm` (an event breakpoint on fills), or -1.
+   */
+  findNext(from: number, dir: 1 | -1, what: 'exit' | 'shadow' | 'fill', vm = -1): number {
     const tl = this.timeline, want = what === 'exit' ? CAT.exit : CAT.shadow;
-    for (let i = from + dir; i >= 0 && i < tl.n; i += dir) if (tl.cat[i] === want) return i;
+    const lane = vm + 1, fillOp = SHADOW_OPS.indexOf('fill');
+    for (let i = from + dir; i >= 0 && i < tl.n; i += dir) {
+      if (tl.cat[i] !== want) continue;
+      if (what === 'fill' && (tl.sub[i] !== fillOp || (vm >= 0 && tl.lane[i] !== lane))) continue;
+      return i;
+    }
     return -1;
   }
 }

@@ -68,6 +68,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, store: TimelineStore
   const visible = store.lowerBound(t1) - store.lowerBound(t0);
   const detail = visible <= Math.max(60, plotW / 6);
   const marks = theme.dark ? CAT_COLORS_DARK : CAT_COLORS;
+  const allBins = store.binAll(t0, t1, plotW, binsCache);
   for (let lane = 0; lane < store.lanes; lane++) {
     const y0 = g.axis + lane * g.laneHeight;
     const bandH = g.laneHeight * BAND;
@@ -84,7 +85,7 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, store: TimelineStore
     const names = rowNames[lane] ?? (lane === 0 ? ['switches', '', ''] : ['exits', 'faults', 'shadow ops']);
     for (let r = 0; r < 3; r++) if (names[r]) ctx.fillText(names[r]!, 6, y0 + bandH + rowH * (r + 0.5));
     ctx.font = `${g.font}px system-ui, sans-serif`;
-    const bins = (binsCache[lane] = store.bin(lane, t0, t1, plotW, binsCache[lane]?.cover.length === plotW ? binsCache[lane] : undefined));
+    const bins = allBins[lane]!;
     // Slices: runs of pixels with the same colour and coverage (in 8 steps), alpha by coverage,
     // one path per colour and step.
     const slicePaths = new Map<number, Path2D>();

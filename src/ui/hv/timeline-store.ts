@@ -127,16 +127,35 @@ export class TimelineStore {
     const schedTo = cols.wideCol(KIND_CODE.sched, 'to');
     const schedReason = cols.small(KIND_CODE.sched, 'reason');
     const wakeIdx = 2; // 'quantum' | 'halt' | 'wake' | ...
-    for (let i = 0; i < cols.count; i++) {
-      const k = kind[i]!;
-      let cat: number = CAT.other, sub = 0, to = -1;
-      if (k === K_EXIT) { cat = CAT.exit; sub = reason[i]!; }
-      else if (k === K_ENTRY) { if (cols.flags[i]! & injBit) { cat = CAT.inject; sub = vector[i]!; } }
-      else if (k === K_PF) { const o = outcome[i]!; cat = o === hiddenIdx ? CAT.hidden : o === eptIdx ? CAT.ept : CAT.injected; }
-      else if (k === K_SHADOW) { cat = CAT.shadow; sub = op[i]!; }
-      else if (k === K_SCHED) { cat = CAT.sched; if (schedReason[i] !== wakeIdx) to = schedTo[i]! | 0; }
-      this.push(k, tick[i]!, seq[i]!, vm[i]!, cat, sub, to);
+    // Straight column copies and a tight loop: only entries, exits and switches (which open and
+    // close time slices) go through push(); 10 million events take well under a second.
+    const base = this.n, n = cols.count;
+    this.tick.set(tick, base);
+    this.seq.set(seq, base);
+    const laneCol = this.lane, catCol = this.cat, subCol = this.sub, flags = cols.flags;
+    let lanes = this.lanes;
+    for (let i = 0; i < n; i++) {
+      const k = kind[i]!, v = vm[i]!;
+      const lane = v < 0 ? 0 : v < 254 ? v + 1 : 255;
+      if (lane >= lanes) lanes = lane + 1;
+      if (k === K_EXIT || k === K_ENTRY || k === K_SCHED) {
+        this.lanes = lanes;
+        let cat: number = CAT.other, sub = 0, to = -1;
+        if (k === K_EXIT) { cat = CAT.exit; sub = reason[i]!; }
+        else if (k === K_ENTRY) { if (flags[i]! & injBit) { cat = CAT.inject; sub = vector[i]!; } }
+        else { cat = CAT.sched; if (schedReason[i] !== wakeIdx) to = schedTo[i]! | 0; }
+        this.n = base + i;
+        this.push(k, tick[i]!, seq[i]!, v, cat, sub, to);
+        continue;
+      }
+      const at = base + i;
+      laneCol[at] = lane;
+      if (k === K_PF) { const o = outcome[i]!; catCol[at] = o === hiddenIdx ? CAT.hidden : o === eptIdx ? CAT.ept : CAT.injected; subCol[at] = 0; }
+      else if (k === K_SHADOW) { catCol[at] = CAT.shadow; subCol[at] = op[i]!; }
+      else { catCol[at] = CAT.other; subCol[at] = 0; }
     }
+    this.lanes = lanes;
+    this.n = base + n;
   }
 
   /** Forgets everything from `seq` on (the debugger stepped back and will replay). */
@@ -185,27 +204,45 @@ export class TimelineStore {
 
   /** Bins lane `lane` into `width` pixels over [t0, t1): from the pyramid when zoomed out, from raw events when zoomed in. */
   bin(lane: number, t0: number, t1: number, width: number, out?: LaneBins): LaneBins {
-    const bins = out ?? { cover: new Float32Array(width), counts: new Uint32Array(width * NCAT), vm: new Int16Array(width) };
-    bins.cover.fill(0); bins.counts.fill(0); bins.vm.fill(-2);
-    const ppt = width / (t1 - t0); // pixels per tick
-    const level = this.levelFor(1 / ppt);
-    if (level >= 0) this.binFromLevel(this.pyramid()[level]!, lane, t0, t1, ppt, width, bins);
-    else this.binRaw(lane, t0, t1, ppt, width, bins);
-    // Guest slices take their VM's colour; handler slices (lane 0) the colour of the VM they serve
-    // when zoomed in far enough to see them one by one, the hypervisor's own colour otherwise.
-    if (lane > 0) for (let x = 0; x < width; x++) { if (bins.cover[x]! > 0) bins.vm[x] = lane - 1; }
-    else for (let x = 0; x < width; x++) { if (bins.cover[x]! > 0 && bins.vm[x] === -2) bins.vm[x] = -1; }
-    return bins;
+    const cache: LaneBins[] = [];
+    if (out) cache[lane] = out;
+    return this.binAll(t0, t1, width, cache)[lane] ?? newBins(width);
   }
 
-  private binRaw(lane: number, t0: number, t1: number, ppt: number, width: number, bins: LaneBins): void {
-    for (let i = this.lowerBound(t0); i < this.n && this.tick[i]! < t1; i++) {
-      if (this.lane[i] !== lane) continue;
-      const x = Math.min(width - 1, Math.floor((this.tick[i]! - t0) * ppt));
-      bins.counts[x * NCAT + this.cat[i]!]!++;
+  /**
+   * Bins every lane at once (one pass over the events or pyramid buckets in view, whatever the
+   * number of lanes). `cache` holds bins from the previous frame, reused when the width matches.
+   */
+  binAll(t0: number, t1: number, width: number, cache: LaneBins[] = []): LaneBins[] {
+    const all: LaneBins[] = [];
+    for (let lane = 0; lane < this.lanes; lane++) {
+      const c = cache[lane];
+      const bins = c && c.cover.length === width ? c : newBins(width);
+      bins.cover.fill(0); bins.counts.fill(0); bins.vm.fill(-2);
+      all.push((cache[lane] = bins));
+    }
+    const ppt = width / (t1 - t0); // pixels per tick
+    const level = this.levelFor(1 / ppt);
+    if (level >= 0) this.binFromLevel(this.pyramid()[level]!, t0, t1, ppt, width, all);
+    else this.binRaw(t0, t1, ppt, width, all);
+    // Guest slices take their VM's colour; handler slices (lane 0) the colour of the VM they serve
+    // when zoomed in far enough to see them one by one, the hypervisor's own colour otherwise.
+    for (let lane = 0; lane < all.length; lane++) {
+      const bins = all[lane]!;
+      if (lane > 0) for (let x = 0; x < width; x++) { if (bins.cover[x]! > 0) bins.vm[x] = lane - 1; }
+      else for (let x = 0; x < width; x++) { if (bins.cover[x]! > 0 && bins.vm[x] === -2) bins.vm[x] = -1; }
+    }
+    return all;
+  }
+
+  private binRaw(t0: number, t1: number, ppt: number, width: number, all: LaneBins[]): void {
+    const { tick, lane, cat } = this;
+    for (let i = this.lowerBound(t0), n = this.n; i < n && tick[i]! < t1; i++) {
+      const x = Math.min(width - 1, Math.floor((tick[i]! - t0) * ppt));
+      all[lane[i]!]!.counts[x * NCAT + cat[i]!]!++;
     }
     for (let s = this.firstSliceAfter(t0); s < this.sliceCount && this.sliceStart[s]! < t1; s++) {
-      if (this.sliceLane[s] !== lane) continue;
+      const bins = all[this.sliceLane[s]!]!;
       const a = Math.max(t0, this.sliceStart[s]!), b = Math.min(t1, this.sliceEnd[s]!);
       const xa = (a - t0) * ppt, xb = (b - t0) * ppt;
       for (let x = Math.floor(xa); x < Math.min(width, Math.ceil(xb)); x++) {
@@ -215,7 +252,7 @@ export class TimelineStore {
     }
   }
 
-  private binFromLevel(L: Level, lane: number, t0: number, t1: number, ppt: number, width: number, bins: LaneBins): void {
+  private binFromLevel(L: Level, t0: number, t1: number, ppt: number, width: number, all: LaneBins[]): void {
     const origin = this.firstTick;
     const first = Math.max(0, Math.floor((t0 - origin) / L.width));
     const last = Math.min(L.buckets - 1, Math.floor((t1 - origin) / L.width));
@@ -224,12 +261,15 @@ export class TimelineStore {
       const bt = origin + b * L.width;
       const x = Math.floor((Math.max(t0, bt) - t0) * ppt);
       if (x >= width) break;
-      const base = (b * lanes + lane) * NCAT;
-      for (let c = 0; c < NCAT; c++) bins.counts[x * NCAT + c]! += L.counts[base + c]!;
-      const cov = L.cover[b * lanes + lane]!;
-      if (cov > 0) bins.cover[x]! += cov * ppt;
+      for (let lane = 0; lane < lanes; lane++) {
+        const bins = all[lane]!;
+        const base = (b * lanes + lane) * NCAT;
+        for (let c = 0; c < NCAT; c++) bins.counts[x * NCAT + c]! += L.counts[base + c]!;
+        const cov = L.cover[b * lanes + lane]!;
+        if (cov > 0) bins.cover[x]! += cov * ppt;
+      }
     }
-    for (let x = 0; x < width; x++) if (bins.cover[x]! > 1) bins.cover[x] = 1;
+    for (const bins of all) for (let x = 0; x < width; x++) if (bins.cover[x]! > 1) bins.cover[x] = 1;
   }
 
   private pyramid(): Level[] {
@@ -330,6 +370,10 @@ const K_SHADOW = KIND_CODE.shadow, K_SCHED = KIND_CODE.sched;
 const EXIT_INDEX = new Map(EXIT_REASONS.map((r, i) => [r, i]));
 export const SHADOW_OPS = ['fill', 'invalidate', 'write-protect', 'unprotect', 'flush', 'resync'] as const;
 const SHADOW_INDEX = new Map<string, number>(SHADOW_OPS.map((o, i) => [o, i]));
+
+function newBins(width: number): LaneBins {
+  return { cover: new Float32Array(width), counts: new Uint32Array(width * NCAT), vm: new Int16Array(width) };
+}
 
 function grow<T extends Float64Array | Uint8Array | Int16Array>(a: T, n: number): T {
   const b = new (a.constructor as new (n: number) => T)(n);

@@ -11,6 +11,8 @@ type ReplyFor<R extends RequestWithId['type']> = {
   read: Extract<Reply, { type: 'memory' }>;
   translate: Extract<Reply, { type: 'translation' }>;
   tlb: Extract<Reply, { type: 'tlb' }>;
+  'save-snapshot': Extract<Reply, { type: 'snapshot-saved' }>;
+  'open-snapshot': Extract<Reply, { type: 'snapshot-opened' }>;
 }[R];
 
 /** The part of a Worker the client uses (a real Worker, or a MessagePort-like stand-in in tests). */

@@ -109,6 +109,19 @@ export class Session {
   seek(instructions: number): void { if (this.state !== 'running') this.client.send({ type: 'seek', instructions }); }
   /** Goes to just after an event of the live run (the hypervisor timeline's clicks). */
   seekEvent(seq: number): void { if (this.state !== 'running') this.client.send({ type: 'seek-event', seq }); }
+  /** Hypervisor mode: the debugger follows another VM's vCPU (each keeps its own history). */
+  focus(vm: number): void { if (this.state !== 'no-program' && this.state !== 'starting') this.client.send({ type: 'focus', vm }); }
+  /** The machine (bare) or the focused VM (hypervisor) as .vzs bytes. */
+  saveSnapshot() { return this.client.request({ type: 'save-snapshot' }); }
+  /** Restores a .vzs file as a new session; a refused file leaves the current one as it was. */
+  async openSnapshot(name: string, bytes: Uint8Array, config: MachineConfig) {
+    const r = await this.client.request({ type: 'open-snapshot', name, bytes, config });
+    if (r.ok) {
+      if (!r.sameProgram) this.loadedMap = null;
+      this.previous = null;
+    }
+    return r;
+  }
   setSpeed(speed: SpeedSetting): void { this.client.send({ type: 'speed', speed }); }
   setBreakpoints(list: ResolvedBreakpoint[]): void { this.client.send({ type: 'breakpoints', list }); }
   setEventBreakpoints(kinds: EventKind[]): void { this.client.send({ type: 'event-breakpoints', kinds }); }
