@@ -1,11 +1,13 @@
 // Snapshot and migration costs, in wall time on this machine (the migration's own times are
 // virtual and printed by `vizor migrate`): saving and restoring a .vzs of a VM whose guest has
-// touched 1 MiB, and a whole pre-copy / post-copy migration of the writer kernel.
+// touched 1 MiB, a whole pre-copy / post-copy migration of the writer kernel, and the pre-copy
+// again with a CPU-bound neighbour on the source host (the writer gets half the CPU: fewer dirty
+// pages per round).
 //   npx tsx bench/migration.ts
 import { dirname, join } from 'node:path';
 import { Hypervisor } from '../src/hypervisor/index.ts';
 import { readImage } from '../src/cli/image.ts';
-import { driveVm } from '../src/migration/driver.ts';
+import { driveVm, runHostUntilVm } from '../src/migration/driver.ts';
 import { Migration } from '../src/migration/engine.ts';
 import { loadVmFile, restoreVmInto, saveVm } from '../src/migration/snapshot.ts';
 
@@ -37,16 +39,19 @@ function snapshotFigures(): void {
   console.log(`snapshot of the writer VM: ${size} bytes; save ${median(saves).toFixed(2)} ms, check + restore ${median(loads).toFixed(2)} ms (median of 7)`);
 }
 
-function migrationFigures(mode: 'precopy' | 'postcopy'): void {
-  const a = new Hypervisor({ hostMemoryBytes: 96 << 20 }), b = new Hypervisor({ hostMemoryBytes: 96 << 20 });
+const cpuBound = await readImage(join(root, 'fixtures/migration/cpu-bound.asm'));
+
+function migrationFigures(mode: 'precopy' | 'postcopy', neighbour = false): void {
+  const a = new Hypervisor({ hostMemoryBytes: 192 << 20 }), b = new Hypervisor({ hostMemoryBytes: 96 << 20 });
   const src = a.addVm({ image, boot: MB, paging: 'nested' });
-  driveVm(a, src, { instructions: 11_000_000 });
+  if (neighbour) a.addVm({ image: cpuBound, boot: MB, paging: 'nested' });
+  runHostUntilVm(a, src, 11_000_000);
   const t = performance.now();
   const m = new Migration(a, src, b, { link: { bandwidthBitsPerSecond: 100e6, latencyNs: 1e6 }, mode, maxDowntimeNs: 5e6 });
   const r = m.run({ image, boot: MB, paging: 'nested' });
   const wall = performance.now() - t;
-  console.log(`${mode}: ${wall.toFixed(1)} ms wall for ${(r.totalNs / 1e6).toFixed(1)} ms of virtual migration ` +
-    `(${r.rounds.length} rounds, ${r.pagesSent} pages, downtime ${(r.downtimeNs / 1e6).toFixed(2)} ms, ${r.remoteFaults} remote faults)`);
+  console.log(`${mode}${neighbour ? ' with a CPU-bound neighbour on the source' : ''}: ${wall.toFixed(1)} ms wall for ${(r.totalNs / 1e6).toFixed(1)} ms of virtual migration ` +
+    `(${r.rounds.length} rounds, dirty per round ${r.rounds.map((x) => x.dirtyAfter).join('/')}, ${r.pagesSent} pages, downtime ${(r.downtimeNs / 1e6).toFixed(2)} ms, ${r.remoteFaults} remote faults)`);
   a.release();
   b.release();
 }
@@ -54,3 +59,4 @@ function migrationFigures(mode: 'precopy' | 'postcopy'): void {
 snapshotFigures();
 migrationFigures('precopy');
 migrationFigures('postcopy');
+migrationFigures('precopy', true);

@@ -27,7 +27,8 @@ export class EventLocator {
   private rankCount = -1;
   private ranks = new Map<number, number>();
 
-  constructor(private readonly retired: () => number) {}
+  /** At most this many events are remembered (the oldest go first; the UI keeps fewer than this). */
+  constructor(private readonly retired: () => number, private readonly limit = 200_000) {}
 
   get length(): number {
     return this.seqs.length;
@@ -42,6 +43,11 @@ export class EventLocator {
     this.kinds.push(kind);
     this.tags.push(tag);
     this.keys.push(kind === TLB ? (ev as Extract<TraceEvent, { kind: 'tlb' }>).linear >>> 0 : this.rank(n, kind));
+    if (this.seqs.length > 2 * this.limit) this.dropOldest(this.seqs.length - this.limit);
+  }
+
+  private dropOldest(count: number): void {
+    for (const a of [this.seqs, this.retiredAt, this.kinds, this.keys, this.tags]) a.splice(0, count);
   }
 
   /** Where event `seq` happened, with a recogniser for it; null when it is not recorded. */

@@ -96,7 +96,7 @@ describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
     await expect.poll(() => timelineEvents(page)).toBeLessThan(eventsAtFill);
     await screenshot(page, 'hv-debug-timeline-seek');
 
-    // A VM card chooses the vCPU to debug: VM 0 now (the machine restarts with that focus).
+    // A VM card chooses the vCPU to debug: VM 0 now (the machine stays where it is; each vCPU keeps its history).
     await page.locator('[data-testid="hv-vms"] [data-vm="0"]').click();
     await paused(page);
     await expect.poll(() => page.locator('[data-testid="hv-focus"]').inputValue()).toBe('0');

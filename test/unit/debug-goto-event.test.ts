@@ -91,4 +91,25 @@ describe('going to an event', () => {
     }
     expect(checked).toBe(wanted.length);
   });
+
+  it('the locator ranks events of a kind at one count, goes on ranking after a cut, and forgets the oldest past its limit', () => {
+    let n = 5;
+    const loc = new EventLocator(() => n, 3);
+    const io = (seq: number) => ({ seq, tick: 0, vm: 0, vcpu: 0, kind: 'io', port: 0x3f8, size: 1, value: 0, dir: 'out' }) as TraceEvent;
+    loc.record(io(0));
+    loc.record(io(1));
+    loc.record(io(2));
+    expect(loc.truncateAfterSeq(0)).toBe(1);
+    loc.record(io(1)); // recorded again after going back: still the second I/O event at count 5
+    const p = loc.place(1)!;
+    expect(p.retired).toBe(5);
+    expect(p.isIt(io(10))).toBe(false); // the first one at count 5
+    expect(p.isIt(io(11))).toBe(true);
+    n = 6;
+    expect(loc.place(1)!.isIt(io(12))).toBe(false); // another count
+    for (let seq = 2; seq < 10; seq++) loc.record(io(seq));
+    expect(loc.length).toBeLessThanOrEqual(6);
+    expect(loc.place(0)).toBeNull();
+    expect(loc.place(9)?.retired).toBe(6);
+  });
 });

@@ -4,7 +4,7 @@
 // with test/unit/debug-input-kernel.asm (assembled by NASM), whose ESI mixes each input with the
 // timer tick it arrived at: an input replayed at another moment would show.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -110,5 +110,31 @@ describe('typed input in the history', () => {
     expect(e.seek(at[4]! - 2000).kind).toBe('target');
     runToEnd(e);
     expect(observe(e)).toEqual(second);
+  });
+
+  it('under the hypervisor, typing reaches the focused VM only, and is replayed there after going back', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vizor-echo-'));
+    const src = join(dir, 'echo.asm');
+    writeFileSync(src, ['%include "lib/mb.inc"', 'START', '    PRINTLN "echo ready"', 'poll:', '    mov dx, COM1 + 5', '    in al, dx',
+      '    test al, 1', '    jz poll', '    mov dx, COM1', '    in al, dx', '    call putc', '    jmp poll', '%include "lib/end.inc"', ''].join('\n'));
+    execFileSync('nasm', ['-f', 'bin', `-i${KERNELS}/`, '-o', join(dir, 'echo.bin'), src]);
+    const echo = new Uint8Array(readFileSync(join(dir, 'echo.bin')));
+    const e = new Engine(realCore(), 16 << 20, { mode: 'hypervisor', vms: 2, cpu: 'vtx', paging: 'shadow', sched: 'rr', focusVm: 1 });
+    e.load(echo, { kind: 'multiboot' });
+    const vms = e.hvFocus!.hv.vms;
+    e.run(20_000);
+    const typedAt = e.instructions;
+    e.typeSerial('hi');
+    e.run(20_000);
+    expect(vms[1]!.serialText).toBe('echo ready\nhi');
+    expect(vms[0]!.serialText).toBe('echo ready\n');
+    const end = { n: e.instructions, vm1: JSON.stringify(vms[1]!.cpu.getState()), vm0: JSON.stringify(vms[0]!.cpu.getState()) };
+    // Back before the input (the console loses it), then forward again: it is echoed again, the same.
+    expect(e.seek(typedAt - 500).kind).toBe('target');
+    expect(vms[1]!.serialText).toBe('echo ready\n');
+    expect(e.seek(end.n).kind).toBe('target');
+    expect(vms[1]!.serialText).toBe('echo ready\nhi');
+    expect({ n: e.instructions, vm1: JSON.stringify(vms[1]!.cpu.getState()), vm0: JSON.stringify(vms[0]!.cpu.getState()) }).toEqual(end);
+    e.dispose();
   });
 });

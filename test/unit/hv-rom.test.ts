@@ -31,7 +31,7 @@ describe('ROM images under the hypervisor', () => {
       });
     });
     expect(qemu).toEqual({ stdout: bare.serial, status: (33 << 1) | 1 });
-    for (const cpu of ['vtx', 'bt'] as const) {
+    for (const cpu of ['vtx', 'bt', 'deprivilege'] as const) {
       for (const paging of ['shadow', 'nested'] as const) {
         const { vms } = runHv([{ image, boot: ROM, cpu, paging, maxInstructions: 20_000_000 }]);
         expect({ mode: `${cpu}x${paging}`, serial: vms[0]!.serialText, ending: vmEnding(vms[0]!) })
