@@ -213,5 +213,18 @@ describe('lesson 7, walked in the app as its text says', () => {
     expect(stepText(14)).toContain('The lesson checks out');
     for (const run of ['bare machine', 'shadow paging', 'nested paging, for comparison']) expect(verdict).toMatch(new RegExp(`${run}[^\\n]*matches`));
     await screenshot(page, 'lesson7-9-check');
+
+    // Step 8's warning: without running to `pass1` first, the first `pagefault` stop is the fetch of
+    // `_start`'s first instruction (linear 001000E4, error code 0).
+    await page.getByRole('group', { name: 'Event breakpoints' }).getByLabel('pagefault').check();
+    await press(page, 'Shift+F5');
+    await press(page, 'F5');
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
+    await tab(page, 'Hypervisor');
+    await expect.poll(() => walkHeading(page)).toContain('hidden fault (fixed by the hypervisor) at linear 001000e4');
+    expect(await register(page, 'eip')).toBe('001000e4');
+    await tab(page, 'Events');
+    await page.locator('[data-testid="events"]').getByLabel('Kind').selectOption('pagefault');
+    expect(await page.locator('[data-testid="events"] tbody').innerText()).toMatch(/outcome="hidden" linear=0x1000e4 physical=0x1000e4 errorCode=0x0 eip=0x1000e4/);
   }, 300_000);
 });

@@ -136,3 +136,14 @@ export function decodeRange(batches: readonly Batch[], from: number, to: number)
   }
   return out;
 }
+
+/** One past the highest host frame named by any frame event. */
+export function columnFrameExtent(batches: readonly Batch[]): number {
+  const K_FRAME = KIND_CODE.frame;
+  let max = 0;
+  for (const { cols } of batches) {
+    const frame = cols.wideCol(K_FRAME, 'frame'), kind = cols.kind;
+    for (let i = 0; i < cols.count; i++) if (kind[i] === K_FRAME && frame[i]! >= max) max = frame[i]! + 1;
+  }
+  return max;
+}

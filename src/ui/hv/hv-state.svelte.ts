@@ -10,7 +10,13 @@ import type { RunInfo, SeekRequest, VizEvent } from './types.ts';
 import { parseVizNdjson } from './viz-ndjson.ts';
 import { scanTraceFile } from '../../trace/file.ts';
 import { CAT, SHADOW_OPS } from './timeline-store.ts';
-import { SPARSE_KINDS, columnTotals, decodeKinds, decodeRange, withTotals, type Batch } from './column-views.ts';
+import { SPARSE_KINDS, columnFrameExtent, columnTotals, decodeKinds, decodeRange, withTotals, type Batch } from './column-views.ts';
+
+function frameExtentOf(events: readonly VizEvent[], from: number): number {
+  let max = from;
+  for (const ev of events) if (ev.kind === 'frame' && ev.frame >= max) max = ev.frame + 1;
+  return max;
+}
 
 export class HvState {
   /**
@@ -23,6 +29,8 @@ export class HvState {
   columns = $state.raw<readonly Batch[] | null>(null);
   /** How many events there are (the timeline's count: all of them, whichever the source). */
   count = $state(0);
+  /** One past the highest host frame any frame event of the run names (the memory map shows up to there). */
+  frameExtent = $state(0);
   /** With a binary trace: how many events before the position the tables and the walk are rebuilt from. */
   windowEvents = 100_000;
   info = $state.raw<RunInfo>({ vms: [], sched: 'rr', hostFrames: 4096 });
@@ -98,6 +106,7 @@ export class HvState {
   }
 
   private loaded(): void {
+    this.frameExtent = this.columns ? columnFrameExtent(this.columns) : frameExtentOf(this.events, 0);
     this.position = Infinity;
     if (!this.info.vms.some((v) => v.vm === this.focusVm)) this.focusVm = this.info.vms[0]?.vm ?? 0;
     this.count = this.timeline.n;
@@ -120,6 +129,7 @@ export class HvState {
       this.info = inferRunInfo(this.events);
     }
     this.count = this.timeline.n;
+    this.frameExtent = frameExtentOf(batch, this.frameExtent);
     this.timelineVersion = this.timeline.version;
   }
 
