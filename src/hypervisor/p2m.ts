@@ -52,6 +52,7 @@ export class HostFrames {
     const m = this.memory;
     if (m.codePages[frame] !== 0) m.onCodeWrite(frame); // decoded code there is stale now
     m.ram.fill(0, frame << 12, (frame + 1) << 12);
+    m.markDirtyPage(frame); // a direct ram write: incremental snapshots must see it
   }
 }
 

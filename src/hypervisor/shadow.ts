@@ -303,6 +303,7 @@ export class ShadowPaging implements Paging {
       if (use.asDirectory && r.spts[idx] !== 0) {
         const spt = r.spts[idx]!;
         this.mem.ram.fill(0, spt << 12, (spt + 1) << 12);
+        this.mem.markDirtyPage(spt); // a direct ram write: incremental snapshots must see it
         if (live) cpu.flushTlb();
       }
       for (const pdi of use.pdis) {
