@@ -14,8 +14,7 @@ import { readLinear, readLinearValue, registerValue, translate } from './linear.
 import { SnapshotPolicy } from './snapshot-policy.ts';
 import type { DebugCpuState, DebugMachine, DebugRunResult, StopInfo, WatchHit } from './types.ts';
 import { WatchpointTable } from './watch.ts';
-import { InputLog, type InputDevice, type InputPort, type InputRecord } from './input.ts';
-import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
+import { deliver, deliverDue, InputLog, untilNext, type InputDevice, type InputPort } from './input.ts';
 
 /**
  * Instructions per Machine.run call on the hooked path. The CPU keeps `cpu.instructions` exact at
@@ -268,40 +267,17 @@ export abstract class Engine {
     const time = port.now ? port.now() : Number.NaN;
     this.history.dropAfter(n, Number.isNaN(time) ? Number.POSITIVE_INFINITY : time);
     this.input.add({ n, time, device, bytes: bytes.slice() });
-    this.deliver(this.input.advance());
+    deliver(port, this.input.advance());
   }
 
   /** Delivers recorded input whose position has been reached (replays; called between runs). */
   protected deliverDueInput(): void {
-    const port = this.inputPort;
-    if (!port) return;
-    for (;;) {
-      const r = this.input.next;
-      if (!r || this.machine.cpu.instructions < r.n) return;
-      if (this.machine.cpu.instructions === r.n && port.now && !Number.isNaN(r.time) && port.now() < r.time - 0.5) return;
-      this.deliver(this.input.advance());
-    }
+    if (this.inputPort) deliverDue(this.input, this.inputPort, this.machine.cpu.instructions);
   }
 
   /** How far the machine may run before the next recorded input is due (instructions of virtual time, maybe fractional). */
   private untilInput(): number {
-    const r = this.input.next;
-    const port = this.inputPort;
-    if (!r || !port) return Number.POSITIVE_INFINITY;
-    const n = this.machine.cpu.instructions;
-    if (n < r.n) return r.n - n;
-    // At its count with the CPU halted: wait to its time exactly (Machine.run's budget is virtual time).
-    if (port.now && !Number.isNaN(r.time)) {
-      const dt = (r.time - port.now()) / NS_PER_INSTRUCTION;
-      if (dt > 0) return dt;
-    }
-    return Number.POSITIVE_INFINITY;
-  }
-
-  private deliver(r: InputRecord): void {
-    const port = this.inputPort!;
-    if (r.device === 'serial') port.pollSerial();
-    else port.sendScancodes(r.bytes);
+    return this.inputPort ? untilNext(this.input, this.inputPort, this.machine.cpu.instructions) : Number.POSITIVE_INFINITY;
   }
 
   /** Runs hook-free up to `max` instructions, stopping to deliver recorded input on time (replays). */

@@ -11,6 +11,7 @@
 // only gives bytes at the first kind of poll and when an input is delivered (connectUart).
 import type { Uart16550 } from '../machine/devices/uart16550.ts';
 import type { Ps2Controller } from '../machine/devices/ps2.ts';
+import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
 
 export type InputDevice = 'serial' | 'ps2';
 
@@ -91,6 +92,38 @@ export class InputLog {
   get serialWaiting(): number {
     return (this.delivered > 0 ? this.serialEnd[this.delivered - 1]! : 0) - this.serialTaken;
   }
+}
+
+/** Hands a record to the devices. */
+export function deliver(port: InputPort, r: InputRecord): void {
+  if (r.device === 'serial') port.pollSerial();
+  else port.sendScancodes(r.bytes);
+}
+
+/** Delivers the recorded inputs whose position (`n` retired, and their time) has been reached. */
+export function deliverDue(log: InputLog, port: InputPort, n: number): void {
+  for (;;) {
+    const r = log.next;
+    if (!r || n < r.n) return;
+    if (n === r.n && port.now && !Number.isNaN(r.time) && port.now() < r.time - 0.5) return;
+    deliver(port, log.advance());
+  }
+}
+
+/**
+ * How far the machine may run (in instructions of virtual time, maybe fractional) before the next
+ * recorded input is due; at its count with the CPU halted, up to its time exactly (Machine.run's
+ * budget is virtual time).
+ */
+export function untilNext(log: InputLog, port: InputPort, n: number): number {
+  const r = log.next;
+  if (!r) return Number.POSITIVE_INFINITY;
+  if (n < r.n) return r.n - n;
+  if (port.now && !Number.isNaN(r.time)) {
+    const dt = (r.time - port.now()) / NS_PER_INSTRUCTION;
+    if (dt > 0) return dt;
+  }
+  return Number.POSITIVE_INFINITY;
 }
 
 /**

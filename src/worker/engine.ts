@@ -1,8 +1,11 @@
 // The worker's debugging engine: the machine under src/debug's Debugger (breakpoints with
-// conditions, stepping, reverse execution), plus what the app adds around it: serial input that
-// replays exactly, and the event batch the UI has not seen yet. In hypervisor mode the debugger
-// drives one VM's vCPU (src/debug/vcpu-target.ts) on a Hypervisor built from the settings, every
-// VM booting the same program; the views then read that VM's CPU and guest-physical memory.
+// conditions, stepping, reverse execution), plus what the app adds around it: typed input (serial
+// bytes, PS/2 keys) recorded in the debugger's history so that it replays exactly (debug/input.ts),
+// where each event happened so that a click on it goes there (debug/event-locator.ts), and the
+// event batch the UI has not seen yet. In hypervisor mode the debugger drives one VM's vCPU
+// (src/debug/vcpu-target.ts) on a Hypervisor built from the settings, every VM booting the same
+// program; the views then read that VM's CPU and guest-physical memory, and typing goes to that
+// VM. Switching the focus keeps each vCPU's debugger and history.
 import { Emitter } from '../trace/emitter.ts';
 import { KIND_BIT, type EventKind, type TraceEvent } from '../trace/schema.ts';
 import { Debugger } from '../debug/debugger.ts';

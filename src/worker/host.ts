@@ -4,13 +4,13 @@
 import type { BootMode, Core } from './core.ts';
 import { Engine, type Outcome } from './engine.ts';
 import type {
-  BootModeSpec, CpuView, TlbEntry, DisasmLine, MachineConfig, MachineSnapshotView, Region, RegionBytes, Request, SpeedSetting,
+  BootModeSpec, CpuView, DisasmLine, MachineConfig, MachineSnapshotView, Region, RegionBytes, Request, SpeedSetting,
   StopReason, WorkerMessage, AsmMap,
 } from './protocol.ts';
 import { linearToPhysical, translate } from './walk.ts';
 import { openSession, saveSession, type OpenedSnapshot } from './snapshot-file.ts';
 import { encodeBatch } from '../trace/binary.ts';
-import { T_DIRTY, T_MMIO, T_NOUSER, T_ROSUP, T_ROUSER, T_VALID } from '../machine/mmu.ts';
+import { readTlb } from './tlb.ts';
 
 export type Post = (msg: WorkerMessage, transfer?: Transferable[]) => void;
 /** Runs fn soon, after pending messages have been handled. */
@@ -21,31 +21,6 @@ const FRAME_MS = 100; // how often a running machine sends a frame to the views
 
 function bootMode(b: BootModeSpec): BootMode {
   return b.kind === 'flat' ? { kind: 'flat', address: b.address } : { kind: b.kind };
-}
-
-const TLB_SHOWN = 512;
-
-/** The CPU's TLB (one Int32Array slot per linear page: physical page << 12 | T_* bits), first entries by address. */
-function readTlb(e: Engine): { entries: TlbEntry[]; total: number } {
-  const tlb = e.cpu.tlb;
-  const entries: TlbEntry[] = [];
-  let total = 0;
-  for (let page = 0; page < tlb.length; page++) {
-    const v = tlb[page];
-    if ((v & T_VALID) === 0) continue;
-    total++;
-    if (entries.length >= TLB_SHOWN) continue;
-    entries.push({
-      linear: (page << 12) >>> 0,
-      physical: (v & ~0xfff) >>> 0,
-      user: (v & T_NOUSER) === 0,
-      userWritable: (v & (T_NOUSER | T_ROUSER)) === 0,
-      supervisorWritable: (v & T_ROSUP) === 0,
-      dirty: (v & T_DIRTY) !== 0,
-      mmio: (v & T_MMIO) !== 0,
-    });
-  }
-  return { entries, total };
 }
 
 function resolveBase(r: Region, cpu: CpuView): number {

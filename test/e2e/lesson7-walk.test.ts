@@ -59,7 +59,7 @@ describe('lesson 7, walked in the app as its text says', () => {
     await stopSite();
   });
 
-  it('steps 7-14: hidden faults, the shadow entry, step back, the injected fault, Check', async () => {
+  it('steps 7-14: hidden faults, the shadow entry, step back, the injected fault, Check; and step 8\'s warning', async () => {
     const { page } = app;
     // Pick the lesson in the picker.
     await page.locator('[data-testid="lesson-picker"]').selectOption('07-shadow-paging');
@@ -216,8 +216,10 @@ describe('lesson 7, walked in the app as its text says', () => {
 
     // Step 8's warning: without running to `pass1` first, the first `pagefault` stop is the fetch of
     // `_start`'s first instruction (linear 001000E4, error code 0).
+    await tab(page, /Breakpoints/);
     await page.getByRole('group', { name: 'Event breakpoints' }).getByLabel('pagefault').check();
     await press(page, 'Shift+F5');
+    await expect.poll(() => status(page)).not.toContain('loading');
     await press(page, 'F5');
     await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
     await tab(page, 'Hypervisor');
