@@ -103,7 +103,7 @@ export class BatchColumns {
         list.push(len <= 64 ? shortString(bytes, at + 4, len, dec) : dec.decode(bytes.subarray(at + 4, at + 4 + len)));
         at += 4 + len;
       }
-      this.strings = StringTable.from(list);
+      this.strings = StringTable.forReading(list);
     }
     return this.strings;
   }

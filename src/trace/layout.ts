@@ -98,6 +98,13 @@ export class StringTable {
     return this.strings;
   }
 
+  /** A table for reading only (get by id): no reverse index is built, so a big one costs nothing to make. */
+  static forReading(strings: string[]): StringTable {
+    const t = new StringTable();
+    t.strings = strings;
+    return t;
+  }
+
   static from(strings: readonly string[]): StringTable {
     const t = new StringTable();
     for (const s of strings) {

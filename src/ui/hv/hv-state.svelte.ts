@@ -32,7 +32,7 @@ export class HvState {
   /** One past the highest host frame any frame event of the run names (the memory map shows up to there). */
   frameExtent = $state(0);
   /** With a binary trace: how many events before the position the tables and the walk are rebuilt from. */
-  windowEvents = 100_000;
+  windowEvents = 50_000;
   info = $state.raw<RunInfo>({ vms: [], sched: 'rr', hostFrames: 4096 });
   /** The debugger's position: the seq of the last event that has happened. */
   position = $state(Infinity);
