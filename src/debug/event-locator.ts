@@ -106,6 +106,11 @@ export class EventLocator {
     return this.lastSeq;
   }
 
+  /** The retired count of the last recorded event (or -1). */
+  get lastRetired(): number {
+    return this.retiredAt.length > 0 ? this.retiredAt[this.retiredAt.length - 1]! : -1;
+  }
+
   /** The seq of the last recorded event (or -1). */
   get lastSeq(): number {
     return this.seqs.length > 0 ? this.seqs[this.seqs.length - 1]! : -1;

@@ -27,7 +27,7 @@ import { captureHost, restoreHost, type HostSnapshot } from './vcpu-snapshot.ts'
 /** Added to a VM's tick count while runVm finishes a cut slice (far above any quantum). */
 const BUMP = 2 ** 40;
 
-type SliceEnd = 'quantum' | 'halt' | 'exit';
+type SliceEnd = 'quantum' | 'halt' | 'exit' | 'yield';
 
 /** The private parts of Hypervisor.run this loop needs (runtime names; checked in the constructor). */
 interface HostInternals {
@@ -35,7 +35,7 @@ interface HostInternals {
   current: Vm | null;
   sliceStart: number;
   wakeDue(): void;
-  idle(cappedOnly: boolean): void;
+  idle(live: readonly Vm[], cappedOnly: boolean, limit: number): boolean;
   switchTo(from: Vm | null, to: Vm, reason: SchedReason): void;
   budgetFor(vm: Vm, runnable: number): number;
   runGuarded(vm: Vm, budget: number): SliceEnd;
@@ -185,11 +185,9 @@ export class VcpuTarget implements DebugMachine {
       if (!hv.vms.some((v) => v.state !== 'exited')) return false;
       h.wakeDue();
       const runnable = hv.vms.filter((v) => v.state === 'runnable');
-      const next = runnable.length > 0 ? (hv.scheduler.pick(runnable, l.last, h.tick) as Vm | null) : null;
+      const next = runnable.length > 0 ? (hv.scheduler.pick(runnable, l.last, h.tick, l.lastEnd === 'yield') as Vm | null) : null;
       if (next === null) {
-        const t = h.tick;
-        h.idle(runnable.length > 0);
-        return h.tick !== t || hv.vms.some((v) => v.state === 'runnable');
+        return h.idle(hv.vms.filter((v) => v.state !== 'exited'), runnable.length > 0, Infinity);
       }
       if (next !== l.last || l.lastEnd === 'start') h.switchTo(l.last, next, l.lastEnd);
       l.slice = { vm: next, budget: h.budgetFor(next, runnable.length), before: next.stats.ticks };
@@ -212,7 +210,7 @@ export class VcpuTarget implements DebugMachine {
     if (end === 'quantum' && hv.vms.some((v) => v !== vm && v.state === 'runnable')) {
       vm.vcpu.exit(vm.cpu, 'PREEMPTION_TIMER', 0, hv.costs.handler.PREEMPTION_TIMER ?? 0);
     }
-    l.lastEnd = end === 'halt' ? 'halt' : end === 'exit' ? 'exit' : 'quantum';
+    l.lastEnd = end;
     l.last = vm;
     l.slice = null;
     return true;
@@ -239,8 +237,14 @@ export class VcpuTarget implements DebugMachine {
         return original(want);
       }
       const allowed = Math.min(want, driver.target - cpu.instructions);
-      // At the target already: only the VMM's own single steps (run-vm.ts, ring-1 probes) get here.
-      if (allowed <= 0) return original(asked);
+      if (allowed <= 0) {
+        // At the target already (the VMM emulated the instruction that reached it, and runVm goes
+        // on): cut before running anything; this whole call is carried to the next run.
+        l.carry[vm.id] = want;
+        if (!l.cut) vm.stats.ticks += BUMP;
+        l.cut = true;
+        return 'budget';
+      }
       l.carry[vm.id] = 0;
       const start = cpu.instructions;
       const r = original(allowed);

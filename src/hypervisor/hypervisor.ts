@@ -16,6 +16,8 @@ import type { Scheduler } from './scheduler/scheduler.ts';
 import { RoundRobin } from './scheduler/round-robin.ts';
 import { CreditScheduler } from './scheduler/credit.ts';
 
+const NO_VMS: ReadonlySet<Vm> = new Set();
+
 /** Host physical addresses of the VMs' ROM windows (above any host RAM, below NONE_FRAME). */
 const ROM_WINDOWS = 0xc0000000;
 
@@ -55,6 +57,8 @@ export class Hypervisor implements HostServices, RunHost {
   idleTicks = 0;
   switches = 0;
   private reserved = 0;
+  /** The scheduling loop's state between runUntil calls (see there). */
+  private readonly loop: { last: Vm | null; lastEnd: SchedReason; turn: { vm: Vm; left: number } | null } = { last: null, lastEnd: 'start', turn: null };
   /** ROM windows handed out so far (see mapRom). */
   private roms = 0;
 
@@ -139,33 +143,59 @@ export class Hypervisor implements HostServices, RunHost {
     vm.stats.ticks += instructions;
   }
 
-  /** Runs until every VM has ended (or `maxTicks` of host time passed). */
+  /** Runs until every VM has ended (or `maxTicks` of host time passed); a later call resumes. */
   run(maxTicks = Infinity): HypervisorResult {
-    let last: Vm | null = null;
-    let lastEnd: SchedReason = 'start';
-    while (this.vms.some((v) => v.state !== 'exited')) {
-      if (this.tick >= maxTicks) return { ticks: this.tick, reason: 'tick-limit' };
+    const end = this.runUntil(maxTicks);
+    return { ticks: this.tick, reason: end === 'done' ? 'done' : 'tick-limit' };
+  }
+
+  /**
+   * Runs every VM but the `parked` ones under the scheduler until the host clock reaches `limit`
+   * ('reached') or none of them is left ('done'). Resumable: the loop's state (who ran last, why
+   * it stopped, a turn cut by the limit) lives here, and a cut turn goes on at the next call with
+   * the rest of its quantum and no new scheduling decision, so cutting a run into pieces (a
+   * migration's rounds, a paused CLI run) changes nothing for the schedule.
+   */
+  runUntil(limit: number, parked: ReadonlySet<Vm> = NO_VMS): 'reached' | 'done' {
+    const s = this.loop;
+    for (;;) {
+      const live = this.vms.filter((v) => v.state !== 'exited' && !parked.has(v));
+      if (live.length === 0) return 'done';
+      if (this.tick >= limit) return 'reached';
       this.wakeDue();
-      const runnable = this.vms.filter((v) => v.state === 'runnable');
-      const next: Vm | null = runnable.length > 0 ? (this.scheduler.pick(runnable, last, this.tick, lastEnd === 'yield') as Vm | null) : null;
-      if (next === null) {
-        this.idle(runnable.length > 0);
+      const runnable = live.filter((v) => v.state === 'runnable');
+      const cut = s.turn !== null && runnable.includes(s.turn.vm) ? s.turn : null;
+      s.turn = null;
+      let next: Vm, full: number;
+      if (cut !== null) {
+        next = cut.vm;
+        full = cut.left;
+      } else {
+        const picked = runnable.length > 0 ? (this.scheduler.pick(runnable, s.last, this.tick, s.lastEnd === 'yield') as Vm | null) : null;
+        if (picked === null) {
+          if (!this.idle(live, runnable.length > 0, limit)) return 'done'; // nothing can ever run again
+          continue;
+        }
+        next = picked;
+        if (next !== s.last || s.lastEnd === 'start') this.switchTo(s.last, next, s.lastEnd);
+        full = this.budgetFor(next, runnable.length);
+      }
+      const budget = Math.min(full, limit - this.tick);
+      const before = next.stats.ticks;
+      const end = this.runGuarded(next, budget);
+      const used = next.stats.ticks - before;
+      this.scheduler.charge(next, used, this.tick);
+      s.last = next;
+      if (end === 'quantum' && budget < full && used < full) {
+        s.turn = { vm: next, left: full - used }; // cut by the limit: the turn goes on next time
+        s.lastEnd = 'quantum';
         continue;
       }
-      if (next !== last || lastEnd === 'start') this.switchTo(last, next, lastEnd);
-      this.current = next;
-      this.sliceStart = next.cpu.instructions;
-      const before = next.stats.ticks;
-      const end = this.runGuarded(next, this.budgetFor(next, runnable.length));
-      this.current = null;
-      this.scheduler.charge(next, next.stats.ticks - before, this.tick);
-      if (end === 'quantum' && this.vms.some((v) => v !== next && v.state === 'runnable')) {
+      if (end === 'quantum' && this.vms.some((v) => v !== next && v.state === 'runnable' && !parked.has(v))) {
         next.vcpu.exit(next.cpu, 'PREEMPTION_TIMER', 0, this.costs.handler.PREEMPTION_TIMER ?? 0);
       }
-      lastEnd = end;
-      last = next;
+      s.lastEnd = end;
     }
-    return { ticks: this.tick, reason: 'done' };
   }
 
   /**
@@ -185,11 +215,15 @@ export class Hypervisor implements HostServices, RunHost {
    * inside the emulation stops that VM (with the error as its reason) and the others go on.
    */
   private runGuarded(vm: Vm, budget: number): SliceEnd {
+    this.current = vm;
+    this.sliceStart = vm.cpu.instructions;
     try {
       return runVm(vm, budget, this);
     } catch (err) {
       vm.finish({ reason: 'killed', message: `internal error while running it: ${(err as Error).message ?? String(err)}` });
       return 'exit';
+    } finally {
+      this.current = null;
     }
   }
 
@@ -202,15 +236,19 @@ export class Hypervisor implements HostServices, RunHost {
     }
   }
 
-  /** Nothing can run: time passes to the next wake-up (or the next accounting period). */
-  private idle(cappedOnly: boolean): void {
+  /**
+   * Nothing can run: time passes to the next wake-up (or the scheduler's next accounting period),
+   * but not past `limit`. False when no VM can ever run again.
+   */
+  private idle(live: readonly Vm[], cappedOnly: boolean, limit: number): boolean {
     let next = Infinity;
-    for (const v of this.vms) if (v.state === 'blocked') next = Math.min(next, v.wakeAtTick);
+    for (const v of live) if (v.state === 'blocked') next = Math.min(next, v.wakeAtTick);
     if (cappedOnly) next = Math.min(next, this.scheduler.nextEvent?.(this.tick) ?? this.tick + 1);
-    if (!Number.isFinite(next)) return;
-    const target = Math.max(this.tick + 1, next);
+    if (!Number.isFinite(next) && !Number.isFinite(limit)) return false;
+    const target = Math.max(this.tick + 1, Math.min(next, limit));
     this.idleTicks += target - this.tick;
     this.tick = target;
+    return true;
   }
 
   private switchTo(from: Vm | null, to: Vm, reason: SchedReason): void {

@@ -52,7 +52,11 @@ function runSlices(vm: Vm, budget: number, host: RunHost): SliceEnd {
     const deadline = Math.min(pit.nextDeadlineNs(), budgetEndNs);
     let slice = Math.max(1, Math.ceil((deadline - now) / NS_PER_INSTRUCTION));
     if (!Number.isFinite(slice)) slice = 1e9;
-    slice = Math.max(1, Math.min(slice, budget - (vm.stats.ticks - startTicks)));
+    // The budget is host ticks, and exits charge VMM cycles on top of each instruction: a VM that
+    // exits often (tens of ticks per instruction) would overrun its quantum many times over in
+    // one cpu.run, so the slice is sized by the VM's ticks per instruction so far.
+    const ticksPerInstruction = Math.max(1, vm.stats.ticks / Math.max(1, vm.stats.instructions));
+    slice = Math.max(1, Math.min(slice, Math.floor((budget - (vm.stats.ticks - startTicks)) / ticksPerInstruction)));
     const before = cpu.instructions;
     vm.vcpu.enterGuest(); // also where real mode's CR0.PE write hands over to ring compression
     const r = cpu.run(slice);

@@ -1,7 +1,8 @@
-// Linear and segmented memory access for the CPU: segment limit checks, the two-level paging walk
-// (4 KiB and 4 MiB pages, A/D bits, CR0.WP, error codes, CR2) and a TLB held in one Int32Array
-// indexed by linear page. A TLB entry is (physical page << 12) | T_* bits; one AND and one compare
-// against a per-CPL mask decide whether an access may take the RAM fast path.
+// Linear and segmented memory access for the CPU: the fast paths through the TLB (tlb.ts), the
+// slow paths that translate (page-walk.ts on a bare machine, the GuestMode hook under the
+// hypervisor), implicit supervisor accesses (descriptor tables, TSS, IDT), segment limit checks
+// and the stack. The fast paths stay here, in the class the CPU extends directly, so that
+// readLin32 & co. are one field load, one AND and one compare away from the RAM array.
 //
 // Access reports (the debugger's read/access watchpoints): while `accessHooks` is set (Cpu.run sets
 // it for a run whose hooks take memoryAccess), rmask/wmask are 0, so every data access misses the
@@ -10,242 +11,41 @@
 // store of an instruction, pushes/pops, string ops, interrupt/exception frames, TSS and descriptor
 // writes (sysWrite*). Not reported: descriptor-table, IDT and TSS reads (sysRead*), page-table
 // walks (and their A/D updates), instruction fetches.
-//
-// Dirty pages (Memory's incremental snapshots): a TLB entry of a page not written since the last
-// snapshot carries T_CLEAN, which wmask includes, so the first write leaves the fast path, marks
-// the page dirty and clears the bit. Cpu.run re-marks entries when the memory's dirty bits were
-// cleared in between (rearmClean). No walk and no event is added: behaviour is unchanged.
-import { KIND_BIT } from '../trace/schema.ts';
-import { CpuRegs, CR0_PG, CR0_WP, CR4_PSE, SS } from './cpu/state.ts';
+import { SS } from './cpu/state.ts';
 import { PAGE_RAM } from './memory.ts';
-import type { GuestMode, RingCompression } from './cpu/guest-mode.ts';
+import { peekPageTables, walkPageTables } from './page-walk.ts';
+import { CpuTlb } from './tlb.ts';
+import { T_CLEAN, T_CODE, T_DIRTY, T_MMIO, T_ROSUP, T_VALID } from './tlb-entry.ts';
 
-export const T_VALID = 1;
-/** The page is not accessible from CPL 3. */
-export const T_NOUSER = 2;
-/** Read-only for CPL 3 writes. */
-export const T_ROUSER = 4;
-/** Read-only for supervisor writes (read-only page with CR0.WP set). */
-export const T_ROSUP = 8;
-/** Not plain RAM (MMIO or nothing): take the Memory dispatch path. */
-export const T_MMIO = 16;
-/** The PTE's D bit is already set: writes need not walk. */
-export const T_DIRTY = 32;
-/** The physical page holds decoded code: writes must invalidate it. */
-export const T_CODE = 64;
-/**
- * The physical page is clean (not written since the memory's last snapshot): writes leave the fast
- * path once, mark the page dirty and drop the bit (Memory's incremental snapshots rest on this).
- */
-export const T_CLEAN = 128;
+// Re-exported so that importers of the TLB format and of AccessReporter keep one import path.
+export { T_CLEAN, T_CODE, T_DIRTY, T_MMIO, T_NOUSER, T_ROSUP, T_ROUSER, T_VALID } from './tlb-entry.ts';
+export type { AccessReporter } from './tlb.ts';
 
-const TLB_LIST_MAX = 8192;
-
-/** Receives the data accesses of a reporting run (the CPU's hooks object). */
-export interface AccessReporter {
-  memoryAccess?(linear: number, physical: number, size: number, write: boolean): void;
-}
-
-export class CpuMmu extends CpuRegs {
-  readonly tlb = new Int32Array(1 << 20);
-  /** Linear pages instructions were fetched from (INVLPG of one of them invalidates block links). */
-  readonly codeLinPages = new Uint8Array(1 << 20);
-  private readonly tlbList = new Int32Array(TLB_LIST_MAX);
-  private tlbCount = 0;
-  private tlbOverflow = false;
-  /** Masks for the current CPL: an entry passes when (e & mask) equals the expected value. */
-  rmask = T_VALID | T_MMIO;
-  wmask = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_CLEAN | T_ROSUP;
-  /** The current CPL's masks proper: rmask/wmask equal these except while accesses are reported (0). */
-  rmaskCpl = T_VALID | T_MMIO;
-  wmaskCpl = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_CLEAN | T_ROSUP;
-  /** Memory.cleanEpoch when this TLB's T_CLEAN bits were last brought up to date. */
-  cleanEpoch = -1;
-  /** Non-null while data accesses are reported (see the header); set by Cpu.run. */
-  accessHooks: AccessReporter | null = null;
-  paging = false;
-  /** Guest mode (hypervisor vCPU): the VM's exit controls; null on a bare machine. */
-  guest: GuestMode | null = null;
-  /** Guest mode with ring compression (a deprivileged guest kernel at CPL 1); null otherwise. */
-  rings: RingCompression | null = null;
-  /** Guest mode: the hypervisor already reported the #PF it is raising (an injected fault). */
-  pageFaultReported = false;
-  /** Bumped whenever a translation or CS changes: chained block links of an older epoch are stale. */
-  epoch = 0;
-  readonly ram: Uint8Array;
-  readonly ram32: Int32Array;
-  readonly codePages: Uint8Array;
-
-  constructor(...args: ConstructorParameters<typeof CpuRegs>) {
-    super(...args);
-    this.ram = this.memory.ram;
-    this.ram32 = this.memory.ram32;
-    this.codePages = this.memory.codePages;
-    this.memory.mmioChanged = () => this.flushTlb();
-  }
-
-  /** EIP of the instruction running now (Cpu knows it exactly inside a decoded block). */
-  instructionEip(): number {
-    return this.eip;
-  }
-
-  /** Recomputes the TLB masks after a CPL change. */
-  updateMasks(): void {
-    const user = this.cpl === 3;
-    this.rmaskCpl = T_VALID | T_MMIO | (user ? T_NOUSER : 0);
-    this.wmaskCpl = T_VALID | T_MMIO | T_DIRTY | T_CODE | T_CLEAN | (user ? T_NOUSER | T_ROUSER : T_ROSUP);
-    // Reporting accesses: no entry passes a 0 mask, so every access takes the reporting slow path.
-    const report = this.accessHooks !== null;
-    this.rmask = report ? 0 : this.rmaskCpl;
-    this.wmask = report ? 0 : this.wmaskCpl;
-  }
-
+export class CpuMmu extends CpuTlb {
   /** Hands one data access to the reporting hook. */
   private report(lin: number, phys: number, size: number, write: boolean): void {
     this.accessHooks!.memoryAccess!(lin >>> 0, phys >>> 0, size, write);
   }
 
-  flushTlb(): void {
-    this.epoch++;
-    if (this.tlbOverflow) this.tlb.fill(0);
-    else for (let i = 0; i < this.tlbCount; i++) this.tlb[this.tlbList[i]!] = 0;
-    this.tlbCount = 0;
-    this.tlbOverflow = false;
-    this.paging = (this.cr0 & CR0_PG) !== 0;
-    if ((this.emitter.mask & KIND_BIT.tlb) !== 0) this.emitter.emit('tlb', { op: 'flush', linear: 0 });
-  }
-
-  invlpg(lin: number): void {
-    // Chained block links only go stale when a page code was fetched through is remapped.
-    if (this.codeLinPages[lin >>> 12] !== 0) this.epoch++;
-    this.tlb[lin >>> 12] = 0;
-    if ((this.emitter.mask & KIND_BIT.tlb) !== 0)
-      this.emitter.emit('tlb', { op: 'invlpg', linear: lin >>> 0 });
-  }
-
-  /** Drops the T_CODE-less entries that map physical page `page` (called when code is first decoded there). */
-  markCodePage(page: number): void {
-    this.codePages[page] = 1;
-    if (this.tlbOverflow) {
-      this.flushTlb();
-      return;
-    }
-    for (let i = 0; i < this.tlbCount; i++) {
-      const lp = this.tlbList[i]!;
-      const e = this.tlb[lp]!;
-      if (e !== 0 && e >>> 12 === page) this.tlb[lp] = e | T_CODE;
-    }
-  }
-
-  private tlbFill(linPage: number, entry: number): void {
-    if ((entry & T_MMIO) === 0 && this.memory.dirtyPages[entry >>> 12] === 0) entry |= T_CLEAN;
-    if (this.tlb[linPage] === 0) {
-      if (this.tlbCount < TLB_LIST_MAX) this.tlbList[this.tlbCount++] = linPage;
-      else this.tlbOverflow = true;
-    }
-    this.tlb[linPage] = entry;
-    if ((this.emitter.mask & KIND_BIT.tlb) !== 0) {
-      this.emitter.emit('tlb', {
-        op: 'fill',
-        linear: (linPage << 12) >>> 0,
-        physical: (entry & ~0xfff) >>> 0,
-      });
-    }
-  }
-
-  private kindBits(physPage: number): number {
-    const k = this.memory.pageKind(physPage);
-    if (k !== PAGE_RAM) return T_MMIO;
-    return this.codePages[physPage] !== 0 ? T_CODE : 0;
-  }
-
-  private pageFault(lin: number, present: boolean, write: boolean, user: boolean): never {
-    this.cr2 = lin | 0;
-    return this.raise(14, (present ? 1 : 0) | (write ? 2 : 0) | (user ? 4 : 0));
-  }
-
-  private emitWalk(lin: number, step: number, level: number, address: number, value: number): void {
-    this.emitter.emit('walk', {
-      linear: lin >>> 0,
-      step,
-      level,
-      dimension: 'host',
-      address: address >>> 0,
-      value: value >>> 0,
-    });
-  }
-
   /** Translates `lin` for an access, walking and setting A/D bits as needed; fills the TLB. */
   translate(lin: number, write: boolean, user: boolean): number {
+    let entry: number;
     if (this.guest !== null) {
       // Guest mode: shadow or nested paging decides, and hands back the TLB entry.
-      const e = this.guest.translate(this, lin, write, user);
-      this.tlbFill(lin >>> 12, e);
-      return ((e & ~0xfff) | (lin & 0xfff)) >>> 0;
-    }
-    if (!this.paging) {
+      entry = this.guest.translate(this, lin, write, user);
+    } else if (!this.paging) {
       const page = (lin & this.memory.a20Mask) >>> 12;
-      this.tlbFill(lin >>> 12, (page << 12) | T_VALID | T_DIRTY | this.kindBits(page));
-      return ((page << 12) | (lin & 0xfff)) >>> 0;
-    }
-    const mem = this.memory;
-    const walkEvents = (this.emitter.mask & KIND_BIT.walk) !== 0;
-    const pdeAddr = ((this.cr3 & ~0xfff) + ((lin >>> 22) << 2)) >>> 0;
-    let pde = mem.read32(pdeAddr);
-    if (walkEvents) this.emitWalk(lin, 1, 2, pdeAddr, pde);
-    if ((pde & 1) === 0) this.pageFault(lin, false, write, user);
-    let perm: number, frame: number, dirty: boolean;
-    if ((pde & 0x80) !== 0 && (this.cr4 & CR4_PSE) !== 0) {
-      perm = pde;
-      this.checkAccess(lin, perm, write, user);
-      const upd = pde | 0x20 | (write ? 0x40 : 0);
-      if (upd !== pde) mem.write32(pdeAddr, upd);
-      dirty = (upd & 0x40) !== 0;
-      frame = ((pde & 0xffc00000) + (lin & 0x3ff000)) >>> 0;
+      entry = (page << 12) | T_VALID | T_DIRTY | this.kindBits(page);
     } else {
-      if ((pde & 0x20) === 0) {
-        pde |= 0x20;
-        mem.write32(pdeAddr, pde);
-      }
-      const pteAddr = ((pde & ~0xfff) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0;
-      const pte = mem.read32(pteAddr);
-      if (walkEvents) this.emitWalk(lin, 2, 1, pteAddr, pte);
-      if ((pte & 1) === 0) this.pageFault(lin, false, write, user);
-      perm = pde & pte;
-      this.checkAccess(lin, perm, write, user);
-      const upd = pte | 0x20 | (write ? 0x40 : 0);
-      if (upd !== pte) mem.write32(pteAddr, upd);
-      dirty = (upd & 0x40) !== 0;
-      frame = (pte & ~0xfff) >>> 0;
+      entry = walkPageTables(this, lin, write, user);
     }
-    frame = (frame & this.memory.a20Mask) >>> 0;
-    const page = frame >>> 12;
-    let entry = (page << 12) | T_VALID | this.kindBits(page);
-    if ((perm & 4) === 0) entry |= T_NOUSER;
-    if ((perm & 2) === 0) entry |= T_ROUSER | ((this.cr0 & CR0_WP) !== 0 ? T_ROSUP : 0);
-    if (dirty) entry |= T_DIRTY;
     this.tlbFill(lin >>> 12, entry);
-    return (frame | (lin & 0xfff)) >>> 0;
-  }
-
-  private checkAccess(lin: number, perm: number, write: boolean, user: boolean): void {
-    if (user) {
-      if ((perm & 4) === 0 || (write && (perm & 2) === 0)) this.pageFault(lin, true, write, user);
-    } else if (write && (perm & 2) === 0 && (this.cr0 & CR0_WP) !== 0) {
-      this.pageFault(lin, true, write, user);
-    }
+    return ((entry & ~0xfff) | (lin & 0xfff)) >>> 0;
   }
 
   /** Physical address of `lin` without faults or A/D updates; -1 when unmapped. For debuggers. */
   peekTranslate(lin: number): number {
-    if (!this.paging) return lin >>> 0;
-    const pde = this.memory.read32(((this.cr3 & ~0xfff) + ((lin >>> 22) << 2)) >>> 0);
-    if ((pde & 1) === 0) return -1;
-    if ((pde & 0x80) !== 0 && (this.cr4 & CR4_PSE) !== 0)
-      return ((pde & 0xffc00000) + (lin & 0x3fffff)) >>> 0;
-    const pte = this.memory.read32(((pde & ~0xfff) + (((lin >>> 12) & 0x3ff) << 2)) >>> 0);
-    if ((pte & 1) === 0) return -1;
-    return ((pte & ~0xfff) | (lin & 0xfff)) >>> 0;
+    return this.paging ? peekPageTables(this, lin) : lin >>> 0;
   }
 
   /** Reads `len` bytes of linear memory with no side effects; null if any page is unmapped. */
@@ -458,24 +258,6 @@ export class CpuMmu extends CpuRegs {
     return p;
   }
 
-  /** The first write through a T_CLEAN entry: the page is dirty now, the entry takes the fast path. */
-  private cleanWrite(lin: number, p: number): void {
-    this.memory.markDirtyPage(p >>> 12);
-    this.tlb[lin >>> 12] = this.tlb[lin >>> 12]! & ~T_CLEAN;
-  }
-
-  /** The memory cleared its dirty bits (a snapshot or restore): mark this TLB's clean pages again. */
-  rearmClean(): void {
-    this.cleanEpoch = this.memory.cleanEpoch;
-    const dirty = this.memory.dirtyPages;
-    const tlb = this.tlb;
-    const mark = (lp: number): void => {
-      const e = tlb[lp]!;
-      if (e !== 0 && (e & T_MMIO) === 0 && dirty[e >>> 12] === 0) tlb[lp] = e | T_CLEAN;
-    };
-    if (this.tlbOverflow) for (let lp = 0; lp < tlb.length; lp++) mark(lp);
-    else for (let i = 0; i < this.tlbCount; i++) mark(this.tlbList[i]!);
-  }
   sysWrite8(lin: number, v: number): void {
     this.writeSlow(lin, 1, v, false);
   }

@@ -121,6 +121,14 @@ export class BatchColumns {
     return ev as unknown as TraceEvent;
   }
 
+  /** One field of event i (undefined when an optional field is absent), without building the event. */
+  field(i: number, name: string): unknown {
+    const slot = PLANS[this.kind[i]!]!.fields.find((f) => f.name === name);
+    if (!slot || (slot.presenceBit !== 0 && (this.flags[i]! & slot.presenceBit) === 0)) return undefined;
+    const raw = slot.column < SMALL_COLUMNS ? this.smallCols[slot.column]![i]! : this.wide[slot.column - SMALL_COLUMNS]![i]!;
+    return slot.interned ? this.internedValue(slot, raw) : slot.decode(raw, EMPTY);
+  }
+
   /** Strings and arrays, decoded once per string id (views read them, never change them). */
   private interned = new Map<number, unknown>();
   private internedValue(slot: FieldSlot, id: number): unknown {

@@ -52,6 +52,9 @@ export class Engine {
   private readonly events = new EventLocator(() => this.cpu.retired());
   /** Set while going to an event: the event list is cut right after it, not by position. */
   private seekingEvent = false;
+  /** Set during a command that may go back (its replays re-emit events up to `knownUpTo` retired). */
+  private rewinding = false;
+  private knownUpTo = -1;
   private breakpointIds: number[] = [];
   private eventIds: number[] = [];
   private watchIds: number[] = [];
@@ -75,6 +78,8 @@ export class Engine {
     this.emitter.listen({
       mask: DEFAULT_EVENT_MASK,
       onEvent: (ev) => {
+        // Going back replays from a snapshot: what the UI already has comes again, not anew.
+        if (this.rewinding && this.cpu.retired() <= this.knownUpTo) return;
         this.pendingEvents.push(ev);
         this.events.record(ev, this.hvFocus?.focus ?? 0);
       },
@@ -144,11 +149,11 @@ export class Engine {
   private newDebugger(target: DebugMachine, snapshotInterval: number): Debugger {
     const dbg = new Debugger(target, { snapshotInterval, historyBudgetBytes: 96 * 1024 * 1024 });
     dbg.onRewind = () => {
-      this.pendingEvents = [];
       if (this.seekingEvent) return;
       // Events from the instructions not yet retired here are in the future now (by position:
       // a replay's sequence numbers may run ahead of the first run's, see event-locator.ts).
       const keep = this.events.keepBefore(this.instructions, this.dbg.hereSub > 0);
+      this.pendingEvents = this.pendingEvents.filter((ev) => ev.seq <= keep);
       this.rewoundTo = Math.min(this.rewoundTo ?? keep + 1, keep + 1);
     };
     return dbg;
@@ -348,6 +353,7 @@ export class Engine {
     }
     if (o.kind === 'target') {
       this.events.truncateAfterSeq(seq);
+      this.pendingEvents = this.pendingEvents.filter((ev) => ev.seq <= seq);
       this.rewoundTo = Math.min(this.rewoundTo ?? seq + 1, seq + 1);
     }
     return o;
@@ -360,7 +366,13 @@ export class Engine {
 
   private backward(op: () => StopInfo): Outcome {
     this.finished = null;
-    return this.outcome(op());
+    this.rewinding = true;
+    this.knownUpTo = this.events.lastRetired;
+    try {
+      return this.outcome(op());
+    } finally {
+      this.rewinding = false;
+    }
   }
 
   private outcome(s: StopInfo): Outcome {

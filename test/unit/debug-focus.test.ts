@@ -3,7 +3,7 @@
 // history, and step back after switching away and back lands where an uninterrupted run says.
 // Kernel: fixtures/kernels/pit-timer.asm (assembled by NASM) on 2 VMs, VT-x and shadow paging.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -74,5 +74,31 @@ describe('focus switches under the hypervisor', () => {
     e.focus(0);
     expect(e.stepBack().kind).toBe('target');
     expect(e.instructions).toBe(here0 - 2);
+  });
+
+  it('step back after steps on the other VM lands one instruction back, wherever the pause fell (an echo kernel whose IN exits are emulated)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vizor-focus-echo-'));
+    writeFileSync(join(dir, 'echo.asm'), ['%include "lib/mb.inc"', 'START', '    PRINTLN "echo ready"', 'poll:', '    mov dx, COM1 + 5', '    in al, dx',
+      '    test al, 1', '    jz poll', '    mov dx, COM1', '    in al, dx', '    call putc', '    jmp poll', '%include "lib/end.inc"', ''].join('\n'));
+    execFileSync('nasm', ['-f', 'bin', `-i${KERNELS}/`, '-o', join(dir, 'echo.bin'), join(dir, 'echo.asm')]);
+    const echo = new Uint8Array(readFileSync(join(dir, 'echo.bin')));
+    for (let trial = 0; trial < 6; trial++) {
+      const e = new Engine(realCore(), 16 << 20, { mode: 'hypervisor', vms: 2, cpu: 'vtx', paging: 'shadow', sched: 'rr', focusVm: 1 });
+      e.load(echo, { kind: 'multiboot' });
+      e.run(20_000 + ((trial * 7919) % 50_000));
+      e.typeSerial('hi');
+      e.run(30_000 + ((trial * 104_729) % 400_000));
+      e.focus(0);
+      for (let i = 0; i < 3; i++) e.stepInto();
+      e.focus(1);
+      const at1 = e.instructions;
+      expect(e.stepBack().kind).toBe('target');
+      expect(e.instructions).toBe(at1 - 1);
+      e.focus(0);
+      const at0 = e.instructions;
+      expect(e.stepBack().kind).toBe('target');
+      expect(e.instructions).toBe(at0 - 1);
+      e.dispose();
+    }
   });
 });

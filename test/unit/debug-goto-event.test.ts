@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Debugger } from '../../src/debug/debugger.ts';
 import { Machine } from '../../src/machine/machine.ts';
 import { EventLocator } from '../../src/debug/event-locator.ts';
+import { Engine } from '../../src/worker/engine.ts';
+import { realCore } from '../../src/worker/core.ts';
 import { EVENT_KINDS, maskOf, type TraceEvent } from '../../src/trace/schema.ts';
 
 const KERNELS = join(import.meta.dirname, '../../fixtures/kernels');
@@ -111,5 +113,45 @@ describe('going to an event', () => {
     expect(loc.length).toBeLessThanOrEqual(6);
     expect(loc.place(0)).toBeNull();
     expect(loc.place(9)?.retired).toBe(6);
+  });
+
+  it('the app engine: the event list stays that of the run across step backs, seeks and event clicks', () => {
+    const e = new Engine(realCore(), 16 << 20);
+    e.load(image, { kind: 'multiboot' });
+    // What the UI's list holds, kept as the host sends it (host.ts flushOutput).
+    let list: TraceEvent[] = [];
+    const flush = () => {
+      if (e.rewoundTo !== null) { const cut = e.rewoundTo - 1; list = list.filter((ev) => ev.seq <= cut); e.rewoundTo = null; }
+      list = list.concat(e.pendingEvents);
+      e.pendingEvents = [];
+    };
+    const consoleText = () => list.filter((ev) => ev.kind === 'console').map((ev) => (ev as { text: string }).text).join('');
+    for (let i = 0; i < 50 && e.run(1_000_000).kind === 'budget'; i++) flush();
+    flush();
+    expect(e.finished?.kind).toBe('debug-exit');
+    const full = consoleText();
+    expect(full.replace(/\r/g, '')).toBe(readFileSync(join(KERNELS, 'pit-timer.expected.txt'), 'utf8'));
+    const ticks = list.filter((ev) => ev.kind === 'console' && (ev as { text: string }).text === '3');
+    expect(ticks.length).toBeGreaterThan(0);
+
+    // Back, forward a little, back again: the list always ends where the machine is.
+    for (const n of [60_000, 61_000, 20_000, 20_500]) {
+      expect(e.seek(n).kind).toBe('target');
+      flush();
+      expect(full.startsWith(consoleText())).toBe(true);
+      expect(consoleText()).toBe(e.console);
+      const seqs = list.map((ev) => ev.seq);
+      expect(seqs).toEqual([...seqs].sort((a, b) => a - b)); // in order, no duplicates
+      expect(new Set(seqs).size).toBe(seqs.length);
+    }
+    for (let i = 0; i < 3; i++) { e.stepBack(); flush(); }
+    expect(consoleText()).toBe(e.console);
+    // A click on an event still in the list: just after it.
+    const target = list.filter((ev) => ev.kind === 'console').at(-3)!;
+    const o = e.seekEvent(target.seq)!;
+    expect(o.kind).toBe('target');
+    flush();
+    expect(list.at(-1)!.seq).toBe(target.seq);
+    expect(consoleText()).toBe(e.console);
   });
 });

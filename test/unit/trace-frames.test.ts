@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Hypervisor } from '../../src/hypervisor/index.ts';
 import { countByOwner, ownerKey } from '../../src/hypervisor/frame-events.ts';
 import { captureEvents, checkRoundTrips } from '../../src/trace/capture.ts';
-import { summarize } from '../../src/trace/summary.ts';
+import { formatSummary, summarize } from '../../src/trace/summary.ts';
 import { maskOf, type EventOf, type TraceEvent } from '../../src/trace/schema.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'vizor-trace-frames-'));
@@ -78,6 +78,11 @@ describe('frame events of a three-VM run (shadow and nested paging)', () => {
     const s = summarize(events);
     expect(s.frames?.allocs).toBe(frames.filter((e) => e.op === 'alloc').length);
     expect(s.frames?.frees).toBe(frames.filter((e) => e.op === 'free').length);
+    // The slide's table lists what the events add up to (those held before the trace are not in it).
+    const added = replay(frames);
+    const text = formatSummary(s);
+    expect(text).toMatch(/^Host frames \([\d,]+ allocated, [\d,]+ freed\)$/m);
+    for (const [owner, n] of added) if (n !== 0) expect(text).toMatch(new RegExp(`^  ${owner}\\s+${n.toLocaleString('en-US')}$`, 'm'));
   });
 
   it('give every frame back when the VMs are released', () => {

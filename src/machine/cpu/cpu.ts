@@ -1,15 +1,24 @@
-// The CPU: run loop, decoded-block cache, exception/interrupt dispatch, reset and state.
+// The CPU: run loops, decoded-block cache, reset and state. The class layers below it, each in its
+// own file: CpuRegs (state.ts: registers, lazy flags) → CpuTlb (../tlb.ts) → CpuMmu (../mmu.ts:
+// memory access) → Cpu. Exception and interrupt dispatch: interrupts.ts.
 // Execution model: straight-line blocks of pre-compiled closures (one per instruction, specialised
 // at decode time) cached per physical page and chained by successor EIP. The fast loop has no
 // per-instruction hook cost; with `hooks` set a twin loop calls beforeInstruction() each time.
 import type { IoBus, StopReason } from '../bus.ts';
 import type { Memory } from '../memory.ts';
 import type { Emitter } from '../../trace/emitter.ts';
-import { KIND_BIT } from '../../trace/schema.ts';
-import { CpuMmu } from '../mmu.ts';
 import { Block, buildBlock, type BlockCache } from './block.ts';
-import { deliver } from './transfer.ts';
-import { CS, F_IF, F_TF, FAULT, CR0_PE, CR0_PG } from './state.ts';
+import { CpuMmu } from '../mmu.ts';
+import {
+  deliverException,
+  deliverSoftwareInterrupt,
+  raiseUndefinedOpcode,
+  reportModeChange,
+  serviceInterrupt,
+  singleStepTrap,
+  wakeFromHalt,
+} from './interrupts.ts';
+import { CS, F_IF, F_TF, FAULT } from './state.ts';
 import { getState, setState, saveSnapshot, loadSnapshot, resetState, type CpuState } from './snapshot.ts';
 
 export type { CpuState, SegmentState } from './snapshot.ts';
@@ -30,10 +39,6 @@ const noHook = (_cpu: Cpu): boolean => false;
 /** Executions after which a block is compiled to one JavaScript function. */
 const JIT_THRESHOLD = 16;
 
-function contributory(v: number): boolean {
-  return v === 0 || (v >= 10 && v <= 13);
-}
-
 export class Cpu extends CpuMmu implements BlockCache {
   hooks: CpuHooks | null = null;
   /** This CPU calls hooks.memoryAccess on its hooked path (debuggers check before offering read watchpoints). */
@@ -53,12 +58,12 @@ export class Cpu extends CpuMmu implements BlockCache {
   execCounted = false;
   /** Iterations the REP instruction ending the current block may run before the budget ends. */
   repLimit = 1;
+  /** The last mode reported in a 'mode' event (CR0.PE | CR0.PG bits). */
+  lastMode = 0;
   /** Decoded blocks per physical RAM page: key = offset | (code32 ? 0x1000 : 0). */
   readonly pageBlocks: (Map<number, Block> | undefined)[];
   /** Per RAM page: bit k set when decoded code covers bytes [k*128, k*128+127] (Memory's, shared). */
   readonly codeChunks: Uint32Array;
-  /** The last mode reported in a 'mode' event (CR0.PE | CR0.PG bits). */
-  lastMode = 0;
 
   constructor(memory: Memory, io: IoBus, emitter: Emitter) {
     super(memory, io, emitter);
@@ -110,7 +115,9 @@ export class Cpu extends CpuMmu implements BlockCache {
   saveSnapshot(): unknown {
     // Guest mode: a snapshot holds the guest's own architectural state (see GuestMode.guestView).
     const g = this.guest;
-    return g === null || g.guestView === undefined ? saveSnapshot(this) : g.guestView(this, () => saveSnapshot(this), false);
+    return g === null || g.guestView === undefined
+      ? saveSnapshot(this)
+      : g.guestView(this, () => saveSnapshot(this), false);
   }
   loadSnapshot(s: unknown): void {
     const g = this.guest;
@@ -195,8 +202,8 @@ export class Cpu extends CpuMmu implements BlockCache {
     this.stopRequested = false;
     for (;;) {
       if (this.shutdown) return 'shutdown';
-      if (this.halted && !this.wake()) return 'halt';
-      if (this.intrPending && this.inhibit === 0 && (this.flags & F_IF) !== 0) this.serviceInterrupt();
+      if (this.halted && !wakeFromHalt(this)) return 'halt';
+      if (this.intrPending && this.inhibit === 0 && (this.flags & F_IF) !== 0) serviceInterrupt(this);
       if (this.shutdown) return 'shutdown';
       if (this.instructions >= target) return 'budget';
       if (this.hooks !== null) {
@@ -261,7 +268,7 @@ export class Cpu extends CpuMmu implements BlockCache {
         this.execBlock = null;
         if (inh !== 0) this.inhibit = 0;
         if (tf !== 0) {
-          this.singleStepTrap();
+          singleStepTrap(this);
           return;
         }
         if (this.stopBlock !== 0) {
@@ -353,7 +360,7 @@ export class Cpu extends CpuMmu implements BlockCache {
         if (i < b.n || !b.lastSetsEip) this.eip = (blockEip + offs[i]!) & ipMask;
         if (inh !== 0) this.inhibit = 0;
         if (tf !== 0) {
-          this.singleStepTrap();
+          singleStepTrap(this);
           return false;
         }
         if (this.stopBlock !== 0) {
@@ -378,138 +385,25 @@ export class Cpu extends CpuMmu implements BlockCache {
     }
   }
 
-  // ---- interrupts and exceptions ---------------------------------------------------------------
+  // ---- interrupts and exceptions (interrupts.ts) ------------------------------------------------
 
-  /** HLT: wakes when an interrupt can be taken. */
-  private wake(): boolean {
-    if ((this.flags & F_IF) === 0 || this.pic === null || !this.pic.hasInterrupt()) return false;
-    this.halted = false;
-    this.intrPending = true;
-    return true;
-  }
-
-  private serviceInterrupt(): void {
-    if (this.guest !== null) {
-      this.guest.interrupt(this); // guest mode: the hypervisor injects from the VM's virtual PIC
-      return;
-    }
-    const pic = this.pic;
-    if (pic === null || !pic.hasInterrupt()) {
-      this.intrPending = false;
-      return;
-    }
-    const vector = pic.acknowledge() & 0xff;
-    this.halted = false;
-    if ((this.emitter.mask & KIND_BIT.interrupt) !== 0)
-      this.emitter.emit('interrupt', { vector, source: 'pic' });
-    try {
-      deliver(this, vector, 2, false, 0);
-    } catch (e) {
-      if (e !== FAULT) throw e;
-      this.exception(this.excVector, this.excHasCode, this.excCode);
-    }
-    this.stopBlock = 0;
-  }
-
-  /** EFLAGS.TF was set before the instruction just retired: #DB trap (DR6.BS) after it. */
-  private singleStepTrap(): void {
-    this.stopBlock = 0;
-    this.dr[6] = this.dr[6]! | 0x4000;
-    this.exception(1, false, 0);
+  /** Delivers an exception with the double- and triple-fault rules (SDM vol. 3, table 6-5). */
+  exception(vector: number, hasCode: boolean, code: number): void {
+    deliverException(this, vector, hasCode, code);
   }
 
   /** INT n / INT3 / INTO: called by the instruction with EIP at the next instruction. */
   softwareInterrupt(vector: number): void {
-    if ((this.emitter.mask & KIND_BIT.interrupt) !== 0)
-      this.emitter.emit('interrupt', { vector, source: 'software' });
-    deliver(this, vector, 1, false, 0);
-    this.stopBlock = 1;
-  }
-
-  /** Delivers an exception with the double- and triple-fault rules (SDM vol. 3, table 6-5). */
-  exception(vector: number, hasCode: boolean, code: number): void {
-    // Guest mode: the hypervisor's exception bitmap (and unwound exits, VMEXIT_VECTOR) first.
-    if (this.guest !== null && this.guest.exception(this, vector, hasCode, code)) return;
-    let first = -1;
-    for (;;) {
-      this.emitException(vector, hasCode, code);
-      try {
-        deliver(this, vector, 0, hasCode, code);
-        this.stopBlock = 0;
-        return;
-      } catch (e) {
-        if (e !== FAULT) throw e;
-        const second = this.excVector;
-        if (vector === 8) {
-          this.tripleFault();
-          return;
-        }
-        first = vector;
-        if (
-          (contributory(first) && contributory(second)) ||
-          (first === 14 && (second === 14 || contributory(second)))
-        ) {
-          this.emitException(second, this.excHasCode, this.excCode);
-          vector = 8;
-          hasCode = true;
-          code = 0;
-        } else {
-          vector = second;
-          hasCode = this.excHasCode;
-          code = this.excCode;
-        }
-      }
-    }
-  }
-
-  private emitException(vector: number, hasCode: boolean, code: number): void {
-    const em = this.emitter;
-    if ((em.mask & KIND_BIT.exception) !== 0) {
-      em.emit(
-        'exception',
-        hasCode
-          ? { vector, errorCode: code, eip: this.eip >>> 0, cs: this.segSel[CS]! }
-          : { vector, eip: this.eip >>> 0, cs: this.segSel[CS]! },
-      );
-    }
-    if (vector === 14 && this.pageFaultReported) {
-      this.pageFaultReported = false; // guest mode: the hypervisor reported it (outcome 'injected')
-    } else if (vector === 14 && (em.mask & KIND_BIT.pagefault) !== 0) {
-      em.emit('pagefault', { outcome: 'bare', linear: this.cr2 >>> 0, errorCode: code, eip: this.eip >>> 0 });
-    }
-  }
-
-  private tripleFault(): void {
-    this.shutdown = true;
-    this.stopBlock = 0;
-    if ((this.emitter.mask & KIND_BIT.shutdown) !== 0)
-      this.emitter.emit('shutdown', { reason: 'triple-fault' });
+    deliverSoftwareInterrupt(this, vector);
   }
 
   /** Emits a 'mode' event when CR0.PE or CR0.PG changed. */
   modeChanged(): void {
-    const m = this.cr0 & (CR0_PE | CR0_PG);
-    if (m === this.lastMode) return;
-    this.lastMode = m;
-    if ((this.emitter.mask & KIND_BIT.mode) !== 0) {
-      this.emitter.emit('mode', {
-        mode: (m & CR0_PE) !== 0 ? 'protected' : 'real',
-        paging: (m & CR0_PG) !== 0,
-        cr0: this.cr0 >>> 0,
-      });
-    }
+    reportModeChange(this);
   }
 
   /** #UD for bytes the CPU does not implement, with a warning event naming them. */
   undefinedOpcode(bytes: number[], eip: number): never {
-    if ((this.emitter.mask & KIND_BIT.warning) !== 0) {
-      const hex = bytes.map((x) => x.toString(16).padStart(2, '0')).join(' ');
-      this.emitter.emit('warning', {
-        message: `#UD: unsupported or invalid instruction bytes ${hex}`,
-        eip: eip >>> 0,
-        bytes,
-      });
-    }
-    return this.raise(6);
+    return raiseUndefinedOpcode(this, bytes, eip);
   }
 }

@@ -6,7 +6,8 @@
 // before the position (the tables and the walk show what happened lately).
 import { EXIT_REASONS, KIND_CODE, maskOf, type EventKind, type TraceEvent } from '../../trace/schema.ts';
 import type { BatchColumns } from '../../trace/columns.ts';
-import { OWNER_FREE, OWNER_HV, ownerCode, type MemoryMap, type ReasonStat, type VmCard } from './derive.ts';
+import { OWNER_FREE, OWNER_HV, ownerCode, sharesOf, type CreditPoint, type GanttSegment, type MemoryMap, type ReasonStat, type Schedule, type VmCard, type VmRunState } from './derive.ts';
+import { PLANS } from '../../trace/layout.ts';
 import type { RunInfo } from './types.ts';
 
 export interface Batch { first: number; cols: BatchColumns }
@@ -19,19 +20,31 @@ export interface ColumnTotals {
   memory: MemoryMap;
   /** Per VM: the last 400 characters its console events wrote up to the position. */
   console: Map<number, string>;
+  /** The scheduler's Gantt, credits and shares (as derive.ts's schedule). */
+  sched: Schedule;
+  /** Per VM: running, runnable, blocked or exited at the position (as derive.ts's vmCards). */
+  states: Map<number, VmRunState>;
 }
 
+const SCHED_REASONS = (PLANS[KIND_CODE.sched]!.fields.find((f) => f.name === 'reason')!.spec as { values: readonly string[] }).values;
+
 /** Kinds decoded whole for the object views (rare in a run, needed from its start); frames and console text are read from the columns. */
-export const SPARSE_KINDS: readonly EventKind[] = ['sched', 'shutdown', 'mode', 'reset', 'migration', 'warning'];
+export const SPARSE_KINDS: readonly EventKind[] = ['shutdown', 'mode', 'reset', 'migration', 'warning'];
 
 const FRAME_OWNERS = ['hypervisor', 'guest', 'shadow', 'nested'] as const;
 
 export function columnTotals(batches: readonly Batch[], upTo: number, info: RunInfo): ColumnTotals {
-  const K_EXIT = KIND_CODE.exit, K_PF = KIND_CODE.pagefault, K_FRAME = KIND_CODE.frame;
+  const K_EXIT = KIND_CODE.exit, K_PF = KIND_CODE.pagefault, K_FRAME = KIND_CODE.frame, K_SCHED = KIND_CODE.sched, K_SHUT = KIND_CODE.shutdown;
+  // The scheduler, as derive.ts's schedule() and vmCards() read it, straight from the columns.
+  const segments: GanttSegment[] = [], credits: CreditPoint[] = [];
+  let current: GanttSegment | null = null;
+  let start = Infinity, end = 0;
+  const states = new Map<number, VmRunState>(info.vms.map((v) => [v.vm, 'runnable']));
+  const wake = SCHED_REASONS.indexOf('wake'), halt = SCHED_REASONS.indexOf('halt'), exitR = SCHED_REASONS.indexOf('exit');
   const owners = new Uint16Array(info.hostFrames);
   owners.fill(OWNER_HV, 0, Math.min(owners.length, info.hvFrames ?? 0));
   let lastChanged = -1;
-  let end = 0; // events at or before the position
+  let taken = 0; // events at or before the position
   // [vm + 1][reason] counts and cycles; VMs are few (the lane limit is 255).
   const counts: Float64Array[] = [], cycles: Float64Array[] = [];
   const faults = new Map<number, { exits: number; hiddenFaults: number; trueFaults: number }>();
@@ -44,10 +57,28 @@ export function columnTotals(batches: readonly Batch[], upTo: number, info: RunI
     const { kind, vm, seq, count } = cols;
     const reason = cols.small(K_EXIT, 'reason'), cyc = cols.wideCol(K_EXIT, 'cycles'), outcome = cols.small(K_PF, 'outcome');
     const fOp = cols.small(K_FRAME, 'op'), fOwner = cols.small(K_FRAME, 'owner'), fFrame = cols.wideCol(K_FRAME, 'frame'), fVm = cols.wideCol(K_FRAME, 'ownerVm');
+    const sFrom = cols.wideCol(K_SCHED, 'from'), sTo = cols.wideCol(K_SCHED, 'to'), sReason = cols.small(K_SCHED, 'reason');
+    const creditsBit = cols.presenceBit(K_SCHED, 'credits'), tickCol = cols.tick, flags = cols.flags;
+    if (count > 0 && seq[0]! <= upTo) start = Math.min(start, tickCol[0]!);
     for (let i = 0; i < count; i++) {
       if (seq[i]! > upTo) break outer;
-      end = first + i + 1;
-      const k = kind[i]!;
+      taken = first + i + 1;
+      const k = kind[i]!, t = tickCol[i]!;
+      if (t > end) end = t;
+      if (t < start) start = t;
+      if (k === K_SCHED) {
+        const r = sReason[i]!, to = sTo[i]! | 0, from = sFrom[i]! | 0;
+        const toState = states.get(to), fromState = states.get(from);
+        if (r === wake) { if (toState === 'blocked') states.set(to, 'runnable'); continue; }
+        if (fromState !== undefined && fromState !== 'exited') states.set(from, r === halt ? 'blocked' : r === exitR ? 'exited' : 'runnable');
+        if (toState !== undefined) states.set(to, 'running');
+        if (current) { current.end = t; if (current.end > current.start) segments.push(current); }
+        current = to >= 0 ? { vm: to, start: t, end: t, reason: SCHED_REASONS[r]! } : null;
+        // The credits list is parsed when a view reads it (the Gantt reads a few per pixel column).
+        if (flags[i]! & creditsBit) credits.push({ tick: t, get credits() { return cols.field(i, 'credits') as number[]; } });
+        continue;
+      }
+      if (k === K_SHUT) { if (states.has(vm[i]!)) states.set(vm[i]!, 'exited'); continue; }
       if (k === K_EXIT) {
         const v = vm[i]! + 1;
         const c = (counts[v] ??= new Float64Array(EXIT_REASONS.length));
@@ -80,7 +111,12 @@ export function columnTotals(batches: readonly Batch[], upTo: number, info: RunI
     exits: new Map([...exits].sort((a, b) => a[0] - b[0])),
     perVm: faults,
     memory: { owners, counts: counts_, lastChanged },
-    console: consoleTails(batches, end, info.vms.map((v) => v.vm)),
+    console: consoleTails(batches, taken, info.vms.map((v) => v.vm)),
+    sched: (() => {
+      if (current) { current.end = end; if (current.end > current.start) segments.push(current); }
+      return { segments, credits, shares: sharesOf(segments, info), start: start === Infinity ? 0 : start, end };
+    })(),
+    states,
   };
 }
 
@@ -111,7 +147,7 @@ export function withTotals(cards: VmCard[], totals: ColumnTotals | null): VmCard
   if (!totals) return cards;
   return cards.map((c) => {
     const t = totals.perVm.get(c.vm);
-    return { ...c, exits: t?.exits ?? 0, hiddenFaults: t?.hiddenFaults ?? 0, trueFaults: t?.trueFaults ?? 0, console: totals.console.get(c.vm) ?? '' };
+    return { ...c, state: totals.states.get(c.vm) ?? c.state, exits: t?.exits ?? 0, hiddenFaults: t?.hiddenFaults ?? 0, trueFaults: t?.trueFaults ?? 0, console: totals.console.get(c.vm) ?? '' };
   });
 }
 

@@ -89,14 +89,18 @@ export function schedule(events: readonly VizEvent[], info: RunInfo, upTo = Infi
     if (ev.credits) credits.push({ tick: ev.tick, credits: ev.credits });
   }
   if (current) { current.end = end; if (current.end > current.start) segments.push(current); }
+  return { segments, credits, shares: sharesOf(segments, info), start: start === Infinity ? 0 : start, end };
+}
+
+/** Each VM's achieved share of the CPU time in `segments`, against its share of the total weight. */
+export function sharesOf(segments: readonly GanttSegment[], info: RunInfo): ShareRow[] {
   const ticks = new Map<number, number>();
   for (const s of segments) ticks.set(s.vm, (ticks.get(s.vm) ?? 0) + s.end - s.start);
   const total = [...ticks.values()].reduce((a, b) => a + b, 0) || 1;
   const weights = info.vms.reduce((a, v) => a + v.weight, 0) || 1;
-  const shares = info.vms.map((v) => ({
+  return info.vms.map((v) => ({
     vm: v.vm, ticks: ticks.get(v.vm) ?? 0, share: (ticks.get(v.vm) ?? 0) / total, weight: v.weight, weightShare: v.weight / weights,
   }));
-  return { segments, credits, shares, start: start === Infinity ? 0 : start, end };
 }
 
 /** Owner codes in the memory map: 0 free, 1 hypervisor, then per VM: guest, shadow, nested. */

@@ -29,6 +29,8 @@ export class HvState {
   columns = $state.raw<readonly Batch[] | null>(null);
   /** How many events there are (the timeline's count: all of them, whichever the source). */
   count = $state(0);
+  /** Milliseconds the last binary open spent checking the file, ingesting its columns and decoding the sparse kinds (for bench/viz.ts). */
+  openPhases: Record<string, number> = {};
   /** One past the highest host frame any frame event of the run names (the memory map shows up to there). */
   frameExtent = $state(0);
   /** With a binary trace: how many events before the position the tables and the walk are rebuilt from. */
@@ -69,7 +71,7 @@ export class HvState {
   });
   readonly cards = $derived(withTotals(vmCards(this.events, this.info, this.position), this.totals));
   readonly exits = $derived(this.totals ? this.totals.exits : exitStats(this.events, this.position));
-  readonly sched = $derived(schedule(this.events, this.info, this.position));
+  readonly sched = $derived(this.totals ? this.totals.sched : schedule(this.events, this.info, this.position));
   readonly memory = $derived(this.totals ? this.totals.memory : memoryMap(this.events, this.info, this.position));
   readonly tables = $derived(rebuildTables(this.recent, this.focusVm, this.position, this.snapshot));
   readonly walk = $derived(lastWalk(this.recent, this.position, this.focusVm));
@@ -91,12 +93,16 @@ export class HvState {
    * the byte offset, or null; on an error nothing loaded before is touched.
    */
   loadBinary(buffer: ArrayBuffer): string | null {
+    const t0 = performance.now();
     const scan = scanTraceFile(buffer);
     if (!scan.ok) return `byte ${scan.error.offset}: ${scan.error.message}`;
+    const t1 = performance.now();
     this.timeline.reset();
     this.timeline.addColumns(scan.batches);
+    const t2 = performance.now();
     const cols = this.timeline.columns;
     const sparse = decodeKinds(cols, SPARSE_KINDS);
+    this.openPhases = { check: t1 - t0, ingest: t2 - t1, decode: performance.now() - t2 };
     // Which VMs there are and how they page: the header says, or the first events show.
     this.info = inferRunInfo([...sparse, ...decodeRange(cols, 0, 50_000)], scan.header.params);
     this.columns = cols;
