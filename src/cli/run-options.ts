@@ -111,7 +111,7 @@ the instructions that would have run)`, (o, [n]) => { o.maxInstructions = n; }),
     (o, [f]) => { o.traceCpu = f; }),
   opt('--gdb', [tcpPort], BARE, `wait for GDB (target remote :PORT) and let it drive the machine;
 reverse-stepi and reverse-continue work`, (o, [p]) => { o.gdbPort = p; }),
-  opt('--trace', [FILE], TRACING, 'the event stream as NDJSON (under --hv: every VM and the scheduler)',
+  opt('--trace', [FILE], TRACING, 'the event stream: binary when FILE ends in .vzt (compact, opens fast in the app), NDJSON otherwise (under --hv: every VM and the scheduler)',
     (o, [f]) => { o.trace = f; }),
   opt('--perfetto', [FILE], TRACING, 'the event stream as Chrome/Perfetto trace JSON', (o, [f]) => { o.perfetto = f; }),
   opt('--trace-kinds', [eventKinds], TRACING, 'only these kinds of events in --trace/--perfetto (default: all)',

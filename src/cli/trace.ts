@@ -1,15 +1,16 @@
-// `vizor trace summary file.ndjson [--top N]`: validates a recorded trace while streaming it and
+// `vizor trace summary file.ndjson|file.vzt [--top N]`: validates a recorded trace while streaming it and
 // prints the summary table. `vizor trace perfetto file.ndjson -o out.json [--trace-kinds ...]`:
 // converts a recorded trace for Perfetto's UI. A corrupt file gets one clear line
 // (file:line: what is wrong) and exit status 4; a usage error exits 2.
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
-import { TraceReader, type TraceError } from '../trace/reader.ts';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { TraceReader, type TraceError, type TraceHeader } from '../trace/reader.ts';
+import { decodeTraceFile, isTraceFile } from '../trace/file.ts';
 import { SummaryBuilder, formatSummary } from '../trace/summary.ts';
 import { createTraceSink, type TraceSink } from '../trace/sink.ts';
 import { KIND_BIT, parseKindList, type EventKind, type TraceEvent } from '../trace/schema.ts';
 
-const USAGE = `usage: vizor trace summary file.ndjson [--top N]
-       vizor trace perfetto file.ndjson -o out.json [--trace-kinds exit,pagefault,...]
+const USAGE = `usage: vizor trace summary file.ndjson|file.vzt [--top N]
+       vizor trace perfetto file.ndjson|file.vzt -o out.json [--trace-kinds exit,pagefault,...]
   summary    counts by kind, by exit reason and by VM, time in each VM and in the
              hypervisor, and the top faulting addresses (--top N of them, default 10)
   perfetto   converts a recorded trace to Chrome/Perfetto trace-event JSON
@@ -75,8 +76,45 @@ async function eachLine(path: string, onLine: (text: string, endsFile: boolean) 
   }
 }
 
-/** Reads and validates a trace, handing each event to `onEvent`; returns the reader or an exit status. */
-async function readTrace(file: string, onEvent: (ev: TraceEvent) => void): Promise<TraceReader | number> {
+/** The first bytes of a file (fewer when it is shorter). */
+function fileStart(path: string, length: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = new Uint8Array(length);
+    return bytes.subarray(0, readSync(fd, bytes, 0, length, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads and validates a trace (a binary .vzt file, told by its first bytes, or NDJSON), handing
+ * each event to `onEvent`; returns the header or an exit status.
+ */
+async function readTrace(file: string, onEvent: (ev: TraceEvent) => void): Promise<{ header: TraceHeader | null } | number> {
+  let binary: boolean;
+  try {
+    binary = isTraceFile(fileStart(file, 64));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));
+    process.stderr.write(`vizor trace: cannot read ${file}: ${why}\n`);
+    return EXIT_BAD_FILE;
+  }
+  return binary ? readBinaryTrace(file, onEvent) : readNdjsonTrace(file, onEvent);
+}
+
+function readBinaryTrace(file: string, onEvent: (ev: TraceEvent) => void): { header: TraceHeader } | number {
+  const bytes = readFileSync(file);
+  const r = decodeTraceFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  if (!r.ok) {
+    process.stderr.write(`vizor trace: ${file}: byte ${r.error.offset}: ${r.error.message}\n`);
+    return EXIT_BAD_FILE;
+  }
+  for (const ev of r.events) onEvent(ev);
+  return { header: r.header };
+}
+
+async function readNdjsonTrace(file: string, onEvent: (ev: TraceEvent) => void): Promise<TraceReader | number> {
   const reader = new TraceReader();
   let error: TraceError | null = null;
   try {

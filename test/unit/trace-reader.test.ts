@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace, type ParseResult } from '../../src/trace/reader.ts';
 import { encodeNdjson, headerLine } from '../../src/trace/ndjson.ts';
+import { encodeTraceFile } from '../../src/trace/file.ts';
 import { syntheticEvents } from '../../src/trace/synthetic.ts';
 import { summarize } from '../../src/trace/summary.ts';
 import { command } from '../../src/cli/trace.ts';
@@ -210,6 +211,26 @@ describe('summary', () => {
       expect(out).toMatch(/^ {2}hypervisor +80 +20\.0%$/m);
       expect(out).toMatch(/^ {2}0x00005000 +2 +1 +1$/m);
       expect(err).toBe('');
+    });
+
+    it('reads a binary .vzt trace to the same table, and names the byte where a cut one breaks', async () => {
+      const ndjson = join(dir, 'same.ndjson'), vzt = join(dir, 'same.vzt');
+      writeFileSync(ndjson, encodeNdjson(stream, { kernel: 'two-vms' }));
+      const bytes = encodeTraceFile(stream, { kernel: 'two-vms' });
+      writeFileSync(vzt, bytes);
+      capture();
+      expect(await command(['summary', ndjson])).toBe(0);
+      const fromNdjson = out.replace(ndjson, 'FILE');
+      capture();
+      expect(await command(['summary', vzt])).toBe(0);
+      expect(out.replace(vzt, 'FILE')).toBe(fromNdjson);
+      expect(err).toBe('');
+      const cut = join(dir, 'cut.vzt');
+      writeFileSync(cut, bytes.subarray(0, bytes.length - 7));
+      capture();
+      expect(await command(['summary', cut])).toBe(4);
+      expect(err).toMatch(new RegExp(`^vizor trace: ${cut.replace(/[.]/g, '[.]')}: byte \\d+: truncated`));
+      expect(out).toBe('');
     });
 
     it('exits 4 with file:line for a corrupt file, 4 for a missing one, 2 for bad usage', async () => {

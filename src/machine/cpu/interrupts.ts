@@ -6,7 +6,7 @@
 // public exception()/softwareInterrupt()/modeChanged()/undefinedOpcode() call them.
 import { KIND_BIT } from '../../trace/schema.ts';
 import type { Cpu } from './cpu.ts';
-import { deliver } from './interrupt-delivery.ts';
+import { deliver } from './transfer.ts';
 import { CS, F_IF, FAULT, CR0_PE, CR0_PG } from './state.ts';
 
 /** The contributory exceptions (#DE, #TS, #NP, #SS, #GP) of the double-fault rule. */

@@ -3,7 +3,7 @@
 //   far-call.ts            far JMP / CALL: code segments, call gates, task targets
 //   far-return.ts          far RET and IRET, to the same or an outer ring, nested-task return
 //   transfer-common.ts     what they share: CS loads, stack slots, the TSS stack, EFLAGS rules
-// This module is the one import path for the rest of the machine and the hypervisor.
+// Code outside these five files imports them from here (the import path it always used).
 export { deliver } from './interrupt-delivery.ts';
 export { farCall, farJump } from './far-call.ts';
 export { farReturn, iret } from './far-return.ts';
