@@ -58,6 +58,7 @@ cr3_b:
     mov cr3, edx                      ; and back
     add eax, [REGION + 0x1000]
     loop cr3_loop
+cr3_end:
     SHOW "after switches", eax
     NL
     PRINTLN "done"

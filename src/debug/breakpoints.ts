@@ -6,6 +6,13 @@ import { compileExpression, ExprError, type Compiled, type EvalContext } from '.
 export type BreakpointLocation =
   | { kind: 'linear'; address: number }
   | { kind: 'physical'; address: number }
+  /**
+   * An offset in the code segment (EIP/IP), whatever CS.base is: code assembled for one place
+   * (`section ... vstart=0x100`) and loaded at another, run either in a segment of its own (a
+   * DOS-style program at 0800:0100: IP = 0x100) or copied to its vstart and run flat (CS.base 0,
+   * EIP = the linear address). A line in such a section resolves to this kind.
+   */
+  | { kind: 'offset'; address: number }
   | { kind: 'line'; file: string; line: number };
 
 export interface BreakpointSpec {
@@ -25,6 +32,8 @@ export interface Breakpoint {
   /** Linear or physical address checked before each instruction. */
   address: number;
   physical: boolean;
+  /** `address` is an offset in CS (matched against EIP), not a linear address. */
+  offset?: boolean;
   enabled: boolean;
   /** Times execution reached the address with the condition true. */
   hits: number;
@@ -60,6 +69,8 @@ export interface LineMapEntry {
   line: number;
   /** The assembler's item kind; only 'code' items (or entries without a kind) take breakpoints. */
   kind?: string;
+  /** `address` is an offset in its code segment, not where the image puts it (see sourceInfo). */
+  segmentRelative?: boolean;
 }
 
 /** Parses a hit condition; throws ExprError with a column on bad input. */
@@ -77,17 +88,18 @@ export function compileHitCondition(text: string): (hits: number) => boolean {
 
 /** Addresses of `file:line` in the map (the lowest address of the first line at or after `line` that has code). */
 export function resolveLine(map: readonly LineMapEntry[], file: string, line: number): number | undefined {
+  return resolveLineEntry(map, file, line)?.address;
+}
+
+/** The map entry `resolveLine` picks (its `segmentRelative` says how to match the address). */
+export function resolveLineEntry(map: readonly LineMapEntry[], file: string, line: number): LineMapEntry | undefined {
   const sameFile = (f: string) => f === file || f.endsWith('/' + file) || file.endsWith('/' + f);
-  let bestLine = Infinity;
-  let bestAddr: number | undefined;
+  let best: LineMapEntry | undefined;
   for (const e of map) {
     if (!sameFile(e.file) || e.line < line || (e.kind !== undefined && e.kind !== 'code')) continue;
-    if (e.line < bestLine || (e.line === bestLine && e.address < bestAddr!)) {
-      bestLine = e.line;
-      bestAddr = e.address;
-    }
+    if (best === undefined || e.line < best.line || (e.line === best.line && e.address < best.address)) best = e;
   }
-  return bestAddr;
+  return best;
 }
 
 /** The code breakpoints, indexed by address for the per-instruction check. */
@@ -95,15 +107,17 @@ export class BreakpointTable {
   private readonly byId = new Map<number, Breakpoint>();
   private linear = new Map<number, Breakpoint[]>();
   private physical = new Map<number, Breakpoint[]>();
+  private offsets = new Map<number, Breakpoint[]>();
 
   constructor(private readonly nextId: () => number) {}
 
-  add(spec: BreakpointSpec, address: number, physical: boolean): Breakpoint {
+  add(spec: BreakpointSpec, address: number, physical: boolean, offset = false): Breakpoint {
     const bp: Breakpoint = {
       id: this.nextId(),
       spec,
       address: address >>> 0,
       physical,
+      ...(offset ? { offset: true } : {}),
       enabled: spec.enabled ?? true,
       hits: 0,
       condition: spec.condition !== undefined ? compileExpression(spec.condition) : undefined,
@@ -138,7 +152,12 @@ export class BreakpointTable {
 
   /** True when any enabled breakpoint exists (else the CPU may run hook-free). */
   get active(): boolean {
-    return this.linear.size > 0 || this.physical.size > 0;
+    return this.linear.size > 0 || this.physical.size > 0 || this.offsets.size > 0;
+  }
+
+  /** True when some breakpoint matches an offset in CS (the caller then passes `offset`). */
+  get hasOffsets(): boolean {
+    return this.offsets.size > 0;
   }
 
   get hasPhysical(): boolean {
@@ -147,13 +166,16 @@ export class BreakpointTable {
 
   /**
    * The breakpoint that stops execution at (linear, physical), counting hits; undefined if none.
-   * `count` false evaluates without touching hit counters (reverse search replays).
+   * `count` false evaluates without touching hit counters (reverse search replays). `offset` is
+   * EIP (-1: offset breakpoints are not checked).
    */
-  check(linear: number, physical: number, ctx: EvalContext, count = true): { bp: Breakpoint; error?: string } | undefined {
-    const candidates = this.linear.get(linear) ?? this.physical.get(physical);
-    if (candidates === undefined) return undefined;
-    const more = this.linear.has(linear) && physical >= 0 ? this.physical.get(physical) : undefined;
-    for (const bp of more ? [...candidates, ...more] : candidates) {
+  check(linear: number, physical: number, ctx: EvalContext, count = true, offset = -1): { bp: Breakpoint; error?: string } | undefined {
+    const atLinear = this.linear.get(linear);
+    const atPhysical = this.physical.get(physical);
+    const atOffset = offset >= 0 ? this.offsets.get(offset) : undefined;
+    if (atLinear === undefined && atPhysical === undefined && atOffset === undefined) return undefined;
+    const all = atPhysical === undefined && atOffset === undefined ? atLinear! : [...(atLinear ?? []), ...(atPhysical ?? []), ...(atOffset ?? [])];
+    for (const bp of all) {
       let error: string | undefined;
       if (bp.condition) {
         try {
@@ -175,9 +197,10 @@ export class BreakpointTable {
   private reindex(): void {
     this.linear = new Map();
     this.physical = new Map();
+    this.offsets = new Map();
     for (const bp of this.byId.values()) {
       if (!bp.enabled) continue;
-      const index = bp.physical ? this.physical : this.linear;
+      const index = bp.offset ? this.offsets : bp.physical ? this.physical : this.linear;
       const list = index.get(bp.address);
       if (list) list.push(bp);
       else index.set(bp.address, [bp]);

@@ -8,7 +8,7 @@
 // schedule; snapshot/restore cover the host (vcpu-snapshot.ts). The engine, the tables and the
 // stub work unchanged, event breakpoints filter by `vm`, and stepping a guest instruction that
 // exits shows the exit and its handling as events.
-import { resolveLine, type Breakpoint, type BreakpointSpec, type LineMapEntry, type Watchpoint, type WatchpointSpec } from './breakpoints.ts';
+import { resolveLineEntry, type Breakpoint, type BreakpointSpec, type LineMapEntry, type Watchpoint, type WatchpointSpec } from './breakpoints.ts';
 import { classify } from './classify.ts';
 import { code32Of, newControl } from './control.ts';
 import { Engine, type DebuggerOptions } from './engine.ts';
@@ -54,8 +54,11 @@ export class Debugger extends Engine {
   /** Adds a code breakpoint; throws DebugError (no code at a line) or ExprError (bad condition, with column). */
   addBreakpoint(spec: BreakpointSpec): number {
     const loc = spec.location;
-    const address = loc.kind === 'line' ? this.lineAddress(loc.file, loc.line) : loc.address;
-    return this.breakpoints.add(spec, address, loc.kind === 'physical').id;
+    if (loc.kind === 'line') {
+      const e = this.lineEntry(loc.file, loc.line);
+      return this.breakpoints.add(spec, e.address, false, e.segmentRelative === true).id;
+    }
+    return this.breakpoints.add(spec, loc.address, loc.kind === 'physical', loc.kind === 'offset').id;
   }
 
   /**
@@ -104,10 +107,10 @@ export class Debugger extends Engine {
     return { code: this.breakpoints.list(), watch: this.watchpoints.list(), events: this.eventBreakpoints.list() };
   }
 
-  private lineAddress(file: string, line: number): number {
-    const a = resolveLine(this.lineMap, file, line);
-    if (a === undefined) throw new DebugError(`no code at or after ${file}:${line}`);
-    return a;
+  private lineEntry(file: string, line: number): LineMapEntry {
+    const e = resolveLineEntry(this.lineMap, file, line);
+    if (e === undefined) throw new DebugError(`no code at or after ${file}:${line}`);
+    return e;
   }
 
   // ---- state ------------------------------------------------------------------------------------
@@ -186,7 +189,12 @@ export class Debugger extends Engine {
   /** Runs to an address or source line (breakpoints on the way still stop). */
   runTo(target: { address: number } | { file: string; line: number }): StopInfo {
     const control = newControl('to');
-    control.targetPc = 'address' in target ? target.address >>> 0 : this.lineAddress(target.file, target.line);
+    if ('address' in target) control.targetPc = target.address >>> 0;
+    else {
+      // A line assembled for an offset in a segment: in the code segment running now.
+      const e = this.lineEntry(target.file, target.line);
+      control.targetPc = (e.segmentRelative ? this.cpuState().cs.base + e.address : e.address) >>> 0;
+    }
     return this.execute(control, this.defaultBudget);
   }
 

@@ -151,6 +151,12 @@ export abstract class Engine {
     return (s.cs.base + s.eip) >>> 0;
   }
 
+  /** EIP, the offset in the code segment: what offset breakpoints match. */
+  csOffset(): number {
+    const f = this.fast;
+    return (f ? f.eip : this.machine.cpu.getState().eip) >>> 0;
+  }
+
   cpuState(): DebugCpuState {
     return this.machine.cpu.getState();
   }
@@ -347,7 +353,7 @@ export abstract class Engine {
     // Resuming from a breakpoint must not stop at it again: the first instruction is not checked.
     if (this.breakpoints.active && (c.calls > 1 || c.record)) {
       const phys = this.breakpoints.hasPhysical ? translate(this.machine.memory, this.cpuState(), pc) : -1;
-      const b = this.breakpoints.check(pc, phys, this.ctx, !c.record);
+      const b = this.breakpoints.check(pc, phys, this.ctx, !c.record, this.breakpoints.hasOffsets ? this.csOffset() : -1);
       if (b && this.hit(c, { reason: 'breakpoint', breakpointId: b.bp.id }, { n, sub })) {
         if (b.bp.spec.temporary) this.breakpoints.remove(b.bp.id);
         return true;

@@ -14,3 +14,4 @@ export type { EventFilter, FieldTest } from './event-filter.ts';
 export { compileExpression, checkExpression, ExprError } from './expr.ts';
 export { sourceInfo, lineAt, type SourceInfo } from './source.ts';
 export { VcpuTarget } from './vcpu-target.ts';
+export { conditionFields, describeSpec, parseEventSpec, tryParseEventSpec, toFilter, type EventBreakSpec, type ConditionField } from './event-conditions.ts';

@@ -4,6 +4,7 @@
 import { Machine, type BootMode } from '../machine/machine.ts';
 import { assemble as nasmAssemble } from '../asm/index.ts';
 import { disassembleOne } from '../x86/disasm.ts';
+import { relocatedSections } from '../debug/source.ts';
 import type { Emitter } from '../trace/emitter.ts';
 import type { AsmMap, CoreStatus, Diagnostic, SourceFile } from './protocol.ts';
 
@@ -59,9 +60,12 @@ function assembleFiles(files: SourceFile[], main: string): Assembled {
   const nameOf = (f: string) => (byName.has(f) ? f : byName.has(projectPath(f)) ? projectPath(f) : f);
   const diagnostics: Diagnostic[] = r.diagnostics.map((d) => ({ file: nameOf(d.file), line: d.line, column: d.column, severity: d.severity, message: d.message }));
   const ok = !diagnostics.some((d) => d.severity === 'error');
+  const relocated = relocatedSections(r.map);
   const map: AsmMap = {
     symbols: r.map.symbols.filter((s) => s.kind === 'label').map((s) => ({ name: s.name, address: s.address >>> 0 })),
-    lines: r.map.items.filter((i) => i.kind !== 'reserve').map((i) => ({ address: i.address >>> 0, length: i.length, file: nameOf(i.file), line: i.line, code: i.kind === 'code' })),
+    lines: r.map.items
+      .filter((i) => i.kind !== 'reserve')
+      .map((i) => ({ address: i.address >>> 0, length: i.length, file: nameOf(i.file), line: i.line, code: i.kind === 'code', ...(relocated.has(i.section) ? { segmentRelative: true } : {}) })),
   };
   return { bytes: ok ? r.bytes : null, diagnostics, map };
 }

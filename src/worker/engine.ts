@@ -7,9 +7,10 @@
 // program; the views then read that VM's CPU and guest-physical memory, and typing goes to that
 // VM. Switching the focus keeps each vCPU's debugger and history.
 import { Emitter } from '../trace/emitter.ts';
-import { KIND_BIT, type EventKind, type TraceEvent } from '../trace/schema.ts';
+import { KIND_BIT, type TraceEvent } from '../trace/schema.ts';
 import { Debugger } from '../debug/debugger.ts';
 import type { StopInfo } from '../debug/types.ts';
+import { describeSpec, toFilter, type EventBreakSpec } from '../debug/event-conditions.ts';
 import type { BootMode, Core, Machine } from './core.ts';
 import type { CpuView } from './protocol.ts';
 import { linearToPhysical } from './walk.ts';
@@ -65,8 +66,8 @@ export class Engine {
   /** Under the hypervisor: one debugger per vCPU focused so far (each with its own history). */
   private readonly vcpuDebuggers = new Map<number, { target: VcpuTarget; dbg: Debugger }>();
   /** The lists last set (re-applied to the debugger of a newly focused vCPU). */
-  private breakpointList: { id: number; address: number; condition?: string; enabled: boolean }[] = [];
-  private eventKinds: EventKind[] = [];
+  private breakpointList: { id: number; address: number; offset?: boolean; condition?: string; enabled: boolean }[] = [];
+  private eventBreaks: EventBreakSpec[] = [];
   private watchList: { address: number; length: number; kind: 'read' | 'write' | 'access' }[] = [];
   private readonly memoryBytes: number;
 
@@ -76,7 +77,8 @@ export class Engine {
     // replays it exactly after going back in time.
     this.machine = core.createMachine({ memoryBytes, emitter: this.emitter, serialInput: () => undefined });
     this.emitter.listen({
-      mask: DEFAULT_EVENT_MASK,
+      // Under the hypervisor the walks too: the Hypervisor tab draws the last fault's (2-D) walk.
+      mask: hvConfig ? DEFAULT_EVENT_MASK | KIND_BIT.walk : DEFAULT_EVENT_MASK,
       onEvent: (ev) => {
         // Going back replays from a snapshot: what the UI already has comes again, not anew.
         if (this.rewinding && this.cpu.retired() <= this.knownUpTo) return;
@@ -128,8 +130,22 @@ export class Engine {
     return this.dbg.console;
   }
 
+  /**
+   * The CPU as the views show it. Under ring compression (--cpu deprivilege) the CPU's GDTR and
+   * IDTR hold the VMM's own tables while the guest runs: the views show the tables the guest
+   * loaded (what its LGDT/LIDT asked for, kept by the VMM), and `cpuTables` says where the CPU's
+   * registers point, so that a teacher sees both facts.
+   */
   state(): CpuView {
-    return this.cpu.getState();
+    const s = this.cpu.getState();
+    const rings = this.cpu.rings;
+    if (rings === null) return s;
+    return {
+      ...s,
+      gdtr: { base: rings.gdtBase >>> 0, limit: rings.gdtLimit },
+      idtr: { base: rings.idtBase >>> 0, limit: rings.idtLimit },
+      cpuTables: { gdtr: { ...s.gdtr }, idtr: { ...s.idtr } },
+    };
   }
 
   load(image: Uint8Array, mode: BootMode): void {
@@ -196,7 +212,7 @@ export class Engine {
     if (!hv) throw new Error('only under the hypervisor is there a VM to focus on');
     if (vmId < 0 || vmId >= hv.hv.vms.length || !Number.isInteger(vmId)) throw new Error(`there is no VM ${vmId}`);
     if (vmId === hv.focus) return;
-    const breakpoints = this.breakpointList, kinds = this.eventKinds, watches = this.watchList;
+    const breakpoints = this.breakpointList, kinds = this.eventBreaks, watches = this.watchList;
     this.setBreakpoints([]);
     this.setEventBreakpoints([]);
     this.setWatchpoints([]);
@@ -246,28 +262,39 @@ export class Engine {
     this.hvFocus?.hv.release();
   }
 
-  setBreakpoints(list: { id: number; address: number; condition?: string; enabled: boolean }[]): string[] {
+  setBreakpoints(list: { id: number; address: number; offset?: boolean; condition?: string; enabled: boolean }[]): string[] {
     this.breakpointList = list;
     for (const id of this.breakpointIds) this.dbg.removeBreakpoint(id);
     this.breakpointIds = [];
     const errors: string[] = [];
     for (const b of list) {
+      const location = { kind: b.offset ? 'offset' : 'linear', address: b.address >>> 0 } as const;
       try {
-        this.breakpointIds.push(this.dbg.addBreakpoint({ location: { kind: 'linear', address: b.address >>> 0 }, condition: b.condition?.trim() || undefined, enabled: b.enabled }));
+        this.breakpointIds.push(this.dbg.addBreakpoint({ location, condition: b.condition?.trim() || undefined, enabled: b.enabled }));
       } catch (e) {
         errors.push(`breakpoint condition "${b.condition}": ${(e as Error).message}`);
-        this.breakpointIds.push(this.dbg.addBreakpoint({ location: { kind: 'linear', address: b.address >>> 0 }, enabled: b.enabled }));
+        this.breakpointIds.push(this.dbg.addBreakpoint({ location, enabled: b.enabled }));
       }
     }
     return errors;
   }
 
-  setEventBreakpoints(kinds: EventKind[]): void {
-    this.eventKinds = kinds;
+  /** Installs the event breakpoints; returns a message for each one refused (a field or value the schema lacks). */
+  setEventBreakpoints(list: EventBreakSpec[]): string[] {
+    this.eventBreaks = list;
     for (const id of this.eventIds) this.dbg.removeBreakpoint(id);
+    this.eventIds = [];
     // Under the hypervisor an event breakpoint stops on the focused VM's events only.
     const vm = this.hvFocus?.focus;
-    this.eventIds = kinds.map((kind) => this.dbg.addEventBreakpoint(vm === undefined ? { kind } : { kind, vm }));
+    const errors: string[] = [];
+    for (const spec of list) {
+      try {
+        this.eventIds.push(this.dbg.addEventBreakpoint(toFilter(spec, vm)));
+      } catch (e) {
+        errors.push(`event breakpoint "${describeSpec(spec)}": ${(e as Error).message}`);
+      }
+    }
+    return errors;
   }
 
   setWatchpoints(list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[]): string[] {
@@ -375,6 +402,13 @@ export class Engine {
     }
   }
 
+  /** The matching breakpoint as the list shows it ("pagefault outcome=hidden"), else the event's kind. */
+  private describeStop(s: StopInfo): string {
+    const i = s.breakpointId === undefined ? -1 : this.eventIds.indexOf(s.breakpointId);
+    const spec = i >= 0 ? this.eventBreaks[i] : undefined;
+    return spec ? describeSpec(spec) : String(s.event?.kind);
+  }
+
   private outcome(s: StopInfo): Outcome {
     switch (s.reason) {
       case 'budget':
@@ -387,7 +421,7 @@ export class Engine {
       case 'watchpoint':
         return { kind: 'breakpoint', detail: `watchpoint (${s.watch?.kind} at 0x${(s.watch?.address ?? 0).toString(16)})` };
       case 'event':
-        return { kind: 'breakpoint', detail: `event breakpoint (${s.event?.kind})` };
+        return { kind: 'breakpoint', detail: `event breakpoint (${this.describeStop(s)})` };
       case 'history-start':
         return { kind: 'history-start', detail: 'at the start of the recorded history' };
       case 'exited':

@@ -40,7 +40,7 @@ export class MachineHost {
   private map: AsmMap | null = null;
   private regions: Region[] = [];
   private breakpoints: Extract<Request, { type: 'breakpoints' }>['list'] = [];
-  private eventKinds: Extract<Request, { type: 'event-breakpoints' }>['kinds'] = [];
+  private eventBreaks: Extract<Request, { type: 'event-breakpoints' }>['list'] = [];
   private watchpoints: Extract<Request, { type: 'watchpoints' }>['list'] = [];
   private speed: SpeedSetting = { kind: 'full' };
   private running = false;
@@ -107,8 +107,8 @@ export class MachineHost {
         return;
       }
       case 'event-breakpoints':
-        this.eventKinds = req.kinds;
-        this.engine?.setEventBreakpoints(req.kinds);
+        this.eventBreaks = req.list;
+        for (const message of this.engine?.setEventBreakpoints(req.list) ?? []) this.post({ type: 'error', message });
         return;
       case 'watchpoints': {
         this.watchpoints = req.list;
@@ -216,7 +216,7 @@ export class MachineHost {
   /** Makes `engine` the session: the lists set so far apply to it, the views start again. */
   private install(engine: Engine, image: Uint8Array, config: MachineConfig): void {
     engine.setBreakpoints(this.breakpoints);
-    engine.setEventBreakpoints(this.eventKinds);
+    engine.setEventBreakpoints(this.eventBreaks);
     engine.setWatchpoints(this.watchpoints);
     this.engine = engine;
     this.reloaded = { image, config };

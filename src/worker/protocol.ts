@@ -1,7 +1,8 @@
 // The typed message protocol between the UI and the machine worker: two discriminated unions,
 // one per direction. Everything here is plain data (structured-clone safe); big byte arrays travel
 // as transferable buffers. The UI never sees the CPU object, only snapshots and event batches.
-import type { EventKind, TraceEvent } from '../trace/schema.ts';
+import type { TraceEvent } from '../trace/schema.ts';
+import type { EventBreakSpec } from '../debug/event-conditions.ts';
 
 export interface SourceFile {
   name: string;
@@ -58,6 +59,8 @@ export interface LineInfo {
   line: number;
   /** True for an instruction, false for data. */
   code: boolean;
+  /** In a section assembled for another place (vstart): `address` is an offset in CS (debug/source.ts). */
+  segmentRelative?: boolean;
 }
 
 export interface AsmMap {
@@ -80,6 +83,11 @@ export interface CpuView {
   ldtr: SegmentView; tr: SegmentView;
   gdtr: { base: number; limit: number };
   idtr: { base: number; limit: number };
+  /**
+   * Set under ring compression (--cpu deprivilege): the CPU's own GDTR/IDTR, which then hold the
+   * VMM's tables; gdtr/idtr above are the guest's (what it loaded), which the views decode.
+   */
+  cpuTables?: { gdtr: { base: number; limit: number }; idtr: { base: number; limit: number } };
   cr0: number; cr2: number; cr3: number; cr4: number;
   halted: boolean;
 }
@@ -141,9 +149,10 @@ export type Request =
   | { type: 'reverse-continue' }
   | { type: 'run-to'; address: number }
   | { type: 'reset' }
-  | { type: 'breakpoints'; list: { id: number; address: number; condition?: string; enabled: boolean }[] }
-  /** Event breakpoints: stop when the stream carries an event of one of these kinds. */
-  | { type: 'event-breakpoints'; kinds: EventKind[] }
+  /** `offset`: the address is an offset in CS, matched against EIP (a line of a vstart section). */
+  | { type: 'breakpoints'; list: { id: number; address: number; offset?: boolean; condition?: string; enabled: boolean }[] }
+  /** Event breakpoints: stop on the next event of a kind, optionally with one field = value (debug/event-conditions.ts). */
+  | { type: 'event-breakpoints'; list: EventBreakSpec[] }
   | { type: 'watchpoints'; list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[] }
   | { type: 'speed'; speed: SpeedSetting }
   | { type: 'watch'; regions: Region[] }

@@ -1,5 +1,6 @@
 // Debugging under the hypervisor, end to end in Chromium: lesson 7 on 2 VMs (VT-x, shadow paging),
-// an event breakpoint on page faults, F5 stops on the focused VM's hidden fault (the shadow fill's), the Hypervisor tab
+// an event breakpoint "pagefault outcome=hidden" added with the Breakpoints tab's dropdowns, F5 stops
+// on the focused VM's hidden fault (the shadow fill's), the Hypervisor tab
 // shows it (timeline, VM cards, tables), stepping back takes the views back with the debugger, and a
 // click on the timeline seeks the debugger to that event.
 // Screenshots: test/e2e/screenshots/hv-debug-*.png.
@@ -14,7 +15,7 @@ async function paused(page: Page): Promise<void> {
 const status = (page: Page) => page.locator('[data-testid="status"]').innerText();
 const timelineEvents = async (page: Page) => Number(await page.locator('[data-testid="hv-timeline"]').getAttribute('data-events'));
 const hiddenFaults = async (page: Page, vm: number) =>
-  (await page.locator(`[data-testid="hv-vms"] [data-vm="${vm}"] .nums`).innerText()).match(/([\d,]+)\s+hidden faults/)?.[1]?.replace(/,/g, '');
+  (await page.locator(`[data-testid="hv-vms"] [data-vm="${vm}"] .nums`).innerText()).match(/([\d,]+)\s+hidden faults?\b/)?.[1]?.replace(/,/g, '');
 
 describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
   let app: App;
@@ -42,15 +43,21 @@ describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
     await page.locator('[data-testid="hv-focus"]').selectOption('1');
     await paused(page);
     await page.getByRole('tab', { name: /Breakpoints/ }).click();
-    await page.getByRole('group', { name: 'Event breakpoints' }).getByLabel('pagefault').check();
+    // Kind, then field, then value: the list shows "pagefault outcome=hidden".
+    await page.getByLabel('Event kind').selectOption('pagefault');
+    await page.getByLabel('Event field').selectOption('outcome');
+    await page.getByLabel('Event value').selectOption('hidden');
+    await page.getByRole('button', { name: 'Add event breakpoint' }).click();
+    await expect.poll(() => page.getByRole('group', { name: 'Event breakpoints' }).innerText()).toContain('pagefault outcome=hidden');
+    await screenshot(page, 'hv-debug-event-breakpoint');
     await page.locator('[data-testid="editor"]').click();
     await page.keyboard.press('F5');
     await paused(page);
-    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=hidden)');
     // Again: a fill after VM 1 has run a while (the first came with its first instruction fetch).
     await page.keyboard.press('F5');
     await paused(page);
-    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=hidden)');
     const eipAtFill = await register(page, 'eip');
 
     await page.getByRole('tab', { name: 'Hypervisor' }).click();
@@ -103,7 +110,49 @@ describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
     await page.locator('[data-testid="editor"]').click();
     await page.keyboard.press('F5');
     await paused(page);
-    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=hidden)');
     await expect.poll(() => page.locator('[data-testid="hv-vms"] [data-vm="0"]').getAttribute('aria-pressed')).toBe('true');
+  }, 180_000);
+});
+
+describe('descriptor tables under ring compression (lesson 7, --cpu deprivilege)', () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await openApp({ hash: '#lesson=7', width: 1600, height: 1000 });
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await stopSite();
+  });
+
+  it("the GDT/IDT panel decodes the guest's own tables and says where the CPU's GDTR points", async () => {
+    const { page } = app;
+    await page.getByRole('button', { name: 'Machine ⚙' }).click();
+    await page.locator('[data-testid="hv-mode"]').selectOption('hypervisor');
+    await page.getByLabel('VMs').selectOption('1');
+    await page.getByLabel('CPU').selectOption('deprivilege');
+    await page.getByLabel('Paging').selectOption('shadow');
+    await page.getByRole('button', { name: 'Apply and reset' }).click();
+    await paused(page);
+    // Run into the kernel (protected mode, its GDT and IDT loaded): an event breakpoint on its first true page fault.
+    await page.getByRole('tab', { name: /Breakpoints/ }).click();
+    await page.getByLabel('Event kind').selectOption('pagefault');
+    await page.getByLabel('Event field').selectOption('outcome');
+    await page.getByLabel('Event value').selectOption('injected');
+    await page.getByRole('button', { name: 'Add event breakpoint' }).click();
+    await page.locator('[data-testid="editor"]').click();
+    await page.keyboard.press('F5');
+    await paused(page);
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=injected)');
+    await page.getByRole('tab', { name: 'GDT/IDT/TSS' }).click();
+    const tables = page.locator('[data-testid="tables"]');
+    await expect.poll(() => tables.locator('[data-testid="ring-compression-note"]').innerText()).toContain("the CPU's GDTR holds the VMM's table at 0xffc01000 (ring compression)");
+    // The guest's flat code segment, decoded from its own table (nothing is mapped at 0xffc01000).
+    await expect.poll(() => tables.locator('table').innerText()).toMatch(/code/i);
+    expect(await tables.locator('.info').innerText()).not.toContain('ffc01000');
+    await screenshot(page, 'hv-debug-deprivilege-gdt');
+    await page.getByRole('radio', { name: 'IDT' }).check();
+    await expect.poll(() => tables.locator('[data-testid="ring-compression-note"]').innerText()).toContain("the CPU's IDTR holds the VMM's table at 0xffc02000");
+    await expect.poll(() => tables.locator('table').innerText()).toContain('#PF page fault');
   }, 180_000);
 });

@@ -125,11 +125,14 @@ export const MOMENTS: Record<string, Moment> = {
   // The #GP's frame on the stack: the error code 0x1234 on top, the return into load_ds under it.
   '02-interrupts': async (page) => {
     says('02-interrupts', 6, 'error code 00001234');
-    await breakOn(page, 6, 'exception');
+    says('02-interrupts', 6, 'event breakpoint (exception vector=13)');
+    await breakOn(page, 6, 'exception vector=13');
     await press(page, 'F5');
-    expect((await events(page)).filter((l) => l.includes('exception')).at(-1)).toMatch(/vector=0 eip=0x100162/);
-    await press(page, 'F5');
-    expect((await events(page)).filter((l) => l.includes('exception')).at(-1)).toMatch(/vector=13 errorCode=0x1234/);
+    await expect.poll(() => status(page)).toContain('event breakpoint (exception vector=13)');
+    // The #DE came first without stopping the machine; the stop is on the #GP.
+    const exceptions = (await events(page)).filter((l) => l.includes('exception'));
+    expect(exceptions.at(-2)).toMatch(/vector=0 eip=0x100162/);
+    expect(exceptions.at(-1)).toMatch(/vector=13 errorCode=0x1234/);
     await page.getByRole('tab', { name: 'Stack' }).click();
     await expect.poll(() => page.locator('[data-testid="stack"]').innerText()).toContain('← ESP');
     const stack = (await page.locator('[data-testid="stack"]').innerText()).split('\n').map((l) => l.trim());
@@ -165,11 +168,11 @@ export const MOMENTS: Record<string, Moment> = {
   // The CPUID exit: its qualification and length in the event log, the vendor the VMM reported.
   '04-what-is-a-hypervisor': async (page) => {
     says('04-what-is-a-hypervisor', 5, 'qualification=0x0 instructionLength=0x2');
+    says('04-what-is-a-hypervisor', 5, 'event breakpoint (exit reason=CPUID)');
     await underHypervisor(page);
-    await runToLabel(page, '04-what-is-a-hypervisor', 5, 'ask_cpuid');
-    await breakOn(page, 5, 'exit');
+    await breakOn(page, 5, 'exit reason=CPUID');
     await press(page, 'F5');
-    await expect.poll(() => status(page)).toContain('event breakpoint (exit)');
+    await expect.poll(() => status(page)).toContain('event breakpoint (exit reason=CPUID)');
     const rows = await events(page);
     const exit = rows.map((l) => /\bexit\b/.test(l) && l.includes('reason=')).lastIndexOf(true);
     expect(rows[exit]).toMatch(/reason="CPUID" qualification=0x0 instructionLength=0x2/);
@@ -180,10 +183,19 @@ export const MOMENTS: Record<string, Moment> = {
   // The CR_ACCESS exit of `mov cr3, eax`: the vCPU's CR3 holds what the guest wrote.
   '05-trap-and-emulate': async (page) => {
     says('05-trap-and-emulate', 5, 'qualification=0x3');
+    says('05-trap-and-emulate', 5, 'qualification=0x0');
     await underHypervisor(page);
-    await runToLabel(page, '05-trap-and-emulate', 5, 'cr3_write');
-    await breakOn(page, 5, 'exit');
-    await press(page, 'F5');
+    await breakOn(page, 5, 'exit reason=CR_ACCESS');
+    await press(page, 'F5'); // the mov cr0 at cr0_write first
+    await expect.poll(() => status(page)).toContain('event breakpoint (exit reason=CR_ACCESS)');
+    const cr0Rows = await events(page);
+    const cr0Exit = cr0Rows.map((l) => l.includes('reason="CR_ACCESS"')).lastIndexOf(true);
+    expect(cr0Rows[cr0Exit]).toMatch(/qualification=0x0 /);
+    // After it, as the text says, the hidden fault of the next fetch (the CR0 write dropped the shadow).
+    says('05-trap-and-emulate', 5, 'an `EXCEPTION_NMI` exit');
+    expect(cr0Rows.slice(cr0Exit + 1).some((l) => l.includes('reason="EXCEPTION_NMI"'))).toBe(true);
+    await press(page, 'F5'); // then the mov cr3 at cr3_write
+    await expect.poll(() => status(page)).toContain('event breakpoint (exit reason=CR_ACCESS)');
     const rows = await events(page);
     expect(rows.filter((l) => l.includes('reason=')).at(-1)).toMatch(/reason="CR_ACCESS" qualification=0x3 /);
     await page.getByRole('tab', { name: 'CR0/CR3/CR4' }).click();

@@ -139,7 +139,7 @@ describe('lesson 7, walked in the app as its text says', () => {
       await expect.poll(() => walkHeading(page)).toContain(`hidden fault (fixed by the hypervisor) at linear ${linear}`);
       await expect.poll(() => shadowRow(page, linear).getAttribute('data-op')).toBe('fill');
     }
-    expect(await vmCard(page)).toMatch(/\b0\s+true faults/);
+    expect(await vmCard(page)).toMatch(/\b0\s+true faults?\b/);
 
     // Step 12: F5 → in pf_handler; injected #PF in the Events tab; CR2, the error code on the stack, 1 true fault.
     await press(page, 'F5');
@@ -147,7 +147,7 @@ describe('lesson 7, walked in the app as its text says', () => {
     await expect.poll(() => page.locator('[data-testid="editor"] .view-lines').innerText()).toContain('pf_handler:');
     await tab(page, 'Disassembly');
     await expect.poll(() => page.locator('[data-testid="disassembly"] .current, [data-testid="disassembly"] [aria-current="true"]').first().innerText().catch(() => '')).toMatch(/push\s+eax/);
-    await expect.poll(() => vmCard(page)).toMatch(/\b1\s+true faults/);
+    await expect.poll(() => vmCard(page)).toMatch(/\b1\s+true fault\b/);
     await expect.poll(() => walkHeading(page)).toContain('at linear 00104ffc');
     expect(stepText(12)).toMatch(/00104FFC/i);
     await tab(page, 'Events');
@@ -200,7 +200,7 @@ describe('lesson 7, walked in the app as its text says', () => {
       expect(await page.locator('[data-testid="serial"]').innerText()).toContain(line);
     }
     await tab(page, 'Hypervisor');
-    await expect.poll(() => vmCard(page)).toMatch(/\b1\s+true faults/);
+    await expect.poll(() => vmCard(page)).toMatch(/\b1\s+true fault\b/);
     await screenshot(page, 'lesson7-8-finished');
 
     // Step 14: ✔ Check → "The lesson checks out", the three runs matching.
@@ -228,5 +228,18 @@ describe('lesson 7, walked in the app as its text says', () => {
     await tab(page, 'Events');
     await page.locator('[data-testid="events"]').getByLabel('Kind').selectOption('pagefault');
     expect(await page.locator('[data-testid="events"] tbody').innerText()).toMatch(/outcome="hidden" linear=0x1000e4 physical=0x1000e4 errorCode=0x0 eip=0x1000e4/);
+
+    // ... and, as step 8 says, a condition does not help: `pagefault outcome=hidden` stops there too.
+    expect(stepText(8)).toContain('`pagefault outcome=hidden` would stop on the same faults');
+    const events = page.getByRole('group', { name: 'Event breakpoints' });
+    await tab(page, /Breakpoints/);
+    await events.getByLabel('Enabled: pagefault', { exact: true }).uncheck();
+    await step(page, 8).locator('[data-event="pagefault outcome=hidden"]').click();
+    await expect.poll(() => events.getByLabel('Enabled: pagefault outcome=hidden', { exact: true }).isChecked()).toBe(true);
+    await press(page, 'Shift+F5');
+    await expect.poll(() => status(page)).not.toContain('loading');
+    await press(page, 'F5');
+    await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=hidden)');
+    expect(await register(page, 'eip')).toBe('001000e4');
   }, 300_000);
 });

@@ -127,4 +127,44 @@ describe('hypervisor views on traces of the real hypervisor', () => {
       await viz.close();
     }
   });
+
+  it('shadow roots: fixtures/hv/cr3-switch.asm\'s two address spaces, each with its own shadow, the current one shown', async () => {
+    const bin = join(dir, 'cr3-switch.bin'), file = join(dir, 'cr3-switch.ndjson');
+    const asm = spawnSync('nasm', ['-f', 'bin', '-i', 'fixtures/kernels/', 'fixtures/hv/cr3-switch.asm', '-o', bin], { encoding: 'utf8' });
+    if (asm.error) throw asm.error;
+    expect(asm.status, asm.stderr).toBe(0);
+    const r = spawnSync('node', ['bin/vizor.mjs', 'run', bin, '--multiboot', '--hv', '--paging', 'shadow', '--trace', file], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout).toContain('B-extra-before=aaaa0001 B-extra-after=bbbb0002');
+    const events = readNdjson(file);
+    const A = 0x300000, B = 0x301000;
+    // The switches of round 3 (phase mark 3 on port 0x80): both address spaces cached, two hits.
+    const mark = (n: number) => events.find((e) => e.kind === 'io' && e.port === 0x80 && e.value === n)?.seq;
+    const switches = events.filter((e) => e.kind === 'shadow' && (e.op === 'resync' || e.op === 'flush') && e.guestTable !== undefined && e.linear === 0);
+    const round3 = switches.filter((e) => e.seq > (mark(3) ?? Infinity) && e.seq < (mark(4) ?? -1));
+    expect(round3.map((e) => [e.op, e.guestTable])).toEqual([['resync', A], ['resync', B]]);
+    const viz = await openViz('theme=light');
+    try {
+      const { page } = viz;
+      await page.getByTestId('open-trace').setInputFiles(file);
+      await expect.poll(() => page.locator('[data-testid="hv-timeline"]').getAttribute('data-events')).toBe(String(events.length));
+      const roots = page.locator('[data-testid="hv-tables"] [data-testid="shadow-roots"] .root');
+      for (const [sw, cur, other] of [[round3[0]!, A, B], [round3[1]!, B, A]] as const) {
+        await page.evaluate((seq) => { (globalThis as any).__viz.hv.position = seq; }, sw.seq);
+        await expect.poll(() => roots.count()).toBe(2);
+        expect(await roots.nth(0).getAttribute('data-cr3')).toBe(hex(cur));
+        expect(await roots.nth(0).getAttribute('data-current')).toBe('true');
+        expect(await roots.nth(0).innerText()).toMatch(/\(current, \d+ entries\)/);
+        expect(await roots.nth(1).getAttribute('data-cr3')).toBe(hex(other));
+        expect(await roots.nth(1).innerText()).toMatch(/\(cached, \d+ entries\)/);
+        // The current space's own pages at 0x800000 (directory entry 2): A's frames at 0x400000, B's at 0x500000.
+        const row = page.locator('[data-testid="hv-tables"] .dir[data-dir="2"] tr[data-linear="00800000"]');
+        expect(await row.locator('td.pte').first().innerText()).toContain(hex(cur === A ? 0x400000 : 0x500000).slice(0, 5));
+        expect(await row.innerText()).not.toContain('not shadowed'); // kept in the cache: nothing to fault back in
+        if (cur === A) await vizShot(page, 'real-shadow-roots', '[data-testid="hv-tables"]');
+      }
+    } finally {
+      await viz.close();
+    }
+  });
 });
+

@@ -185,12 +185,21 @@ describe('event breakpoints and watchpoints', () => {
 
   it('stops on a page-fault exception event, with CR2 set', async () => {
     const s = await pagefaultSession();
-    s.setEventBreakpoints(['exception']);
+    s.setEventBreakpoints([{ kind: 'exception' }]);
     s.continue();
     await until(() => s.stopReason === 'breakpoint', 'the event breakpoint');
     expect(s.message).toContain('event breakpoint (exception)');
     expect(s.cpu!.cr2).toBe(0x800000);
     expect(s.serial).toBe('paging is on\n');
+  });
+
+  it('an event breakpoint with a condition: exception vector=14 stops at the fault, vector=13 never', async () => {
+    const s = await pagefaultSession();
+    s.setEventBreakpoints([{ kind: 'exception', field: 'vector', value: 13 }, { kind: 'exception', field: 'vector', value: 14 }]);
+    s.continue();
+    await until(() => s.stopReason === 'breakpoint', 'the event breakpoint');
+    expect(s.message).toContain('event breakpoint (exception vector=14)');
+    expect(s.cpu!.cr2).toBe(0x800000);
   });
 
   it('stops after the instruction that writes a watched address', async () => {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventFields, EventKind } from '../../src/trace/schema.ts';
 import { decodeOwner, exitStats, memoryMap, ownerCode, schedule, vmCards, OWNER_FREE } from '../../src/ui/hv/derive.ts';
-import { inferRunInfo } from '../../src/ui/hv/run-info.ts';
+import { inferRunInfo, notePaging } from '../../src/ui/hv/run-info.ts';
 import { parseVizNdjson } from '../../src/ui/hv/viz-ndjson.ts';
 import type { RunInfo, VizEvent } from '../../src/ui/hv/types.ts';
 
@@ -165,5 +165,26 @@ describe('run info from a `vizor run --hv` header', () => {
     const r = inferRunInfo(s.events, { mode: 'hv deprivilege nested rr' });
     expect(r.vms).toEqual([{ vm: 1, name: 'vm1', cpu: 'deprivilege', paging: 'nested', weight: 256 }]);
     expect(r.sched).toBe('rr');
+  });
+});
+
+describe('paging known over a whole run, not just the events still held', () => {
+  it('keeps what earlier events showed when a later window has no shadow operation, and reads table frames', () => {
+    const s = stream();
+    s.at(0, -1, 'frame', { op: 'alloc', frame: 300, owner: 'shadow', ownerVm: 0 });
+    s.at(1, -1, 'frame', { op: 'alloc', frame: 301, owner: 'nested', ownerVm: 1 });
+    s.at(2, 0, 'shadow', { op: 'fill', linear: 0x1000, guestPte: 0x1003, shadowPte: 0x9003 });
+    s.at(3, 0, 'exit', { reason: 'HLT', qualification: 0, instructionLength: 1, eip: 0, cycles: 10 });
+    s.at(4, 1, 'exit', { reason: 'HLT', qualification: 0, instructionLength: 1, eip: 0, cycles: 10 });
+    const early = s.events.slice(0, 3), late = s.events.slice(3);
+    // The late window alone says nothing about paging ...
+    expect(inferRunInfo(late).vms.map((v) => v.paging)).toEqual(['bare', 'bare']);
+    // ... what the run showed before it does.
+    const seen = new Map<number, 'shadow' | 'nested'>();
+    notePaging(early, seen);
+    expect(inferRunInfo(late, {}, seen).vms.map((v) => v.paging)).toEqual(['shadow', 'nested']);
+    // Frame events alone tell too (the hypervisor's own, vm -1, name the VM served).
+    expect(inferRunInfo(s.events.slice(0, 2)).vms).toEqual([]);
+    expect([...(() => { const m = new Map(); notePaging(s.events.slice(0, 2), m); return m; })()]).toEqual([[0, 'shadow'], [1, 'nested']]);
   });
 });

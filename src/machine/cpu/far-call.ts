@@ -5,16 +5,8 @@ import type { CpuMmu } from '../mmu.ts';
 import { TASK_CALL, TASK_JMP, taskSwitch } from './task.ts';
 import { protectedMode, readDescriptor, setAccessed, setSegment } from './segments.ts';
 import { CS, SS } from './state.ts';
-import {
-  code,
-  gate,
-  loadCodeSegment,
-  realModeCS,
-  stackDesc,
-  stackWrite,
-  tssStack,
-  validateInnerStack,
-} from './transfer-common.ts';
+import { code, gate, loadCodeSegment, realModeCS, stackWrite } from './transfer-common.ts';
+import { stackDesc, tssStack, validateInnerStack } from './stack-switch.ts';
 
 /** Far JMP to sel:offset (operand size `size` bytes for gates). */
 export function farJump(cpu: CpuMmu, sel: number, offset: number, size: number): void {

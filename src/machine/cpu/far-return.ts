@@ -6,15 +6,8 @@ import type { CpuMmu } from '../mmu.ts';
 import { TASK_IRET, taskSwitch } from './task.ts';
 import { protectedMode, readDescriptor, setAccessed, setSegment } from './segments.ts';
 import { ES, DS, FS, GS, SS, TR, F_IF, F_NT, F_VM, F_IOPL, F_AC, STATUS } from './state.ts';
-import {
-  code,
-  gate,
-  loadCodeSegment,
-  readStack,
-  realModeCS,
-  setEflags,
-  stackDesc,
-} from './transfer-common.ts';
+import { code, gate, loadCodeSegment, readStack, realModeCS, setEflags } from './transfer-common.ts';
+import { stackDesc } from './stack-switch.ts';
 
 /** Far RET (RETF imm16): same privilege, or to an outer ring popping SS:ESP too. */
 export function farReturn(cpu: CpuMmu, size: number, imm: number): void {

@@ -6,17 +6,8 @@ import type { CpuMmu } from '../mmu.ts';
 import { TASK_INT, taskSwitch } from './task.ts';
 import { protectedMode, readDescriptor, setAccessed, setSegment } from './segments.ts';
 import { CS, SS, F_IF, F_NT, F_RF, F_TF, F_VM, F_AC } from './state.ts';
-import {
-  code,
-  eflagsForPush,
-  gate,
-  loadCodeSegment,
-  realModeCS,
-  stackDesc,
-  stackWrite,
-  tssStack,
-  validateInnerStack,
-} from './transfer-common.ts';
+import { code, eflagsForPush, gate, loadCodeSegment, realModeCS, stackWrite } from './transfer-common.ts';
+import { stackDesc, tssStack, validateInnerStack } from './stack-switch.ts';
 
 /** Values of an interrupt frame, in push order. */
 const frame = new Int32Array(8);

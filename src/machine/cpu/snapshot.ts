@@ -51,6 +51,13 @@ interface CpuSnapshot {
   instructions: number;
   tscOffset: number;
   lastMode: number;
+  /**
+   * The filled TLB entries as (linear page, entry) pairs. A TLB is part of the state a replay
+   * starts from: restoring with a cold TLB would re-fill it (tlb events, and under the hypervisor
+   * modelled walk cycles), so a replay's events would be numbered differently from the first run's.
+   * Absent in snapshots written before it was kept: those load with a flushed TLB.
+   */
+  tlb?: Int32Array;
 }
 
 const REGS = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'] as const;
@@ -118,6 +125,12 @@ export function getState(c: Cpu): CpuState {
 }
 
 export function setState(c: Cpu, st: CpuState): void {
+  applyState(c, st);
+  c.flushTlb();
+}
+
+/** Everything of setState but the TLB flush (loadSnapshot restores the TLB itself, silently). */
+function applyState(c: Cpu, st: CpuState): void {
   REGS.forEach((name, i) => (c.regs[i] = st[name] | 0));
   c.eip = st.eip | 0;
   c.flags = (st.eflags | 2) & ~0x20000;
@@ -140,7 +153,6 @@ export function setState(c: Cpu, st: CpuState): void {
   c.cpl = (c.cr0 & CR0_PE) !== 0 ? c.segSel[CS]! & 3 : 0;
   c.updateMasks();
   refreshAllRanges(c);
-  c.flushTlb();
   c.paging = (c.cr0 & CR0_PG) !== 0;
   c.lastMode = c.cr0 & (CR0_PE | CR0_PG);
   c.stopBlock = 1;
@@ -158,14 +170,61 @@ export function saveSnapshot(c: Cpu): unknown {
     tscOffset: c.tscOffset,
     lastMode: c.lastMode,
   };
-  return structuredClone(snap);
+  const out = structuredClone(snap);
+  out.tlb = saveTlb(c);
+  return out;
+}
+
+/** The TLB's private fields (src/machine/tlb.ts keeps these names for snapshots). */
+interface TlbInternals {
+  /** Bumped on every flush: chained block links made before it go stale. */
+  epoch: number;
+  tlb: Int32Array;
+  tlbList: Int32Array;
+  tlbCount: number;
+  tlbOverflow: boolean;
+}
+
+function saveTlb(cpu: Cpu): Int32Array {
+  const c = cpu as unknown as TlbInternals;
+  const out: number[] = [];
+  if (c.tlbOverflow) {
+    for (let lp = 0; lp < c.tlb.length; lp++) if (c.tlb[lp] !== 0) out.push(lp, c.tlb[lp]!);
+  } else {
+    for (let i = 0; i < c.tlbCount; i++) {
+      const lp = c.tlbList[i]!;
+      if (c.tlb[lp] !== 0) out.push(lp, c.tlb[lp]!);
+    }
+  }
+  return Int32Array.from(out);
+}
+
+/** Empties the TLB without a flush event, then refills it with the saved entries. */
+function loadTlb(cpu: Cpu, saved: Int32Array): void {
+  const c = cpu as unknown as TlbInternals;
+  c.epoch++;
+  if (c.tlbOverflow) c.tlb.fill(0);
+  else for (let i = 0; i < c.tlbCount; i++) c.tlb[c.tlbList[i]!] = 0;
+  c.tlbCount = 0;
+  c.tlbOverflow = false;
+  for (let i = 0; i < saved.length; i += 2) {
+    const lp = saved[i]!;
+    if (c.tlb[lp] === 0) {
+      if (c.tlbCount < c.tlbList.length) c.tlbList[c.tlbCount++] = lp;
+      else c.tlbOverflow = true;
+    }
+    c.tlb[lp] = saved[i + 1]!;
+  }
 }
 
 export function loadSnapshot(c: Cpu, raw: unknown): void {
   const s = raw as CpuSnapshot;
   if (s === null || typeof s !== 'object' || s.version !== 1) throw new Error('not a vizor CPU snapshot');
   c.instructions = s.instructions;
-  setState(c, s.state);
+  if (s.tlb instanceof Int32Array) {
+    applyState(c, s.state);
+    loadTlb(c, s.tlb);
+  } else setState(c, s.state);
   c.tscOffset = s.tscOffset;
   c.inhibit = s.inhibit;
   c.intrPending = s.intrPending;

@@ -1,17 +1,16 @@
 // The pieces every CS-changing transfer shares (interrupt-delivery.ts, far-call.ts,
 // far-return.ts): loading CS and CPL, real-mode CS, writing and reading stack slots before ESP is
-// committed, the inner-ring stack from the TSS (with ring compression's view of it), and the
-// EFLAGS rules of PUSHF/POPF/IRET.
+// committed, and the EFLAGS rules of PUSHF/POPF/IRET. The stack a privilege change switches to:
+// stack-switch.ts.
 import type { CpuMmu } from '../mmu.ts';
-import { Descriptor, protectedMode, readDescriptor, setSegment } from './segments.ts';
-import { CS, SS, TR, F_IF, F_RF, F_VM, F_IOPL } from './state.ts';
+import { Descriptor, protectedMode, setSegment } from './segments.ts';
+import { CS, SS, F_IF, F_RF, F_VM, F_IOPL } from './state.ts';
 
-// Scratch descriptors, shared by the transfer files as they were when these lived in one module:
-// validateInnerStack leaves the new stack's descriptor in `stackDesc` for its caller. A transfer
-// that faults throws before the next one starts, so no two transfers use them at once.
+// Scratch descriptors, shared by the transfer files as they were when these lived in one module
+// (the new stack's: stack-switch.ts). A transfer that faults throws before the next one starts,
+// so no two transfers use them at once.
 export const gate = new Descriptor();
 export const code = new Descriptor();
-export const stackDesc = new Descriptor();
 
 /**
  * Loads CS with a validated descriptor and makes `cpl` current. Like QEMU (our oracle), CS loads
@@ -71,38 +70,4 @@ export function setEflags(cpu: CpuMmu, v: number, mask: number): void {
   cpu.lazyMask = 0;
   if ((f & F_IF) !== 0) cpu.intrPending = cpu.intrPending || cpu.pic !== null;
   cpu.stopBlock = 1;
-}
-
-/** SSn:ESPn of the current TSS for ring `n`. */
-export function tssStack(cpu: CpuMmu, cpl: number, ext: number): { ss: number; esp: number } {
-  const rc = cpu.rings;
-  if (rc !== null) {
-    // Ring compression: the guest's kernel stack (its TSS's SS0:ESP0) serves the compressed ring.
-    const s = tssStackOf(cpu, rc.stackRing(cpl), ext);
-    return { ss: rc.stackSelector(s.ss, cpl), esp: s.esp };
-  }
-  return tssStackOf(cpu, cpl, ext);
-}
-
-function tssStackOf(cpu: CpuMmu, n: number, ext: number): { ss: number; esp: number } {
-  const base = cpu.segBase[TR]!;
-  const tss32 = (cpu.segAccess[TR]! & 0x8) !== 0;
-  const trErr = (cpu.segSel[TR]! & 0xfffc) + ext;
-  if (tss32) {
-    const off = 4 + n * 8;
-    if (off + 5 > cpu.segLimit[TR]!) cpu.raise(10, trErr);
-    return { esp: cpu.sysRead32((base + off) | 0), ss: cpu.sysRead16((base + off + 4) | 0) };
-  }
-  const off = 2 + n * 4;
-  if (off + 3 > cpu.segLimit[TR]!) cpu.raise(10, trErr);
-  return { esp: cpu.sysRead16((base + off) | 0), ss: cpu.sysRead16((base + off + 2) | 0) };
-}
-
-export function validateInnerStack(cpu: CpuMmu, ss: number, cpl: number, ext: number): void {
-  if ((ss & ~3) === 0) cpu.raise(10, ext);
-  readDescriptor(cpu, ss, stackDesc, 10);
-  if ((ss & 3) !== cpl || stackDesc.dpl !== cpl || stackDesc.system || stackDesc.isCode || !stackDesc.rw) {
-    cpu.raise(10, (ss & 0xfffc) + ext);
-  }
-  if (!stackDesc.present) cpu.raise(12, (ss & 0xfffc) + ext);
 }

@@ -28,6 +28,16 @@ export const EXIT_MEANING: Record<ExitReason, string> = {
 };
 
 const hex = (n: number): string => '0x' + (n >>> 0).toString(16).padStart(8, '0');
+
+/** "1 true fault", "2 true faults", "1,024 entries": a count and its noun, singular only for exactly one. */
+export function count(n: number, singular: string, plural = singular + 's'): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? singular : plural}`;
+}
+
+/** Just the noun, for markup that styles the number apart: noun(1, 'exit') = 'exit'. */
+export function noun(n: number, singular: string, plural = singular + 's'): string {
+  return n === 1 ? singular : plural;
+}
 const who = (vm: number): string => (vm < 0 ? 'the hypervisor' : `vm${vm}`);
 
 /** Decodes the bits of a 32-bit PTE/PDE into words: "frame 0x00123, present, writable, user". */
@@ -45,7 +55,7 @@ export function explainEvent(ev: VizEvent): string {
   const at = `at tick ${ev.tick.toLocaleString('en-US')} (event #${ev.seq})`;
   switch (ev.kind) {
     case 'exit':
-      return `${who(ev.vm)} exits: ${ev.reason} — ${EXIT_MEANING[ev.reason]}. Guest EIP ${hex(ev.eip)}; handling costs ${ev.cycles.toLocaleString('en-US')} modelled cycles. ${at}`;
+      return `${who(ev.vm)} exits: ${ev.reason} — ${EXIT_MEANING[ev.reason]}. Guest EIP ${hex(ev.eip)}; handling costs ${count(ev.cycles, 'modelled cycle')}. ${at}`;
     case 'entry':
       return ev.injectedVector !== undefined
         ? `The hypervisor resumes ${who(ev.vm)} and injects interrupt vector ${ev.injectedVector}${ev.injectedVector === 14 ? ' (a page fault the guest must handle itself)' : ''}. ${at}`

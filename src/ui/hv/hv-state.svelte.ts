@@ -1,7 +1,7 @@
 // The state behind the hypervisor views: the events (loaded or arriving live), the run's
 // configuration, the debugger's position (a seq: views show the run up to it, so stepping back
 // moves every view back), the focused VM, and everything derived from those.
-import { inferRunInfo } from './run-info.ts';
+import { inferRunInfo, notePaging, type PagingSeen } from './run-info.ts';
 import { TimelineStore } from './timeline-store.ts';
 import { exitStats, memoryMap, schedule, vmCards } from './derive.ts';
 import { rebuildTables, type GuestTableSnapshot } from './tables.ts';
@@ -11,6 +11,12 @@ import { parseVizNdjson } from './viz-ndjson.ts';
 import { scanTraceFile } from '../../trace/file.ts';
 import { CAT, SHADOW_OPS } from './timeline-store.ts';
 import { SPARSE_KINDS, columnFrameExtent, columnTotals, decodeKinds, decodeRange, withTotals, type Batch } from './column-views.ts';
+
+/** `next`, plus the VMs of `prev` that `next` lacks (a window of a run may miss a quiet VM's events). */
+function withVmsOf(prev: RunInfo, next: RunInfo): RunInfo {
+  const missing = prev.vms.filter((v) => !next.vms.some((n) => n.vm === v.vm));
+  return missing.length === 0 ? next : { ...next, vms: [...next.vms, ...missing].sort((a, b) => a.vm - b.vm) };
+}
 
 function frameExtentOf(events: readonly VizEvent[], from: number): number {
   let max = from;
@@ -77,12 +83,31 @@ export class HvState {
   readonly walk = $derived(lastWalk(this.recent, this.position, this.focusVm));
   readonly focusInfo = $derived(this.info.vms.find((v) => v.vm === this.focusVm));
 
+  /**
+   * What the run's events have shown so far about how each VM pages, kept over the whole run (not
+   * just the events still held): a window late in a run may hold no shadow operation at all.
+   */
+  private pagingSeen: PagingSeen = new Map();
+  /** The run's header params (a loaded trace's); the live app has none. */
+  private params: Record<string, unknown> = {};
+
   /** Replaces everything with a whole run (a loaded trace or a generated scenario). */
   load(events: VizEvent[], info?: RunInfo, params: Record<string, unknown> = {}): void {
+    this.pagingSeen = new Map();
+    this.params = params;
+    this.show(events, info ?? inferRunInfo(events, params, this.pagingSeen));
+  }
+
+  /** Shows `events` of the run already shown (the list was cut back or dropped its oldest): what it showed of each VM stays known. */
+  private reloadSameRun(events: VizEvent[]): void {
+    this.show(events, withVmsOf(this.info, inferRunInfo(events, this.params, this.pagingSeen)));
+  }
+
+  private show(events: VizEvent[], info: RunInfo): void {
     this.timeline.reset();
     this.timeline.addEvents(events);
     this.columns = null;
-    this.info = info ?? inferRunInfo(events, params);
+    this.info = info;
     this.events = events;
     this.loaded();
   }
@@ -104,7 +129,9 @@ export class HvState {
     const sparse = decodeKinds(cols, SPARSE_KINDS);
     this.openPhases = { check: t1 - t0, ingest: t2 - t1, decode: performance.now() - t2 };
     // Which VMs there are and how they page: the header says, or the first events show.
-    this.info = inferRunInfo([...sparse, ...decodeRange(cols, 0, 50_000)], scan.header.params);
+    this.pagingSeen = new Map();
+    this.params = scan.header.params;
+    this.info = inferRunInfo([...sparse, ...decodeRange(cols, 0, 50_000)], scan.header.params, this.pagingSeen);
     this.columns = cols;
     this.events = sparse;
     this.loaded();
@@ -131,8 +158,11 @@ export class HvState {
     }
     this.timeline.addEvents(batch);
     this.events = kept.concat(batch);
-    if (this.info.vms.length === 0 || batch.some((e) => e.vm >= 0 && !this.info.vms.some((v) => v.vm === e.vm))) {
-      this.info = inferRunInfo(this.events);
+    const before = [...this.pagingSeen];
+    notePaging(batch, this.pagingSeen);
+    const learned = this.pagingSeen.size !== before.length || before.some(([vm, p]) => this.pagingSeen.get(vm) !== p);
+    if (learned || this.info.vms.length === 0 || batch.some((e) => e.vm >= 0 && !this.info.vms.some((v) => v.vm === e.vm))) {
+      this.info = withVmsOf(this.info, inferRunInfo(this.events, this.params, this.pagingSeen));
     }
     this.count = this.timeline.n;
     this.frameExtent = frameExtentOf(batch, this.frameExtent);
@@ -148,7 +178,10 @@ export class HvState {
     if (list === this.events) return;
     const have = this.events;
     const last = have.at(-1)?.seq;
-    if (last !== undefined && list.length > 0 && list[0]!.seq >= have[0]!.seq) {
+    // The same run goes on (or was cut back) when the list starts no earlier than ours; an empty
+    // list or an earlier start is a new run (the app reloaded, perhaps with other settings).
+    const sameRun = last !== undefined && list.length > 0 && list[0]!.seq >= have[0]!.seq;
+    if (sameRun) {
       // The list continues ours (its oldest events may have been dropped: we keep them, up to a cap).
       let lo = 0, hi = list.length;
       while (lo < hi) { const m = (lo + hi) >> 1; if (list[m]!.seq <= last) lo = m + 1; else hi = m; }
@@ -157,7 +190,8 @@ export class HvState {
         return;
       }
     }
-    this.load([...list], this.info.vms.length > 0 ? this.info : undefined);
+    if (sameRun) this.reloadSameRun([...list]);
+    else this.load([...list], undefined, this.params);
   }
 
   /** Moves the position to the debugger's time: the last event at or before `tick`. */

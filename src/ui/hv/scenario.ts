@@ -254,7 +254,9 @@ export function generateScenario(opts: ScenarioOptions): Scenario {
       } else if (what < 62) {
         const c = exit(m, 'CR_ACCESS', { qualification: 3, instructionLength: 3 });
         if (m.info.paging === 'shadow') {
-          emit(vm, 'shadow', { op: 'flush', linear: 0, guestPte: 0, shadowPte: 0 });
+          // The hypervisor's root cache missed (the synthetic guest has one address space, and its
+          // shadow is rebuilt): a flush naming the CR3, as src/hypervisor/shadow.ts emits it.
+          emit(vm, 'shadow', { op: 'flush', linear: 0, guestPte: 0, shadowPte: 0, guestTable: GUEST_PD });
           m.shadow.clear();
         }
         enter(m, c);

@@ -7,7 +7,7 @@
 import * as d3 from 'd3';
 import { EXIT_REASONS } from '../../trace/schema.ts';
 import { CAT, NCAT, SHADOW_OPS, type LaneBins, type TimelineStore } from './timeline-store.ts';
-import { CAT_COLORS, CAT_COLORS_DARK, vmColor } from './colors.ts';
+import { CAT_COLORS, CAT_COLORS_DARK, vmColor, vmTextColor } from './colors.ts';
 
 export interface Geometry {
   width: number; // CSS pixels, whole canvas
@@ -77,10 +77,10 @@ export function drawTimeline(ctx: CanvasRenderingContext2D, store: TimelineStore
     ctx.fillRect(0, y0 + g.laneHeight - 1, g.width, 1);
     // Label.
     ctx.textAlign = 'left';
-    ctx.fillStyle = lane === 0 ? theme.muted : vmColor(lane - 1);
+    ctx.fillStyle = lane === 0 ? theme.fg : vmTextColor(lane - 1, theme.dark);
     ctx.font = `600 ${g.font}px system-ui, sans-serif`;
     ctx.fillText(labels[lane] ?? `lane ${lane}`, 6, y0 + bandH / 2 + 2);
-    ctx.font = `${g.font * 0.75}px system-ui, sans-serif`;
+    ctx.font = `${g.font * 0.85}px system-ui, sans-serif`;
     ctx.fillStyle = theme.muted;
     const names = rowNames[lane] ?? (lane === 0 ? ['switches', '', ''] : ['exits', 'faults', 'shadow ops']);
     for (let r = 0; r < 3; r++) if (names[r]) ctx.fillText(names[r]!, 6, y0 + bandH + rowH * (r + 0.5));

@@ -48,7 +48,15 @@ export function lastWalk(events: readonly VizEvent[], upTo = Infinity, vm?: numb
     if (ev.kind === 'walk' && ev.linear >>> 12 === page) refs.push(ev);
   }
   refs.sort((a, b) => a.seq - b.seq); // the order they happened in: that is the numbering shown
-  return { fault, refs, twoD: refs.some((r) => r.dimension === 'nested') };
+  const twoD = refs.some((r) => r.dimension === 'nested');
+  // A 2-D walk is one translation numbered 1, 2, ... by the hardware: keep the one that faulted
+  // (from its step 1 before the fault), not an earlier translation of the same page.
+  if (twoD) {
+    let start = -1;
+    for (let i = 0; i < refs.length && refs[i]!.seq < fault.seq; i++) if (refs[i]!.step === 1) start = i;
+    if (start > 0) refs.splice(0, start);
+  }
+  return { fault, refs, twoD };
 }
 
 export interface WalkCell {

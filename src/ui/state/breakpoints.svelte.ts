@@ -1,6 +1,7 @@
 // Source breakpoints: file:line with an optional condition, resolved to addresses through the
 // assembler's map (the first instruction emitted for that line, or the next line that has one).
 import type { AsmMap } from '../../worker/protocol.ts';
+import { describeSpec, sameSpec, validateSpec, type EventBreakSpec } from '../../debug/event-conditions.ts';
 
 export interface SourceBreakpoint {
   id: number;
@@ -13,6 +14,8 @@ export interface SourceBreakpoint {
 export interface ResolvedBreakpoint {
   id: number;
   address: number;
+  /** An offset in CS, matched against EIP (a line of a section assembled for another place). */
+  offset?: boolean;
   condition?: string;
   enabled: boolean;
 }
@@ -25,13 +28,21 @@ export interface WatchSpec {
   kind: 'read' | 'write' | 'access';
 }
 
-/** Event kinds a student can stop on; exit, shadow and sched only occur under the hypervisor. */
-export const EVENT_BREAK_KINDS = ['exception', 'pagefault', 'interrupt', 'mode', 'io', 'console', 'halt', 'reset', 'exit', 'shadow', 'sched'] as const;
+/** Event kinds a student can stop on; exit, shadow, sched and migration only occur under the hypervisor. */
+export const EVENT_BREAK_KINDS = ['exception', 'pagefault', 'interrupt', 'mode', 'io', 'console', 'halt', 'reset', 'exit', 'shadow', 'sched', 'migration'] as const;
+
+/** An event breakpoint in the list: a kind, maybe one field = value (see debug/event-conditions.ts). */
+export interface EventBreak extends EventBreakSpec {
+  id: number;
+  enabled: boolean;
+  /** As the list shows it: "pagefault outcome=hidden". */
+  label: string;
+}
 
 export class Breakpoints {
   list = $state<SourceBreakpoint[]>([]);
-  /** Stop on any event of these kinds. */
-  eventKinds = $state<string[]>([]);
+  /** Stop on the next event matching one of these. */
+  events = $state<EventBreak[]>([]);
   watches = $state<WatchSpec[]>([]);
   private nextId = 1;
 
@@ -46,6 +57,28 @@ export class Breakpoints {
   toggle(file: string, line: number): void {
     if (this.has(file, line)) this.list = this.list.filter((b) => !(b.file === file && b.line === line));
     else this.list.push({ id: this.nextId++, file, line, condition: '', enabled: true });
+  }
+
+  /** Adds an event breakpoint (none twice); throws EventFilterError when the schema has no such field or value. */
+  addEvent(spec: EventBreakSpec): EventBreak {
+    const s = validateSpec(spec);
+    const existing = this.events.find((e) => sameSpec(e, s));
+    if (existing) {
+      existing.enabled = true;
+      return existing;
+    }
+    const e: EventBreak = { ...s, id: this.nextId++, enabled: true, label: describeSpec(s) };
+    this.events.push(e);
+    return e;
+  }
+
+  removeEvent(id: number): void {
+    this.events = this.events.filter((e) => e.id !== id);
+  }
+
+  /** What the worker installs: the enabled event breakpoints. */
+  eventSpecs(): EventBreakSpec[] {
+    return this.events.filter((e) => e.enabled).map(({ kind, field, value }) => (field === undefined ? { kind } : { kind, field, value }));
   }
 
   addWatch(where: string, length: number, kind: WatchSpec['kind']): void {
@@ -74,7 +107,7 @@ export class Breakpoints {
       if (candidates.length === 0) continue;
       const line = Math.min(...candidates.map((l) => l.line));
       const first = candidates.filter((l) => l.line === line).sort((x, y) => x.address - y.address)[0];
-      out.push({ id: b.id, address: first.address, condition: b.condition || undefined, enabled: b.enabled });
+      out.push({ id: b.id, address: first.address, ...(first.segmentRelative ? { offset: true } : {}), condition: b.condition || undefined, enabled: b.enabled });
     }
     return out;
   }

@@ -1,7 +1,8 @@
 // The debugging session as the views see it: run state, the machine snapshot at the last stop (and
 // the one before, for change highlighting), memory regions the views asked for, console text and
 // recent events. All fed by the worker's notices; views never talk to the worker themselves.
-import type { EventKind, TraceEvent } from '../../trace/schema.ts';
+import type { TraceEvent } from '../../trace/schema.ts';
+import type { EventBreakSpec } from '../../debug/event-conditions.ts';
 import { decodeBatch } from '../../trace/binary.ts';
 import type {
   AsmMap, CoreStatus, CpuView, Diagnostic, DisasmLine, MachineConfig, MachineSnapshotView, Notice, Region, RegionBytes,
@@ -29,10 +30,17 @@ export function changedRegisters(before: CpuView | null, after: CpuView | null):
   return out;
 }
 
-/** The source line an address came from, via the assembler's map. */
-export function lineAt(map: AsmMap | null, address: number): { file: string; line: number } | null {
+/**
+ * The source line an address came from, via the assembler's map. Lines of a section assembled for
+ * another place (`vstart`, run by a loader in a segment of its own) are offsets in CS: they match
+ * `eip` when given, not the linear address.
+ */
+export function lineAt(map: AsmMap | null, address: number, eip?: number): { file: string; line: number } | null {
   if (!map) return null;
-  for (const l of map.lines) if (l.code && address >= l.address && address < l.address + l.length) return { file: l.file, line: l.line };
+  for (const l of map.lines) {
+    const at = l.segmentRelative ? eip : address;
+    if (l.code && at !== undefined && at >= l.address && at < l.address + l.length) return { file: l.file, line: l.line };
+  }
   return null;
 }
 
@@ -61,7 +69,7 @@ export class Session {
   readonly cpu = $derived(this.snapshot?.cpu ?? null);
   readonly changed = $derived(changedRegisters(this.previous?.cpu ?? null, this.snapshot?.cpu ?? null));
   readonly linearEip = $derived(this.cpu ? (this.cpu.cs.base + this.cpu.eip) >>> 0 : null);
-  readonly currentLine = $derived(this.linearEip === null ? null : lineAt(this.loadedMap, this.linearEip));
+  readonly currentLine = $derived(this.linearEip === null ? null : lineAt(this.loadedMap, this.linearEip, this.cpu?.eip));
   readonly busy = $derived(this.state === 'running');
 
   private watched = new Map<string, Region>();
@@ -124,7 +132,7 @@ export class Session {
   }
   setSpeed(speed: SpeedSetting): void { this.client.send({ type: 'speed', speed }); }
   setBreakpoints(list: ResolvedBreakpoint[]): void { this.client.send({ type: 'breakpoints', list }); }
-  setEventBreakpoints(kinds: EventKind[]): void { this.client.send({ type: 'event-breakpoints', kinds }); }
+  setEventBreakpoints(list: EventBreakSpec[]): void { this.client.send({ type: 'event-breakpoints', list }); }
   setWatchpoints(list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[]): void { this.client.send({ type: 'watchpoints', list }); }
   typeSerial(text: string): void { this.client.send({ type: 'serial-in', text }); }
   pressKeys(scancodes: number[]): void { this.client.send({ type: 'key', scancodes }); }
