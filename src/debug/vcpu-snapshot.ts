@@ -37,49 +37,12 @@ function restoreFields(o: object, f: Fields): void {
   for (const [k, v] of Object.entries(f)) target[k] = structuredClone(v);
 }
 
-/** The CPU's TLB (mmu.ts, private fields): cpu snapshots leave it out and flush it on load. */
-interface TlbInternals {
-  tlb: Int32Array;
-  tlbList: Int32Array;
-  tlbCount: number;
-  tlbOverflow: boolean;
-}
-
-/**
- * The filled TLB entries (linear page, entry). Under the hypervisor a TLB miss is modelled work
- * (a shadow or nested walk costs host cycles), so a cold TLB after a restore would shift the host
- * clock, and with it the schedule: the TLB is part of the state that replay must start from.
- */
-function saveTlb(cpu: Vm['cpu']): Int32Array {
-  const c = cpu as unknown as TlbInternals;
-  const out: number[] = [];
-  if (c.tlbOverflow) {
-    for (let lp = 0; lp < c.tlb.length; lp++) if (c.tlb[lp] !== 0) out.push(lp, c.tlb[lp]!);
-  } else {
-    for (let i = 0; i < c.tlbCount; i++) {
-      const lp = c.tlbList[i]!;
-      if (c.tlb[lp] !== 0) out.push(lp, c.tlb[lp]!);
-    }
-  }
-  return Int32Array.from(out);
-}
-
-/** Refills a flushed TLB with saved entries, keeping its list of filled pages as tlbFill does. */
-function loadTlb(cpu: Vm['cpu'], saved: Int32Array): void {
-  const c = cpu as unknown as TlbInternals;
-  for (let i = 0; i < saved.length; i += 2) {
-    const lp = saved[i]!;
-    if (c.tlb[lp] === 0) {
-      if (c.tlbCount < c.tlbList.length) c.tlbList[c.tlbCount++] = lp;
-      else c.tlbOverflow = true;
-    }
-    c.tlb[lp] = saved[i + 1]!;
-  }
-}
+// The CPU's TLB is part of its snapshot (src/machine/cpu/snapshot.ts): under the hypervisor a TLB
+// miss is modelled work (a shadow or nested walk costs host cycles), so a cold TLB after a restore
+// would shift the host clock, and with it the schedule.
 
 interface VmSnapshot {
   cpu: unknown;
-  tlb: Int32Array;
   devices: { pic: unknown; pit: unknown; uart: unknown; cmos: unknown; ps2: unknown; vga: unknown; port92: number; post: { last: number; count: number } };
   vm: Fields;
   gmem: Fields;
@@ -105,7 +68,6 @@ function captureVm(vm: Vm): VmSnapshot {
   if (vm.vcpu.pending !== null) throw new Error(`${vm.name}: a snapshot must be taken between instructions (an exit is half-handled)`);
   return {
     cpu: vm.cpu.saveSnapshot(),
-    tlb: saveTlb(vm.cpu),
     devices: {
       pic: vm.pic.saveState(), pit: vm.pit.saveState(), uart: vm.uart.saveState(), cmos: vm.cmos.saveState(),
       ps2: vm.ps2.saveState(), vga: vm.vga.saveState(), port92: vm.port92.value,
@@ -136,7 +98,6 @@ function restoreVm(vm: Vm, s: VmSnapshot): void {
   vm.post.last = d.post.last;
   vm.post.count = d.post.count;
   vm.pic.loadState(d.pic); // last: its onChange tells the CPU to look for a pending interrupt
-  loadTlb(vm.cpu, s.tlb);
 }
 
 export function captureHost(hv: Hypervisor, loop: unknown): HostSnapshot {

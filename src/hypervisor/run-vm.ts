@@ -86,7 +86,9 @@ function halted(vm: Vm, host: RunHost, budgetEndNs: number): SliceEnd {
     vm.finish({ reason: 'halted', interruptsEnabled: false });
     return 'exit';
   }
-  const next = vm.pit.nextDeadlineNs();
+  // Blocked until the timer's next rising edge (what raises IRQ 0), not its next transition of
+  // any kind: a wake that brings no interrupt would re-enter the guest only to exit on HLT again.
+  const next = vm.pit.nextRiseNs();
   if (!Number.isFinite(next)) {
     vm.finish({ reason: 'halted', interruptsEnabled: true });
     return 'exit';

@@ -66,8 +66,17 @@ export class SummaryBuilder {
   };
   /** Who owns the CPU right now: a VM index, or -1 for the hypervisor. */
   private running: number | undefined;
-  /** Between an exit and its entry: events of the VM are the hypervisor's handling, not guest time. */
+  /** Between an exit and the end of its handling: events of the VM are the hypervisor's work. */
   private handling = false;
+  /** Host tick at which the current exit's handling ends (its tick plus its modelled cycles). */
+  private handlerEnd = 0;
+  /**
+   * Time counted as the hypervisor's after an exit's handling or a switch to a VM, that is the
+   * VM's if its next event shows it ran meanwhile (any event of it but an entry). Traces without
+   * entry events (e.g. --trace-kinds sched,exit) are then split right: a whole quantum passes
+   * between a switch (or an exit's handling) and the VM's next exit.
+   */
+  private tentative: { vm: number; from: number; ticks: number } | null = null;
 
   add(ev: TraceEvent): void {
     const s = this.s;
@@ -76,9 +85,13 @@ export class SummaryBuilder {
     bump(s.byKind, ev.kind);
     bump(s.byVm, ev.vm);
     // Time since the previous event belongs to whoever was running after it.
-    if (this.running !== undefined && ev.tick > s.lastTick)
+    if (this.running !== undefined && ev.tick > s.lastTick) {
       bump(s.timeByVm, this.running, ev.tick - s.lastTick);
+      const t = this.tentative;
+      if (t !== null) t.ticks += ev.tick - Math.max(s.lastTick, t.from);
+    }
     s.lastTick = Math.max(s.lastTick, ev.tick);
+    this.settle(ev);
     this.track(ev);
     if (ev.kind === 'exit') {
       const r = s.byExitReason.get(ev.reason) ?? { count: 0, cycles: 0 };
@@ -136,10 +149,21 @@ export class SummaryBuilder {
     }
   }
 
+  /** The VM's first event after the tentative time began tells whose that time was. */
+  private settle(ev: TraceEvent): void {
+    const t = this.tentative;
+    if (t === null || ev.kind === 'frame' || ev.tick < t.from) return;
+    this.tentative = null;
+    if (ev.vm === t.vm && ev.kind !== 'entry' && t.ticks > 0) {
+      bump(this.s.timeByVm, -1, -t.ticks);
+      bump(this.s.timeByVm, t.vm, t.ticks);
+    }
+  }
+
   /**
-   * Who runs after this event: an exit hands the CPU to the hypervisor until the entry; a
-   * scheduling decision is the hypervisor's too; any other event of a VM outside a handler means
-   * that VM is running (a VM's first slice starts without an entry event).
+   * Who runs after this event: an exit hands the CPU to the hypervisor for its handling (until
+   * the entry, or for its modelled cycles when the trace has no entries); a scheduling decision
+   * is the hypervisor's too; any other event of a VM outside a handler means that VM is running.
    */
   private track(ev: TraceEvent): void {
     // Frame events come from the hypervisor's allocator wherever it runs (inside a handler, or in
@@ -148,14 +172,18 @@ export class SummaryBuilder {
     if (ev.kind === 'exit') {
       this.running = -1;
       this.handling = true;
+      this.handlerEnd = ev.tick + ev.cycles;
+      this.tentative = { vm: ev.vm, from: this.handlerEnd, ticks: 0 };
     } else if (ev.kind === 'entry') {
       this.running = ev.vm;
       this.handling = false;
     } else if (ev.kind === 'sched' || ev.vm < 0) {
       this.running = -1;
       this.handling = false;
-    } else if (!this.handling) {
+      if (ev.kind === 'sched' && ev.to >= 0) this.tentative = { vm: ev.to, from: ev.tick, ticks: 0 };
+    } else if (!this.handling || ev.tick >= this.handlerEnd) {
       this.running = ev.vm;
+      this.handling = false;
     }
   }
 

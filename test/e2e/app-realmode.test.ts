@@ -44,6 +44,8 @@ describe('lesson 11 in the app: breakpoints in a program loaded at another segme
     await page.keyboard.press('F9');
     await page.getByRole('tab', { name: /Breakpoints/ }).click();
     await expect.poll(() => page.locator('[data-testid="breakpoints"]').innerText()).toContain(`:${INT10_LINE}`);
+    // An offset in the program's segment (IP), not a linear address.
+    await expect.poll(() => page.locator('[data-testid="breakpoints"]').innerText()).toMatch(/IP 0x1[0-9a-f]{2}\b/);
     await page.locator('[data-testid="editor"] .view-lines').click();
     await page.keyboard.press('F5');
     await paused(page);

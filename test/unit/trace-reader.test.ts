@@ -180,13 +180,27 @@ describe('summary', () => {
   it('counts a VM first slice without an entry as guest time, and handler events as hypervisor time', () => {
     const s = summarize([
       ev(0, 0, -1, 'sched', { from: -1, to: 0, reason: 'start' }),
-      ev(1, 5, 0, 'halt', { eip: 1 }), // the hypervisor's switch: 0..5
+      ev(1, 5, 0, 'halt', { eip: 1 }), // no entry after the switch: the guest ran 0..5
       ev(2, 105, 0, 'exit', exit('CR_ACCESS', 50)), // guest: 5..105
       ev(3, 130, 0, 'shadow', { op: 'flush', linear: 0, guestPte: 0, shadowPte: 0 }), // handler: 105..130
       ev(4, 155, 0, 'entry', { eip: 2 }), // handler: 130..155
       ev(5, 255, 0, 'halt', { eip: 3 }), // guest: 155..255
     ]);
-    expect(Object.fromEntries(s.timeByVm)).toEqual({ '-1': 55, '0': 200 });
+    expect(Object.fromEntries(s.timeByVm)).toEqual({ '-1': 50, '0': 205 });
+  });
+
+  it('gives a whole quantum to the VM switched to in a trace of sched and exit events only', () => {
+    const s = summarize([
+      ev(0, 0, -1, 'sched', { from: -1, to: 0, reason: 'start' }),
+      ev(1, 1000, 0, 'exit', exit('PREEMPTION_TIMER', 100)), // VM 0's quantum: 0..1000
+      ev(2, 1100, -1, 'sched', { from: 0, to: 1, reason: 'quantum' }), // the handler and switch: 1000..1100
+      ev(3, 1100, -1, 'frame', { op: 'alloc', frame: 9, owner: 'guest', ownerVm: 1 }), // says nothing about who runs
+      ev(4, 3100, 1, 'exit', exit('PREEMPTION_TIMER', 100)), // VM 1's quantum: 1100..3100
+      ev(5, 3200, -1, 'sched', { from: 1, to: 0, reason: 'quantum' }),
+      ev(6, 3210, 0, 'entry', { eip: 1 }), // an entry: 3200..3210 was the hypervisor's
+      ev(7, 3300, 0, 'halt', { eip: 2 }),
+    ]);
+    expect(Object.fromEntries(s.timeByVm)).toEqual({ '-1': 210, '0': 1090, '1': 2000 });
   });
 
   describe('vizor trace summary (CLI)', () => {

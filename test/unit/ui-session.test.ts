@@ -218,3 +218,34 @@ describe('changedRegisters', () => {
     expect(changedRegisters(null, null).size).toBe(0);
   });
 });
+
+describe('the breakpoints list state', () => {
+  it('keeps event breakpoints as kind + field = value, once each, and sends only the enabled ones', () => {
+    const bps = new Breakpoints();
+    const hidden = bps.addEvent({ kind: 'pagefault', field: 'outcome', value: 'hidden' });
+    expect(hidden.label).toBe('pagefault outcome=hidden');
+    expect(bps.addEvent({ kind: 'pagefault', field: 'outcome', value: 'hidden' }).id).toBe(hidden.id);
+    bps.addEvent({ kind: 'exception', field: 'vector', value: 13 });
+    bps.addEvent({ kind: 'io', field: 'port', value: 0x3f8 });
+    expect(bps.events.map((e) => e.label)).toEqual(['pagefault outcome=hidden', 'exception vector=13', 'io port=0x3f8']);
+    bps.events[1]!.enabled = false;
+    expect(bps.eventSpecs()).toEqual([{ kind: 'pagefault', field: 'outcome', value: 'hidden' }, { kind: 'io', field: 'port', value: 0x3f8 }]);
+    expect(() => bps.addEvent({ kind: 'pagefault', field: 'outcome', value: 'hiden' })).toThrow(/one of bare, hidden/);
+    bps.removeEvent(hidden.id);
+    expect(bps.events).toHaveLength(2);
+  });
+
+  it('a line of a vstart section resolves to an offset in CS', () => {
+    const bps = new Breakpoints();
+    bps.toggle('k.asm', 3);
+    bps.toggle('k.asm', 9);
+    const map = {
+      symbols: [],
+      lines: [
+        { address: 0x7c00, length: 1, file: 'k.asm', line: 3, code: true },
+        { address: 0x19e, length: 2, file: 'k.asm', line: 9, code: true, segmentRelative: true },
+      ],
+    };
+    expect(bps.resolve(map).map(({ address, offset }) => ({ address, offset }))).toEqual([{ address: 0x7c00, offset: undefined }, { address: 0x19e, offset: true }]);
+  });
+});

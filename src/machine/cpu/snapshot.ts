@@ -3,6 +3,14 @@
 import type { Cpu } from './cpu.ts';
 import { refreshAllRanges, setSegment } from './segments.ts';
 import { CR0_PE, CR0_PG, CS, DS, ES, FS, GS, LDTR, SS, TR } from './state.ts';
+import { T_CLEAN, T_CODE, T_MMIO } from '../tlb-entry.ts';
+
+/**
+ * TLB entry bits that are bookkeeping of this CPU and memory (decoded code on the page, page not
+ * written since the memory's last snapshot, MMIO), not of the translation: left out of a saved
+ * entry and recomputed when it is loaded, from the state the CPU and memory have then.
+ */
+const BOOKKEEPING = T_CODE | T_CLEAN | T_MMIO;
 
 export interface SegmentState {
   selector: number;
@@ -189,19 +197,20 @@ function saveTlb(cpu: Cpu): Int32Array {
   const c = cpu as unknown as TlbInternals;
   const out: number[] = [];
   if (c.tlbOverflow) {
-    for (let lp = 0; lp < c.tlb.length; lp++) if (c.tlb[lp] !== 0) out.push(lp, c.tlb[lp]!);
+    for (let lp = 0; lp < c.tlb.length; lp++) if (c.tlb[lp] !== 0) out.push(lp, c.tlb[lp]! & ~BOOKKEEPING);
   } else {
     for (let i = 0; i < c.tlbCount; i++) {
       const lp = c.tlbList[i]!;
-      if (c.tlb[lp] !== 0) out.push(lp, c.tlb[lp]!);
+      if (c.tlb[lp] !== 0) out.push(lp, c.tlb[lp]! & ~BOOKKEEPING);
     }
   }
   return Int32Array.from(out);
 }
 
-/** Empties the TLB without a flush event, then refills it with the saved entries. */
+/** Empties the TLB without a flush event, then refills it with the saved entries (memory is loaded first). */
 function loadTlb(cpu: Cpu, saved: Int32Array): void {
   const c = cpu as unknown as TlbInternals;
+  const dirtyPages = (cpu.memory as unknown as { dirtyPages: Uint8Array }).dirtyPages;
   c.epoch++;
   if (c.tlbOverflow) c.tlb.fill(0);
   else for (let i = 0; i < c.tlbCount; i++) c.tlb[c.tlbList[i]!] = 0;
@@ -213,7 +222,10 @@ function loadTlb(cpu: Cpu, saved: Int32Array): void {
       if (c.tlbCount < c.tlbList.length) c.tlbList[c.tlbCount++] = lp;
       else c.tlbOverflow = true;
     }
-    c.tlb[lp] = saved[i + 1]!;
+    const e = saved[i + 1]! & ~BOOKKEEPING;
+    const page = e >>> 12;
+    const kind = cpu.kindBits(page);
+    c.tlb[lp] = e | kind | ((kind & T_MMIO) === 0 && dirtyPages[page] === 0 ? T_CLEAN : 0);
   }
 }
 

@@ -69,6 +69,23 @@ export class Pit {
     return t < 0 ? Infinity : t;
   }
 
+  /**
+   * When channel 0's output next rises, the edge that raises IRQ 0 (virtual ns), or Infinity. Not
+   * every transition is one: in mode 2 a rounding step where the line stays low comes one PIT
+   * clock before each rise, and a halted vCPU woken there would find nothing to do.
+   */
+  nextRiseNs(): number {
+    const c = this.ch[0];
+    let out = c.out, t = c.nextTransitionNs;
+    for (let step = 0; step < 4 && t >= 0; step++) {
+      const level = this.outAt(c, t);
+      if (level === 1 && out === 0) return t;
+      out = level;
+      t = this.nextTransition(c, t);
+    }
+    return t < 0 ? Infinity : t; // no rise within a few steps (a one-shot that has fired): the next change
+  }
+
   /** Advance channel 0's IRQ line through every transition up to `nowNs`. */
   advanceTo(nowNs: number): void {
     const c = this.ch[0];

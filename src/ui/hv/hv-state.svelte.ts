@@ -180,12 +180,16 @@ export class HvState {
     const last = have.at(-1)?.seq;
     // The same run goes on (or was cut back) when the list starts no earlier than ours; an empty
     // list or an earlier start is a new run (the app reloaded, perhaps with other settings).
-    const sameRun = last !== undefined && list.length > 0 && list[0]!.seq >= have[0]!.seq;
+    let sameRun = last !== undefined && list.length > 0 && list[0]!.seq >= have[0]!.seq;
     if (sameRun) {
       // The list continues ours (its oldest events may have been dropped: we keep them, up to a cap).
       let lo = 0, hi = list.length;
-      while (lo < hi) { const m = (lo + hi) >> 1; if (list[m]!.seq <= last) lo = m + 1; else hi = m; }
-      if (lo > 0 && list[lo - 1]!.seq === last && have.length + list.length - lo <= this.maxEvents) {
+      while (lo < hi) { const m = (lo + hi) >> 1; if (list[m]!.seq <= last!) lo = m + 1; else hi = m; }
+      // Another run numbers its events from 0 too (a saved trace opened over a live one): the
+      // event we both hold at `last` must be the same one.
+      const mine = have.at(-1)!, theirs = lo > 0 ? list[lo - 1]! : null;
+      if (theirs && theirs.seq === last && (theirs.tick !== mine.tick || theirs.kind !== mine.kind || theirs.vm !== mine.vm)) sameRun = false;
+      else if (theirs && theirs.seq === last && have.length + list.length - lo <= this.maxEvents) {
         this.append(list.slice(lo));
         return;
       }
