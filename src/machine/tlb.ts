@@ -26,7 +26,7 @@ export class CpuTlb extends CpuRegs {
   readonly tlb = new Int32Array(1 << 20);
   /** Linear pages instructions were fetched from (INVLPG of one of them invalidates block links). */
   readonly codeLinPages = new Uint8Array(1 << 20);
-  // tlbList/tlbCount/tlbOverflow: read by name by src/debug/vcpu-snapshot.ts (keep the names).
+  // tlb/tlbList/tlbCount/tlbOverflow/epoch: read by name by ./cpu/snapshot.ts (keep the names).
   private readonly tlbList = new Int32Array(TLB_LIST_MAX);
   private tlbCount = 0;
   private tlbOverflow = false;

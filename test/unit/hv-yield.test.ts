@@ -1,10 +1,19 @@
 // The `yield` scheduling reason: VT-x PAUSE-loop exiting. A guest kernel spinning with PAUSE
-// (fixtures/hv/spinlock.asm waits for a lock its timer interrupt releases) exits with
+// (lesson 9's spinlock.asm waits for a lock its timer interrupt releases) exits with
 // PAUSE_INSTRUCTION once a loop outlasts the PLE window, and the scheduler runs another VM: the
 // spinner stays runnable, keeps the credits it did not use, and its output stays bare metal's.
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { assembleFile, REPO_ROOT } from '../helpers/nasm.ts';
 import { hvKernel, runBare, runHv, vmEnding } from './hv-helpers.ts';
 import { Hypervisor, DEFAULT_COSTS, type CpuTechnique, type PagingTechnique, type Vm } from '../../src/hypervisor/index.ts';
+
+/** Lesson 9's spinning guest (the one kernel the lesson and these tests share). */
+async function spinlockKernel(): Promise<Uint8Array> {
+  const { out } = await assembleFile(join(REPO_ROOT, 'lessons', '09-scheduling', 'spinlock.asm'), { outName: 'lesson09-spinlock.bin' });
+  return new Uint8Array(readFileSync(out));
+}
 
 /** The PAUSE count the kernel prints ("pauses=XXXXXXXX"). */
 const pausesOf = (serial: string): number => parseInt(/pauses=([0-9a-f]{8})/.exec(serial)![1]!, 16);
@@ -27,9 +36,9 @@ function track(hv: Hypervisor): { yields: { from: number; to: number }[]; pauseE
 
 describe('PAUSE-loop exiting and the yield reason', () => {
   it('the spinning kernel prints bare metal\'s output in every mode; vtx and bt exit as predicted, deprivilege never', async () => {
-    const image = await hvKernel('spinlock');
+    const image = await spinlockKernel();
     const bare = runBare(image, 20_000_000);
-    expect(bare.ending).toBe('debug-exit 17');
+    expect(bare.ending).toBe('debug-exit 27');
     expect(bare.serial).toContain('acquired=00000014');
     const pauses = pausesOf(bare.serial);
     expect(pauses).toBeGreaterThan(100_000); // 20 waits of ~1 ms of spinning each
@@ -46,7 +55,7 @@ describe('PAUSE-loop exiting and the yield reason', () => {
   });
 
   it('round-robin: the spinner yields at each PAUSE-loop exit and the CPU-bound VM gets its time', async () => {
-    const spinlock = await hvKernel('spinlock');
+    const spinlock = await spinlockKernel();
     const spin = await hvKernel('spin');
     const run = (cpu: CpuTechnique, TICKS: number) => {
       const hv = new Hypervisor({ sched: 'rr' });
@@ -76,7 +85,7 @@ describe('PAUSE-loop exiting and the yield reason', () => {
   });
 
   it('credit: a yield keeps the credits the spinner did not use, and it still finishes as on bare metal', async () => {
-    const spinlock = await hvKernel('spinlock');
+    const spinlock = await spinlockKernel();
     const spin = await hvKernel('spin');
     const bare = runBare(spinlock, 20_000_000);
     const hv = new Hypervisor({ sched: 'credit' });
