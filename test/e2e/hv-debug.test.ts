@@ -154,5 +154,8 @@ describe('descriptor tables under ring compression (lesson 7, --cpu deprivilege)
     await page.getByRole('radio', { name: 'IDT' }).check();
     await expect.poll(() => tables.locator('[data-testid="ring-compression-note"]').innerText()).toContain("the CPU's IDTR holds the VMM's table at 0xffc02000");
     await expect.poll(() => tables.locator('table').innerText()).toContain('#PF page fault');
+    // The VM card names the technique the machine settings chose (the app's events carry no header).
+    await page.getByRole('tab', { name: 'Hypervisor' }).click();
+    await expect.poll(() => page.locator('[data-testid="hv-vms"] [data-vm="0"] .tech').innerText()).toContain('deprivileged (ring 1)');
   }, 180_000);
 });

@@ -91,6 +91,17 @@ export class HvState {
   /** The run's header params (a loaded trace's); the live app has none. */
   private params: Record<string, unknown> = {};
 
+  /**
+   * The live app's run configuration, in a trace header's words (params.mode = "hv CPU PAGING
+   * SCHED"): the app's event list has no header, and without it the VM cards would guess the
+   * technique from events (and show VT-x for every run).
+   */
+  configure(params: Record<string, unknown>): void {
+    if (JSON.stringify(params) === JSON.stringify(this.params)) return;
+    this.params = params;
+    this.info = withVmsOf(this.info, inferRunInfo(this.events, params, this.pagingSeen));
+  }
+
   /** Replaces everything with a whole run (a loaded trace or a generated scenario). */
   load(events: VizEvent[], info?: RunInfo, params: Record<string, unknown> = {}): void {
     this.pagingSeen = new Map();
