@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, register, screenshot, stopSite } from './harness.ts';
+import { openApp, register, screenshot, stopSite, stopped } from './harness.ts';
 import { encodeShare } from '../../src/ui/model/share.ts';
 import type { HvConfig } from '../../src/worker/protocol.ts';
 
@@ -21,14 +21,9 @@ async function link(main: string, text: string, hv: HvConfig = { mode: 'bare', v
   return '#' + (await encodeShare({ main, files: [{ name: main, text }, ...lib], machine: { memoryMiB: 16, boot: { kind: 'multiboot' }, hv } }));
 }
 
-const state = (page: Page) => page.locator('[data-testid="status"]').getAttribute('data-state');
 const status = (page: Page) => page.locator('[data-testid="status"]').innerText();
 const serial = (page: Page) => page.locator('[data-testid="serial"]').innerText();
 const instructions = async (page: Page) => Number((await status(page)).match(/([\d,]+) instructions/)![1]!.replace(/,/g, ''));
-
-async function stopped(page: Page, want: 'paused' | 'finished' = 'paused'): Promise<void> {
-  await expect.poll(() => state(page), { timeout: 60_000 }).toBe(want);
-}
 
 afterAll(async () => {
   await stopSite();

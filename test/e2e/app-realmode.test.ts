@@ -4,9 +4,9 @@
 // into the BIOS (lesson 11, step 5). Screenshot: test/e2e/screenshots/app-realmode-int10.png.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, register, screenshot, stopSite, type App } from './harness.ts';
+import { register, screenshot, stopped as paused, useApp } from './harness.ts';
 
 const SOURCE = readFileSync(join(import.meta.dirname, '../../lessons/11-legacy-real-mode/kernel.asm'), 'utf8');
 const INT10_LINE = SOURCE.split('\n').findIndex((l) => /^\s*int 0x10\b/.test(l)) + 1;
@@ -20,22 +20,11 @@ async function lineY(page: Page, line: number): Promise<number> {
   return box.y + box.height / 2;
 }
 
-async function paused(page: Page): Promise<void> {
-  await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 }).toBe('paused');
-}
-
 describe('lesson 11 in the app: breakpoints in a program loaded at another segment', () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await openApp({ hash: '#lesson=11', width: 1600, height: 1000 });
-  }, 120_000);
-  afterAll(async () => {
-    await app?.close();
-    await stopSite();
-  });
+  const app = useApp({ hash: '#lesson=11', width: 1600, height: 1000 });
 
   it('F9 on `int 0x10`, F5 stops there (CS 0800), F11 steps into the BIOS', async () => {
-    const { page } = app;
+    const { page } = app();
     await paused(page);
     await expect.poll(() => page.getByRole('tab', { name: /kernel\.asm/ }).count()).toBeGreaterThan(0);
     await page.locator('[data-testid="editor"] .view-lines').click();

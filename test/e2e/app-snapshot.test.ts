@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, screenshot, stopSite } from './harness.ts';
+import { openApp, screenshot, stopSite, stopped } from './harness.ts';
 import { encodeShare } from '../../src/ui/model/share.ts';
 
 const KERNELS = join(import.meta.dirname, '../../fixtures/kernels');
@@ -20,10 +20,6 @@ const status = (page: Page) => page.locator('[data-testid="status"]').innerText(
 const serial = (page: Page) => page.locator('[data-testid="serial"]').innerText();
 const instructions = async (page: Page) => Number((await status(page)).match(/([\d,]+) instructions/)![1]!.replace(/,/g, ''));
 const norm = (t: string) => t.replace(/\r/g, '').trimEnd();
-
-async function stopped(page: Page, want: 'paused' | 'finished' = 'paused'): Promise<void> {
-  await expect.poll(() => state(page), { timeout: 60_000 }).toBe(want);
-}
 
 afterAll(async () => {
   await stopSite();

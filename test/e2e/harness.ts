@@ -6,6 +6,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, preview, type PreviewServer } from 'vite';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const SCREENSHOTS = join(root, 'test', 'e2e', 'screenshots');
@@ -46,7 +47,9 @@ export async function stopSite(): Promise<void> {
   built = null;
 }
 
-export async function openApp(opts: { colorScheme?: 'light' | 'dark'; hash?: string; width?: number; height?: number } = {}): Promise<App> {
+export interface OpenOptions { colorScheme?: 'light' | 'dark'; hash?: string; width?: number; height?: number }
+
+export async function openApp(opts: OpenOptions = {}): Promise<App> {
   const { url } = await site();
   const profile = mkdtempSync(join(tmpdir(), 'vizor-e2e-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -84,4 +87,53 @@ export async function screenshot(page: Page, name: string): Promise<void> {
 /** The value a register shows in the registers view. */
 export async function register(page: Page, name: string): Promise<string> {
   return (await page.locator(`[data-testid="registers"] [data-reg="${name}"] .val`).innerText()).trim();
+}
+
+/**
+ * One app for the enclosing describe(): opened before its tests, closed (and the site stopped)
+ * after them. Call it in the describe's body; the returned function gives the open app.
+ */
+export function useApp(opts: OpenOptions = {}): () => App {
+  let app: App | undefined;
+  beforeAll(async () => {
+    app = await openApp(opts);
+  }, 120_000);
+  afterAll(async () => {
+    await app?.close();
+    await stopSite();
+  });
+  return () => {
+    if (!app) throw new Error('the app did not open');
+    return app;
+  };
+}
+
+/** Waits until the status bar's state is `want` ('paused' by default; a RegExp for "any of"). */
+export async function stopped(page: Page, want: 'paused' | 'finished' | RegExp = 'paused'): Promise<void> {
+  const state = expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 });
+  if (want instanceof RegExp) await state.toMatch(want);
+  else await state.toBe(want);
+}
+
+/** A select of the Machine ⚙ form, by its label's first word. */
+export function setting(page: Page, name: string) {
+  return page.locator('form.settings label').filter({ hasText: new RegExp(`^\\s*${name}\\b`) }).locator('select');
+}
+
+/** The hypervisor's settings in the Machine ⚙ form (the selects' values). */
+export interface HvChoice { vms: string; cpu: string; paging: string; sched: string }
+const HV_LABELS: Record<keyof HvChoice, string> = { vms: 'VMs', cpu: 'CPU', paging: 'Paging', sched: 'Scheduler' };
+
+/**
+ * Machine ⚙ → Run on: vizor's hypervisor → the settings in `choose` → Apply and reset, then waits
+ * until the reset machine is paused. `keep` names settings to leave alone but expect (the lesson's own
+ * choices, which the form must already show).
+ */
+export async function useHypervisor(page: Page, choose: Partial<HvChoice> = {}, keep: Partial<HvChoice> = {}): Promise<void> {
+  await page.getByRole('button', { name: 'Machine ⚙' }).click();
+  await page.locator('[data-testid="hv-mode"]').selectOption({ label: "vizor's hypervisor" });
+  for (const [key, value] of Object.entries(choose) as [keyof HvChoice, string][]) await setting(page, HV_LABELS[key]).selectOption(value);
+  for (const [key, value] of Object.entries(keep) as [keyof HvChoice, string][]) expect(await setting(page, HV_LABELS[key]).inputValue(), `the form's ${HV_LABELS[key]}`).toBe(value);
+  await page.getByRole('button', { name: 'Apply and reset' }).click();
+  await stopped(page);
 }

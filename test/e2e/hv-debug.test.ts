@@ -4,13 +4,9 @@
 // shows it (timeline, VM cards, tables), stepping back takes the views back with the debugger, and a
 // click on the timeline seeks the debugger to that event.
 // Screenshots: test/e2e/screenshots/hv-debug-*.png.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, register, screenshot, stopSite, type App } from './harness.ts';
-
-async function paused(page: Page): Promise<void> {
-  await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 }).toBe('paused');
-}
+import { register, screenshot, stopped as paused, useApp, useHypervisor } from './harness.ts';
 
 const status = (page: Page) => page.locator('[data-testid="status"]').innerText();
 const timelineEvents = async (page: Page) => Number(await page.locator('[data-testid="hv-timeline"]').getAttribute('data-events'));
@@ -18,24 +14,11 @@ const hiddenFaults = async (page: Page, vm: number) =>
   (await page.locator(`[data-testid="hv-vms"] [data-vm="${vm}"] .nums`).innerText()).match(/([\d,]+)\s+hidden faults?\b/)?.[1]?.replace(/,/g, '');
 
 describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await openApp({ hash: '#lesson=7', width: 1600, height: 1000 });
-  }, 120_000);
-  afterAll(async () => {
-    await app?.close();
-    await stopSite();
-  });
+  const app = useApp({ hash: '#lesson=7', width: 1600, height: 1000 });
 
   it('stops on a hidden page fault of the focused VM, shows it in the Hypervisor tab, steps back, and seeks from the timeline', async () => {
-    const { page } = app;
-    await page.getByRole('button', { name: 'Machine ⚙' }).click();
-    await page.locator('[data-testid="hv-mode"]').selectOption('hypervisor');
-    await page.getByLabel('VMs').selectOption('2');
-    await page.getByLabel('CPU').selectOption('vtx');
-    await page.getByLabel('Paging').selectOption('shadow');
-    await page.getByRole('button', { name: 'Apply and reset' }).click();
-    await paused(page);
+    const { page } = app();
+    await useHypervisor(page, { vms: '2', cpu: 'vtx', paging: 'shadow' });
     await expect.poll(() => page.locator('[data-testid="hv-banner"]').innerText()).toContain('The debugger drives');
     expect(await page.locator('[data-testid="hv-banner"]').innerText()).not.toContain('coming soon');
 
@@ -116,24 +99,11 @@ describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
 });
 
 describe('descriptor tables under ring compression (lesson 7, --cpu deprivilege)', () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await openApp({ hash: '#lesson=7', width: 1600, height: 1000 });
-  }, 120_000);
-  afterAll(async () => {
-    await app?.close();
-    await stopSite();
-  });
+  const app = useApp({ hash: '#lesson=7', width: 1600, height: 1000 });
 
   it("the GDT/IDT panel decodes the guest's own tables and says where the CPU's GDTR points", async () => {
-    const { page } = app;
-    await page.getByRole('button', { name: 'Machine ⚙' }).click();
-    await page.locator('[data-testid="hv-mode"]').selectOption('hypervisor');
-    await page.getByLabel('VMs').selectOption('1');
-    await page.getByLabel('CPU').selectOption('deprivilege');
-    await page.getByLabel('Paging').selectOption('shadow');
-    await page.getByRole('button', { name: 'Apply and reset' }).click();
-    await paused(page);
+    const { page } = app();
+    await useHypervisor(page, { vms: '1', cpu: 'deprivilege', paging: 'shadow' });
     // Run into the kernel (protected mode, its GDT and IDT loaded): an event breakpoint on its first true page fault.
     await page.getByRole('tab', { name: /Breakpoints/ }).click();
     await page.getByLabel('Event kind').selectOption('pagefault');

@@ -4,14 +4,13 @@
 // reference: the same references, in the same order, as the walk events of `vizor run --hv
 // --paging nested --trace` (the oracle here: the trace the CLI writes for the same kernel).
 // Screenshots: test/e2e/screenshots/hv-walk-*.png (light, dark, presenter).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { SCREENSHOTS, openApp, register, screenshot, stopSite, type App } from './harness.ts';
-import { setting } from './lesson-moments.ts';
+import { SCREENSHOTS, register, screenshot, stopped, useApp, useHypervisor } from './harness.ts';
 import type { EventOf, TraceEvent } from '../../src/trace/schema.ts';
 
 type Walk = EventOf<'walk'>;
@@ -58,19 +57,8 @@ async function shoot(page: Page, name: string): Promise<void> {
   await views.evaluate((el) => el.setAttribute('style', el.dataset.saved ?? ''));
 }
 
-async function stopped(page: Page): Promise<void> {
-  await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 }).toMatch(/^(paused|finished)$/);
-}
-
 describe('lesson 8 in the app: the 2-D walk of the last EPT violation', () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await openApp({ hash: '#lesson=8', width: 1600, height: 1000 });
-  }, 120_000);
-  afterAll(async () => {
-    await app?.close();
-    await stopSite();
-  });
+  const app = useApp({ hash: '#lesson=8', width: 1600, height: 1000 });
 
   it('stops on the probe\'s EPT violation and draws its walk with the trace\'s references, numbered', async () => {
     const expected = traceWalk();
@@ -78,13 +66,9 @@ describe('lesson 8 in the app: the 2-D walk of the last EPT violation', () => {
     expect(expected.map((r) => r.step)).toEqual(expected.map((_, i) => i + 1));
     expect(expected.some((r) => r.dimension === 'nested')).toBe(true);
 
-    const { page } = app;
+    const { page } = app();
     await expect.poll(() => page.locator('[data-testid="lesson-title"]').innerText()).toContain('Nested paging');
-    await page.getByRole('button', { name: 'Machine ⚙' }).click();
-    await page.locator('[data-testid="hv-mode"]').selectOption({ label: "vizor's hypervisor" });
-    expect(await setting(page, 'Paging').inputValue()).toBe('nested');
-    await page.getByRole('button', { name: 'Apply and reset' }).click();
-    await stopped(page);
+    await useHypervisor(page, {}, { paging: 'nested' }); // the lesson's own paging
     await expect.poll(() => page.locator('[data-testid="hv-banner"]').innerText()).toContain('debugger drives');
 
     // Step 3 of the lesson: click `pagefault` (an event breakpoint on page faults).
@@ -97,7 +81,7 @@ describe('lesson 8 in the app: the 2-D walk of the last EPT violation', () => {
       const before = `${await status(page)} ${await register(page, 'eip')}`;
       await page.keyboard.press('F5');
       await expect.poll(async () => `${await status(page)} ${await register(page, 'eip')}` !== before, { timeout: 30_000 }).toBe(true);
-      await stopped(page);
+      await stopped(page, /^(paused|finished)$/);
       expect(await status(page)).toContain('event breakpoint (pagefault)');
       await expect.poll(() => what.count()).toBe(1);
       if ((await what.innerText()).includes('at linear 00400000')) break;
@@ -135,23 +119,12 @@ describe('lesson 8 in the app: the 2-D walk of the last EPT violation', () => {
 });
 
 describe('the VM card keeps the VM\'s paging technique to the end of a debugger run', () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await openApp({ hash: '#lesson=7', width: 1600, height: 1000 });
-  }, 120_000);
-  afterAll(async () => {
-    await app?.close();
-    await stopSite();
-  });
+  const app = useApp({ hash: '#lesson=7', width: 1600, height: 1000 });
 
   it('lesson 7 under shadow paging, run to its end: still "shadow paging", with singular counts where there is one', async () => {
-    const { page } = app;
+    const { page } = app();
     await expect.poll(() => page.locator('[data-testid="lesson-title"]').innerText()).toContain('Shadow page tables');
-    await page.getByRole('button', { name: 'Machine ⚙' }).click();
-    await page.locator('[data-testid="hv-mode"]').selectOption({ label: "vizor's hypervisor" });
-    expect(await setting(page, 'Paging').inputValue()).toBe('shadow');
-    await page.getByRole('button', { name: 'Apply and reset' }).click();
-    await stopped(page);
+    await useHypervisor(page, {}, { paging: 'shadow' }); // the lesson's own paging
     await page.getByRole('tab', { name: 'Hypervisor' }).click();
     const card = page.locator('[data-testid="hv-views"] [data-testid="hv-vms"] [data-vm="0"]');
     await page.keyboard.press('F5');

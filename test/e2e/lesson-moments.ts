@@ -3,7 +3,7 @@
 // lessons-app.test.ts picks the lesson, runs its moment, and saves test/e2e/screenshots/lesson-NN.png.
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
-import { register } from './harness.ts';
+import { register, setting } from './harness.ts';
 import { LESSON_FILES } from '../../src/ui/lessons/catalog.ts';
 
 type Moment = (page: Page) => Promise<void>;
@@ -58,11 +58,6 @@ async function runToLabel(page: Page, folder: string, n: number, label: string):
 async function breakOn(page: Page, n: number, kind: string): Promise<void> {
   await step(page, n).locator(`[data-event="${kind}"]`).first().click();
   await expect.poll(() => page.getByRole('group', { name: 'Event breakpoints' }).getByLabel(kind).isChecked()).toBe(true);
-}
-
-/** A select of the Machine ⚙ form, by its label's first word. */
-export function setting(page: Page, name: string) {
-  return page.locator('form.settings label').filter({ hasText: new RegExp(`^\\s*${name}\\b`) }).locator('select');
 }
 
 /** Machine ⚙ → Run on: vizor's hypervisor (the lesson's choices) → Apply and reset. */
@@ -210,15 +205,15 @@ export const MOMENTS: Record<string, Moment> = {
     expect(parseInt(await register(page, 'eflags'), 16) & 0x200, 'IF stays set').toBe(0x200);
     await expect.poll(() => page.locator('[data-testid="registers"]').innerText()).toMatch(/CS\s+0009/);
   },
-  // Real mode: into a BIOS call, and the interrupt vector table at address 0.
-  // KNOWN (reported): the text says `int 0x10`, but those are in the program, assembled with
-  // vstart 0x100 and run in segment 0x0800, and a breakpoint there never hits (the debugger compares
-  // linear addresses, the map gives offsets); the loader's `int 0x13` at 0000:7C.. works.
+  // Real mode: a breakpoint on the program's `int 0x10` (its section runs at 0800:xxxx, matched by
+  // CS:IP offset), into the BIOS call, and the interrupt vector table at address 0.
   '11-legacy-real-mode': async (page) => {
-    says('11-legacy-real-mode', 5, 'step (F11) into');
-    await cursorOn(page, '11-legacy-real-mode/kernel.asm', /^\s*int 0x13\b/);
+    says('11-legacy-real-mode', 5, 'put the cursor on the `int 0x10` line in `putc`, press F9');
+    says('11-legacy-real-mode', 5, 'at CS=0800');
+    await cursorOn(page, '11-legacy-real-mode/kernel.asm', /^\s*int 0x10\b/);
     await page.keyboard.press('F9');
     await press(page, 'F5');
+    await expect.poll(() => page.locator('[data-testid="registers"]').innerText()).toMatch(/CS\s+0800/);
     const before = await register(page, 'eip');
     await press(page, 'F11');
     expect(await register(page, 'eip')).not.toBe(before);

@@ -5,11 +5,10 @@
 // true fault's CR2 and error code, the guest handler's page-table write, the counts, and Check.
 // The expectations are the figures the text gives the student; each one is read from the app.
 // Screenshots: test/e2e/screenshots/lesson7-*.png.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, register, screenshot, stopSite, type App } from './harness.ts';
+import { register, screenshot, stopped as reached, useApp, useHypervisor } from './harness.ts';
 import { LESSON_FILES } from '../../src/ui/lessons/catalog.ts';
-import { setting } from './lesson-moments.ts';
 
 const TEXT = LESSON_FILES['07-shadow-paging/lesson.md']!;
 const status = (page: Page) => page.locator('[data-testid="status"]').innerText();
@@ -19,9 +18,7 @@ const walkHeading = (page: Page) => hvViews(page).locator('[data-testid="hv-walk
 const shadowRow = (page: Page, linear: string) => hvViews(page).locator(`[data-testid="hv-tables"] tr[data-linear="${linear}"]`);
 const vmCard = (page: Page) => hvViews(page).locator('[data-testid="hv-vms"] [data-vm="0"] .nums').innerText();
 
-async function stopped(page: Page): Promise<void> {
-  await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 }).toMatch(/^(paused|finished)$/);
-}
+const stopped = (page: Page) => reached(page, /^(paused|finished)$/);
 
 /** Presses a debugger key (the app handles them wherever the focus is) and waits for the stop. */
 async function press(page: Page, key: string): Promise<void> {
@@ -50,17 +47,10 @@ function stepText(n: number): string {
 }
 
 describe('lesson 7, walked in the app as its text says', () => {
-  let app: App;
-  beforeAll(async () => {
-    app = await openApp({ width: 1600, height: 1000 });
-  }, 120_000);
-  afterAll(async () => {
-    await app?.close();
-    await stopSite();
-  });
+  const app = useApp({ width: 1600, height: 1000 });
 
   it('steps 7-14: hidden faults, the shadow entry, step back, the injected fault, Check; and step 8\'s warning', async () => {
-    const { page } = app;
+    const { page } = app();
     // Pick the lesson in the picker.
     await page.locator('[data-testid="lesson-picker"]').selectOption('07-shadow-paging');
     await expect.poll(() => page.locator('[data-testid="lesson-title"]').innerText()).toContain('Shadow page tables');
@@ -68,13 +58,7 @@ describe('lesson 7, walked in the app as its text says', () => {
 
     // Step 7: Machine ⚙ → Run on: vizor's hypervisor (1 VM, VT-x, shadow already chosen) → Apply and reset.
     expect(stepText(7)).toContain('Apply and reset');
-    await page.getByRole('button', { name: 'Machine ⚙' }).click();
-    await page.locator('[data-testid="hv-mode"]').selectOption({ label: "vizor's hypervisor" });
-    expect(await setting(page, 'VMs').inputValue()).toBe('1');
-    expect(await setting(page, 'CPU').inputValue()).toBe('vtx');
-    expect(await setting(page, 'Paging').inputValue()).toBe('shadow');
-    await page.getByRole('button', { name: 'Apply and reset' }).click();
-    await stopped(page);
+    await useHypervisor(page, {}, { vms: '1', cpu: 'vtx', paging: 'shadow' });
     await expect.poll(() => page.locator('[data-testid="hv-banner"]').innerText()).toMatch(/debugger drives\s+VM 0\s+'s vCPU/);
     expect(await page.getByRole('tab', { name: 'Hypervisor' }).count()).toBe(1);
     await screenshot(page, 'lesson7-1-hypervisor-mode');
