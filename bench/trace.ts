@@ -134,30 +134,8 @@ START
     mov ebx, timer_irq
     mov ecx, 0x8E
     call set_gate
-    mov al, 0x11
-    out 0x20, al
-    out 0xA0, al
-    mov al, 0x20
-    out 0x21, al
-    mov al, 0x28
-    out 0xA1, al
-    mov al, 4
-    out 0x21, al
-    mov al, 2
-    out 0xA1, al
-    mov al, 1
-    out 0x21, al
-    out 0xA1, al
-    mov al, 0xFE
-    out 0x21, al
-    mov al, 0xFF
-    out 0xA1, al
-    mov al, 0x34
-    out 0x43, al
-    mov ax, 1193
-    out 0x40, al
-    mov al, ah
-    out 0x40, al
+    PIC_REMAP 0xFE                ; PICs: IRQ 0-7 at vectors 0x20.., 8-15 at 0x28.., mask 0xFE on the master, the slave masked
+    PIT_PERIODIC 1193             ; PIT channel 0: mode 2, one IRQ 0 every 1193 PIT clocks
     sti
     mov esi, 2000000
 .loop:

@@ -75,12 +75,7 @@ pic_and_pit:
     out 0x21, al                      ; only IRQ 0
     mov al, 0xFF
     out 0xA1, al
-    mov al, 0x34
-    out 0x43, al                      ; PIT channel 0, mode 2
-    mov ax, 11932                     ; 100 Hz
-    out 0x40, al
-    mov al, ah
-    out 0x40, al
+    PIT_PERIODIC 11932            ; PIT channel 0: mode 2, IRQ 0 every 11932 PIT clocks
     ret
 
 timer_handler:

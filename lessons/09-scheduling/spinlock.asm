@@ -37,12 +37,7 @@ START
     out 0x21, al
     mov al, 0xFF
     out 0xA1, al
-    mov al, 0x34                      ; PIT channel 0, rate generator: about 1 kHz
-    out 0x43, al
-    mov ax, 1193
-    out 0x40, al
-    mov al, ah
-    out 0x40, al
+    PIT_PERIODIC 1193             ; PIT channel 0: mode 2, IRQ 0 every 1193 PIT clocks
     sti
     xor esi, esi                      ; PAUSEs executed
     xor edi, edi                      ; locks taken
