@@ -17,6 +17,11 @@ describe('boot mode detection and checks', () => {
     floppy.set(sector());
     expect(detectBootMode(floppy)).toEqual({ kind: 'boot-sector' });
     expect(() => detectBootMode(new Uint8Array(700))).toThrow(/--multiboot, --boot-sector, --flat ADDR or --rom/);
+    const rom = new Uint8Array(0x10000).fill(0xff);
+    rom.set([0xea, 0x5b, 0xe0, 0x00, 0xf0], 0xfff0); // the reset vector: JMP F000:E05B
+    expect(detectBootMode(rom)).toEqual({ kind: 'rom' });
+    expect(() => detectBootMode(rom.subarray(0, 0xfff8))).toThrow(/--rom/); // not a ROM's size
+    expect(() => detectBootMode(new Uint8Array(0x10000).fill(0xff))).toThrow(/--rom/); // no jump at the reset vector
     expect(() => detectBootMode(new Uint8Array(0))).toThrow('the image is empty');
   });
 

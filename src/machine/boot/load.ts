@@ -13,7 +13,18 @@ export function detectBootMode(image: Uint8Array): BootMode {
   if (image.length === 0) throw new BootError('the image is empty');
   if (findMultibootHeader(image) !== null) return { kind: 'multiboot' };
   if (image.length === 512 || (image.length >= 512 && image[510] === 0x55 && image[511] === 0xaa)) return { kind: 'boot-sector' };
+  if (looksLikeRom(image)) return { kind: 'rom' };
   throw new BootError('no Multiboot header in the first 8 KiB and no boot signature (0x55AA at offset 510): say how to boot it with --multiboot, --boot-sector, --flat ADDR or --rom');
+}
+
+/**
+ * A BIOS ROM image: 64 or 128 KiB whose reset vector (16 bytes from the end, where the CPU starts
+ * at F000:FFF0) holds a jump, as every PC BIOS's does (usually JMP F000:E05B).
+ */
+function looksLikeRom(image: Uint8Array): boolean {
+  if (image.length !== 0x10000 && image.length !== 0x20000) return false;
+  const op = image[image.length - 16];
+  return op === 0xea || op === 0xe9 || op === 0xeb; // JMP ptr16:16, JMP rel16, JMP rel8
 }
 
 /** Checks a boot sector image and returns its first sector. */
