@@ -75,6 +75,8 @@ describe('small helpers', () => {
     const k = (key: string, mods: Partial<KeyboardEvent> = {}) => keyAction({ key, shiftKey: false, ctrlKey: false, metaKey: false, altKey: false, ...mods });
     expect([k('F5'), k('F5', { shiftKey: true }), k('F10'), k('F11'), k('F11', { shiftKey: true }), k('F10', { ctrlKey: true }), k('F10', { shiftKey: true }), k('a')])
       .toEqual(['continue', 'reset', 'over', 'into', 'out', 'cursor', 'back', null]);
+    // Ctrl+Shift+M enlarges the bottom panel; a plain or Ctrl-only M is the editor's.
+    expect([k('M', { ctrlKey: true, shiftKey: true }), k('m', { ctrlKey: true }), k('M', { shiftKey: true })]).toEqual(['maximize', null, null]);
   });
 
   it('finds label definitions, local labels under their global one, across files', () => {

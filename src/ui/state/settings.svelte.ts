@@ -20,6 +20,10 @@ interface Stored {
   presenter: boolean;
   speedIndex: number;
   machine: MachineConfig;
+  /** The bottom panel enlarged over the editor and the right-hand column (Ctrl+Shift+M). */
+  panelEnlarged?: boolean;
+  /** The hypervisor banner cut down to one line. */
+  bannerShort?: boolean;
 }
 
 export interface StorageLike {
@@ -31,6 +35,8 @@ export class Settings {
   theme = $state<ThemeChoice>('system');
   presenter = $state(false);
   speedIndex = $state(SPEEDS.length - 1);
+  panelEnlarged = $state(false);
+  bannerShort = $state(false);
   machine = $state<MachineConfig>({ memoryMiB: 32, boot: { kind: 'multiboot' }, hv: { ...BARE } });
   /** What the system prefers (prefers-color-scheme), kept current by the app. */
   systemDark = $state(false);
@@ -45,6 +51,8 @@ export class Settings {
       const s = JSON.parse(raw) as Partial<Stored>;
       if (s.theme === 'light' || s.theme === 'dark' || s.theme === 'system') this.theme = s.theme;
       if (typeof s.presenter === 'boolean') this.presenter = s.presenter;
+      if (typeof s.panelEnlarged === 'boolean') this.panelEnlarged = s.panelEnlarged;
+      if (typeof s.bannerShort === 'boolean') this.bannerShort = s.bannerShort;
       if (typeof s.speedIndex === 'number' && s.speedIndex >= 0 && s.speedIndex < SPEEDS.length) this.speedIndex = s.speedIndex;
       if (s.machine && typeof s.machine.memoryMiB === 'number') this.machine = { ...s.machine, hv: normaliseHv(s.machine.hv) };
     } catch {
@@ -58,8 +66,15 @@ export class Settings {
     this.save();
   }
 
+  /** Enlarges the bottom panel or restores it. */
+  togglePanel(): void {
+    this.panelEnlarged = !this.panelEnlarged;
+    this.save();
+  }
+
   save(): void {
-    const s: Stored = { theme: this.theme, presenter: this.presenter, speedIndex: this.speedIndex, machine: $state.snapshot(this.machine) };
+    const s: Stored = { theme: this.theme, presenter: this.presenter, speedIndex: this.speedIndex, machine: $state.snapshot(this.machine),
+      panelEnlarged: this.panelEnlarged, bannerShort: this.bannerShort };
     this.storage?.setItem(KEY, JSON.stringify(s));
   }
 }
