@@ -19,24 +19,7 @@ START
     mov ebx, timer_irq
     mov ecx, 0x8E
     call set_gate
-    mov al, 0x11                      ; PIC: vectors 0x20.., only IRQ 0
-    out 0x20, al
-    out 0xA0, al
-    mov al, TIMER_VEC
-    out 0x21, al
-    mov al, TIMER_VEC + 8
-    out 0xA1, al
-    mov al, 4
-    out 0x21, al
-    mov al, 2
-    out 0xA1, al
-    mov al, 1
-    out 0x21, al
-    out 0xA1, al
-    mov al, 0xFE
-    out 0x21, al
-    mov al, 0xFF
-    out 0xA1, al
+    PIC_REMAP 0xFE                ; the PICs as lesson 2 programs them: IRQ 0 at vector 0x20, only IRQ 0
     PIT_PERIODIC 1193             ; PIT channel 0: mode 2, IRQ 0 every 1193 PIT clocks
     sti
     xor esi, esi                      ; PAUSEs executed
