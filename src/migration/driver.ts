@@ -3,11 +3,10 @@
 // driveVm runs ONE VM through the hypervisor's VM-entry loop (runVm) up to an exact instruction
 // count or clock value; with a single VM on the host this is what Hypervisor.run does.
 //
-// runHostUntil runs the WHOLE host, every VM under its scheduler, up to an exact host tick: a
-// migrating VM's neighbours keep running during pre-copy rounds and compete with it for the one
-// CPU, as on a real source host. It is Hypervisor.runUntil, the hypervisor's own resumable loop,
-// so cutting a run into rounds changes nothing for the schedule. Parked VMs (a migration's
-// incoming VM, whose state is not there yet) are left alone.
+// The WHOLE host, every VM under its scheduler, runs up to an exact host tick through the
+// hypervisor's own resumable loop, Hypervisor.runUntil: a migrating VM's neighbours keep running
+// during pre-copy rounds and compete with it for the one CPU, as on a real source host, and
+// cutting a run into rounds changes nothing for the schedule. runHostUntilVm builds on it.
 import { runVm, wakeVm } from '../hypervisor/run-vm.ts';
 import type { Hypervisor, Vm } from '../hypervisor/index.ts';
 import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
@@ -38,18 +37,8 @@ export function hostNs(host: Hypervisor): number {
   return host.hostTick() * NS_PER_INSTRUCTION;
 }
 
-export type HostEnd = 'reached' | 'done';
-
 /**
- * Runs every VM of `host` but the parked ones, under its scheduler, until the host clock reaches
- * `tick` ('reached') or no such VM is left to run ('done', the clock then stays where it is).
- */
-export function runHostUntil(host: Hypervisor, tick: number, parked: ReadonlySet<Vm> = new Set()): HostEnd {
-  return host.runUntil(tick, parked);
-}
-
-/**
- * Runs the whole host (as runHostUntil) until `vm` has retired `instructions` or ended; never
+ * Runs the whole host (Hypervisor.runUntil) until `vm` has retired `instructions` or ended; never
  * past that count. Returns how the VM stands. With no other VM runnable this is driveVm's run.
  */
 export function runHostUntilVm(host: Hypervisor, vm: Vm, instructions: number): DriveEnd {
@@ -57,7 +46,7 @@ export function runHostUntilVm(host: Hypervisor, vm: Vm, instructions: number): 
     if (vm.state === 'exited') return 'ended';
     if (vm.cpu.instructions >= instructions) return 'reached';
     // The VM retires at most one instruction per host tick: this step never overshoots.
-    if (runHostUntil(host, host.hostTick() + Math.max(1, instructions - vm.cpu.instructions)) === 'done') break;
+    if (host.runUntil(host.hostTick() + Math.max(1, instructions - vm.cpu.instructions)) === 'done') break;
   }
   return (vm.state as Vm['state']) === 'exited' ? 'ended' : 'reached';
 }

@@ -14,14 +14,14 @@
 // Virtual time: the VM's own clock never sees the migration (it counts only its instructions and
 // halted time, and is paused while it is nowhere), so its output is that of an unmigrated run.
 // The migration clock (events, downtime) is the source HOST's clock during rounds (driver.ts
-// runHostUntil: every VM on the source runs under its scheduler while the link sends, so a
+// Hypervisor.runUntil: every VM on the source runs under its scheduler while the link sends, so a
 // neighbour that takes half the CPU halves what the migrating VM runs, and dirties, per round),
 // plus downtime, plus the destination host's clock and remote-fault stalls after the switch-over.
 // The destination host's own VMs run for the same virtual time as the rounds and the downtime;
 // the incoming VM is parked there until its state has arrived.
 import type { Hypervisor, Vm, VmConfig } from '../hypervisor/index.ts';
 import { encodeValue } from './codec.ts';
-import { hostNs, runHostUntil } from './driver.ts';
+import { hostNs } from './driver.ts';
 import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
 import { DirtyLog } from './dirty-log.ts';
 import { Link, PAGE_WIRE_BYTES, type LinkConfig } from './link.ts';
@@ -103,8 +103,8 @@ export class Migration {
    */
   private runHostsUntil(ns: number): void {
     const ticks = Math.ceil(ns / NS_PER_INSTRUCTION);
-    runHostUntil(this.srcHost, this.srcTick0 + ticks);
-    runHostUntil(this.dstHost, this.dstTick0 + ticks, this.parked);
+    this.srcHost.runUntil(this.srcTick0 + ticks);
+    this.dstHost.runUntil(this.dstTick0 + ticks, this.parked);
   }
 
   private emit(phase: MigrationPhase, timeNs: number, round: number, pages: number, bytes: number, extra: Partial<MigrationEvent> = {}): void {
@@ -279,7 +279,7 @@ export class Migration {
     let owed = 0;
     while (remote.size > 0) {
       const before = hostNs(this.dstHost);
-      const r = runHostUntil(this.dstHost, this.dstHost.hostTick() + chunkTicks);
+      const r = this.dstHost.runUntil(this.dstHost.hostTick() + chunkTicks);
       owed += (r === 'done' ? Infinity : hostNs(this.dstHost) - before) / this.pageNs;
       gmem.backing = original;
       for (const g of [...remote]) {

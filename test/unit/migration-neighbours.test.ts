@@ -16,7 +16,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Hypervisor } from '../../src/hypervisor/index.ts';
 import { readImage } from '../../src/cli/image.ts';
-import { runHostUntil } from '../../src/migration/driver.ts';
 import { Migration } from '../../src/migration/engine.ts';
 import { capturePages, guestMemoryChecksum } from '../../src/migration/vm-state.ts';
 
@@ -52,8 +51,8 @@ describe('migration with neighbours on both hosts', () => {
     const neighbourB = b.addVm({ name: 'busy-b', image: cpuBound, boot: MB, paging: 'nested' });
     // Both hosts run side by side until the writer has done one full pass (as in the solo test).
     while (src.cpu.instructions < 11_000_000) {
-      runHostUntil(a, a.hostTick() + 100_000);
-      runHostUntil(b, b.hostTick() + 100_000);
+      a.runUntil(a.hostTick() + 100_000);
+      b.runUntil(b.hostTick() + 100_000);
     }
     expect(neighbourA.state).not.toBe('exited');
     // Round-robin between two busy VMs: each had about half of host A's time so far.
