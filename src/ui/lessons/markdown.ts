@@ -7,8 +7,8 @@
 export interface RenderOptions {
   /** Labels defined in the lesson's sources: inline code naming one becomes a reference. */
   labels?: ReadonlySet<string>;
-  /** Event kinds the app can break on: inline code naming one becomes an "event breakpoint" button. */
-  events?: ReadonlySet<string>;
+  /** Event breakpoints the app can set (a kind, or a kind with a field condition): inline code naming one becomes an "event breakpoint" button. */
+  events?: { has(code: string): boolean };
 }
 
 /** Phrases in a lesson's text → the app's panel they name (longest first where they overlap). */
