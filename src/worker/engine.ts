@@ -5,12 +5,13 @@
 // event batch the UI has not seen yet. In hypervisor mode the debugger drives one VM's vCPU
 // (src/debug/vcpu-target.ts) on a Hypervisor built from the settings, every VM booting the same
 // program; the views then read that VM's CPU and guest-physical memory, and typing goes to that
-// VM. Switching the focus keeps each vCPU's debugger and history.
+// VM. Switching the focus keeps each vCPU's debugger and history. The UI's breakpoint lists live in
+// breakpoint-lists.ts (they move between those debuggers), and what a stop means in outcome.ts.
 import { Emitter } from '../trace/emitter.ts';
 import { KIND_BIT, type TraceEvent } from '../trace/schema.ts';
 import { Debugger } from '../debug/debugger.ts';
 import type { StopInfo } from '../debug/types.ts';
-import { describeSpec, toFilter, type EventBreakSpec } from '../debug/event-conditions.ts';
+import type { EventBreakSpec } from '../debug/event-conditions.ts';
 import type { BootMode, Core, Machine } from './core.ts';
 import type { CpuView } from './protocol.ts';
 import { linearToPhysical } from './walk.ts';
@@ -22,19 +23,14 @@ import { connectDevices } from '../debug/input.ts';
 import type { HvConfig } from './protocol.ts';
 import type { Cpu } from '../machine/cpu/cpu.ts';
 import type { DebugMachine, DebugMemory } from '../debug/types.ts';
+import { BreakpointLists, type CodeBreakpoint, type Watch } from './breakpoint-lists.ts';
+import { endsTheRun, outcomeOf, type Outcome } from './outcome.ts';
 
 /** Under the hypervisor: every VM boots the project's program; the debugger drives the focused vCPU. */
 export interface HvFocus {
   hv: Hypervisor;
   target: VcpuTarget;
   focus: number;
-}
-
-export type OutcomeKind = 'budget' | 'breakpoint' | 'target' | 'halted' | 'debug-exit' | 'triple-fault' | 'history-start';
-
-export interface Outcome {
-  kind: OutcomeKind;
-  detail: string;
 }
 
 /** Events the UI gets by default: everything except the per-reference page walks. */
@@ -56,19 +52,14 @@ export class Engine {
   /** Set during a command that may go back (its replays re-emit events up to `knownUpTo` retired). */
   private rewinding = false;
   private knownUpTo = -1;
-  private breakpointIds: number[] = [];
-  private eventIds: number[] = [];
-  private watchIds: number[] = [];
+  /** The UI's breakpoint lists, installed in `dbg` (moved to another vCPU's debugger on a change of focus). */
+  private readonly lists = new BreakpointLists();
 
   /** Set in hypervisor mode (load() builds it): the views then show the focused VM. */
   hvFocus: HvFocus | null = null;
   private hv: Hypervisor | null = null;
   /** Under the hypervisor: one debugger per vCPU focused so far (each with its own history). */
   private readonly vcpuDebuggers = new Map<number, { target: VcpuTarget; dbg: Debugger }>();
-  /** The lists last set (re-applied to the debugger of a newly focused vCPU). */
-  private breakpointList: { id: number; address: number; offset?: boolean; condition?: string; enabled: boolean }[] = [];
-  private eventBreaks: EventBreakSpec[] = [];
-  private watchList: { address: number; length: number; kind: 'read' | 'write' | 'access' }[] = [];
   private readonly memoryBytes: number;
 
   constructor(core: Core, memoryBytes: number, private readonly hvConfig: (HvConfig & { focusVm?: number }) | null = null) {
@@ -212,10 +203,7 @@ export class Engine {
     if (!hv) throw new Error('only under the hypervisor is there a VM to focus on');
     if (vmId < 0 || vmId >= hv.hv.vms.length || !Number.isInteger(vmId)) throw new Error(`there is no VM ${vmId}`);
     if (vmId === hv.focus) return;
-    const breakpoints = this.breakpointList, kinds = this.eventBreaks, watches = this.watchList;
-    this.setBreakpoints([]);
-    this.setEventBreakpoints([]);
-    this.setWatchpoints([]);
+    this.lists.uninstall(this.dbg);
     const from = this.dbg, fromVm = hv.focus;
     this.dbg = this.debuggerFor(vmId);
     // Its vCPU stands between two of its instructions (the host stopped at another vCPU's boundary).
@@ -223,9 +211,7 @@ export class Engine {
     this.shareHistory(from, fromVm, this.dbg, vmId);
     this.dbg.takeSnapshot();
     this.finished = null;
-    this.setBreakpoints(breakpoints);
-    this.setEventBreakpoints(kinds);
-    this.setWatchpoints(watches);
+    this.lists.reinstall(this.dbg, vmId);
   }
 
   /**
@@ -262,54 +248,18 @@ export class Engine {
     this.hvFocus?.hv.release();
   }
 
-  setBreakpoints(list: { id: number; address: number; offset?: boolean; condition?: string; enabled: boolean }[]): string[] {
-    this.breakpointList = list;
-    for (const id of this.breakpointIds) this.dbg.removeBreakpoint(id);
-    this.breakpointIds = [];
-    const errors: string[] = [];
-    for (const b of list) {
-      const location = { kind: b.offset ? 'offset' : 'linear', address: b.address >>> 0 } as const;
-      try {
-        this.breakpointIds.push(this.dbg.addBreakpoint({ location, condition: b.condition?.trim() || undefined, enabled: b.enabled }));
-      } catch (e) {
-        errors.push(`breakpoint condition "${b.condition}": ${(e as Error).message}`);
-        this.breakpointIds.push(this.dbg.addBreakpoint({ location, enabled: b.enabled }));
-      }
-    }
-    return errors;
+  /** Returns a message for each condition refused (that breakpoint stays, unconditional). */
+  setBreakpoints(list: CodeBreakpoint[]): string[] {
+    return this.lists.setBreakpoints(this.dbg, list);
   }
 
-  /** Installs the event breakpoints; returns a message for each one refused (a field or value the schema lacks). */
+  /** Returns a message for each one refused. Under the hypervisor they stop on the focused VM's events only. */
   setEventBreakpoints(list: EventBreakSpec[]): string[] {
-    this.eventBreaks = list;
-    for (const id of this.eventIds) this.dbg.removeBreakpoint(id);
-    this.eventIds = [];
-    // Under the hypervisor an event breakpoint stops on the focused VM's events only.
-    const vm = this.hvFocus?.focus;
-    const errors: string[] = [];
-    for (const spec of list) {
-      try {
-        this.eventIds.push(this.dbg.addEventBreakpoint(toFilter(spec, vm)));
-      } catch (e) {
-        errors.push(`event breakpoint "${describeSpec(spec)}": ${(e as Error).message}`);
-      }
-    }
-    return errors;
+    return this.lists.setEventBreakpoints(this.dbg, list, this.hvFocus?.focus);
   }
 
-  setWatchpoints(list: { address: number; length: number; kind: 'read' | 'write' | 'access' }[]): string[] {
-    this.watchList = list;
-    for (const id of this.watchIds) this.dbg.removeBreakpoint(id);
-    this.watchIds = [];
-    const errors: string[] = [];
-    for (const w of list) {
-      try {
-        this.watchIds.push(this.dbg.addWatchpoint({ kind: w.kind, address: w.address >>> 0, length: w.length }));
-      } catch (e) {
-        errors.push(`watchpoint at 0x${w.address.toString(16)}: ${(e as Error).message}`);
-      }
-    }
-    return errors;
+  setWatchpoints(list: Watch[]): string[] {
+    return this.lists.setWatchpoints(this.dbg, list);
   }
 
   /** Text typed on the serial console: the guest's UART receives it here and now (Enter is CR). */
@@ -402,34 +352,10 @@ export class Engine {
     }
   }
 
-  /** The matching breakpoint as the list shows it ("pagefault outcome=hidden"), else the event's kind. */
-  private describeStop(s: StopInfo): string {
-    const i = s.breakpointId === undefined ? -1 : this.eventIds.indexOf(s.breakpointId);
-    const spec = i >= 0 ? this.eventBreaks[i] : undefined;
-    return spec ? describeSpec(spec) : String(s.event?.kind);
-  }
-
+  /** Remembers an outcome that ends the run, so that going forward repeats it without running. */
   private outcome(s: StopInfo): Outcome {
-    switch (s.reason) {
-      case 'budget':
-      case 'pause':
-        return { kind: 'budget', detail: '' };
-      case 'step':
-        return { kind: 'target', detail: '' };
-      case 'breakpoint':
-        return { kind: 'breakpoint', detail: 'breakpoint' };
-      case 'watchpoint':
-        return { kind: 'breakpoint', detail: `watchpoint (${s.watch?.kind} at 0x${(s.watch?.address ?? 0).toString(16)})` };
-      case 'event':
-        return { kind: 'breakpoint', detail: `event breakpoint (${this.describeStop(s)})` };
-      case 'history-start':
-        return { kind: 'history-start', detail: 'at the start of the recorded history' };
-      case 'exited':
-        return (this.finished = { kind: 'debug-exit', detail: `the guest wrote 0x${(s.exitCode ?? 0).toString(16)} to the debug-exit port (QEMU would exit with status ${((s.exitCode ?? 0) << 1) | 1})` });
-      case 'triple-fault':
-        return (this.finished = { kind: 'triple-fault', detail: 'triple fault: the machine shut down' });
-      case 'halted':
-        return (this.finished = { kind: 'halted', detail: 'HLT with interrupts disabled: the machine would wait forever' });
-    }
+    const o = outcomeOf(s, (stop) => this.lists.describeEventStop(stop));
+    if (endsTheRun(o)) this.finished = o;
+    return o;
   }
 }

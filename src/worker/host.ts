@@ -2,7 +2,8 @@
 // slices so the worker's message queue is looked at every few milliseconds (pause answers within
 // 100 ms even at full speed). Independent of the Worker global, so tests drive it directly.
 import type { BootMode, Core } from './core.ts';
-import { Engine, type Outcome } from './engine.ts';
+import { Engine } from './engine.ts';
+import type { Outcome } from './outcome.ts';
 import type {
   BootModeSpec, CpuView, DisasmLine, MachineConfig, MachineSnapshotView, Region, RegionBytes, Request, SpeedSetting,
   StopReason, WorkerMessage, AsmMap,

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, register, screenshot, stopSite, stopped } from './harness.ts';
+import { afterFreshStop, openApp, press, register, screenshot, stopSite, stopped } from './harness.ts';
 import { encodeShare } from '../../src/ui/model/share.ts';
 import type { HvConfig } from '../../src/worker/protocol.ts';
 
@@ -35,8 +35,7 @@ describe('time travel with events and typed input', () => {
     const { page } = app;
     try {
       await page.locator('[data-testid="editor"]').click();
-      await page.keyboard.press('F5');
-      await stopped(page, 'finished');
+      await press(page, 'F5', 'finished');
       await expect.poll(() => serial(page)).toContain('pit-timer done');
 
       await page.getByRole('tab', { name: 'Events' }).click();
@@ -50,8 +49,7 @@ describe('time travel with events and typed input', () => {
       const i = upto.findIndex((t) => t.endsWith('tick=00000002'));
       expect(i).toBeGreaterThan(0);
       const tick = Number(await rows.nth(i).locator('button.tick').innerText());
-      await rows.nth(i).locator('button.tick').click();
-      await stopped(page);
+      await afterFreshStop(page, () => rows.nth(i).locator('button.tick').click());
       await expect.poll(() => status(page)).toMatch(/went to event #\d+/);
       // The tick ran ahead of the instructions while the CPU slept in HLT (a seek by tick would overshoot).
       expect(tick).toBeGreaterThan((await instructions(page)) + 10_000);
@@ -99,13 +97,11 @@ describe('time travel with events and typed input', () => {
       await screenshot(page, 'app-input-typed');
 
       // Back to the start of the history, then run again: the inputs come back where they went in.
-      await page.getByTestId('reverse-continue').click();
-      await stopped(page);
+      await afterFreshStop(page, () => page.getByTestId('reverse-continue').click());
       await expect.poll(() => status(page)).toContain('start of the recorded history');
       expect(await register(page, 'esi')).not.toBe(esi);
       await page.locator('[data-testid="editor"]').click();
-      await page.keyboard.press('F5');
-      await stopped(page, 'finished');
+      await press(page, 'F5', 'finished');
       expect(await register(page, 'esi')).toBe(esi);
       expect(await serial(page)).toBe(console1);
       await page.getByRole('tab', { name: 'VGA screen' }).click();
@@ -144,8 +140,7 @@ describe('time travel with events and typed input', () => {
       await page.locator('[data-testid="serial"]').click();
       await page.keyboard.type('hi vm1', { delay: 60 });
       await expect.poll(() => serial(page), { timeout: 60_000 }).toContain('echo ready\nhi vm1');
-      await page.getByTestId('pause').click();
-      await stopped(page);
+      await afterFreshStop(page, () => page.getByTestId('pause').click());
       const at1 = await instructions(page);
       await screenshot(page, 'app-input-hv-vm1');
 
@@ -157,8 +152,7 @@ describe('time travel with events and typed input', () => {
       // Run VM 0 a little so that it has a history too.
       await page.locator('[data-testid="editor"]').click();
       for (let i = 0; i < 3; i++) {
-        await page.keyboard.press('F11');
-        await stopped(page);
+        await press(page, 'F11', 'paused');
       }
       await screenshot(page, 'app-input-hv-vm0');
 
@@ -170,16 +164,14 @@ describe('time travel with events and typed input', () => {
       expect(at2).toBeGreaterThanOrEqual(at1);
       await expect.poll(() => page.getByTestId('step-back').isEnabled()).toBe(true);
       await page.locator('[data-testid="editor"]').click();
-      await page.keyboard.press('Shift+F10');
-      await stopped(page);
+      await press(page, 'Shift+F10', 'paused');
       await expect.poll(() => instructions(page)).toBe(at2 - 1);
       // And VM 0 kept its own: back to it, step back too.
       await page.locator('[data-testid="hv-focus"]').selectOption('0');
       await expect.poll(() => status(page)).toContain("follows VM 0's vCPU");
       const at0 = await instructions(page);
       await page.locator('[data-testid="editor"]').click();
-      await page.keyboard.press('Shift+F10');
-      await stopped(page);
+      await press(page, 'Shift+F10', 'paused');
       await expect.poll(() => instructions(page)).toBe(at0 - 1);
       await screenshot(page, 'app-input-hv-back');
     } finally {

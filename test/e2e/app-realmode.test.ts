@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { register, screenshot, stopped as paused, useApp } from './harness.ts';
+import { press, register, screenshot, stopped as paused, useApp } from './harness.ts';
 
 const SOURCE = readFileSync(join(import.meta.dirname, '../../lessons/11-legacy-real-mode/kernel.asm'), 'utf8');
 const INT10_LINE = SOURCE.split('\n').findIndex((l) => /^\s*int 0x10\b/.test(l)) + 1;
@@ -36,8 +36,7 @@ describe('lesson 11 in the app: breakpoints in a program loaded at another segme
     // An offset in the program's segment (IP), not a linear address.
     await expect.poll(() => page.locator('[data-testid="breakpoints"]').innerText()).toMatch(/IP 0x1[0-9a-f]{2}\b/);
     await page.locator('[data-testid="editor"] .view-lines').click();
-    await page.keyboard.press('F5');
-    await paused(page);
+    await press(page, 'F5', 'paused');
     await expect.poll(() => page.locator('[data-testid="status"]').innerText()).toContain('breakpoint');
     expect(await cs(page)).toMatch(/^(0x)?0*800$/i);
     const eip = parseInt((await register(page, 'eip')).replace(/^0x/i, ''), 16);
@@ -52,8 +51,7 @@ describe('lesson 11 in the app: breakpoints in a program loaded at another segme
     expect(y).toBeLessThan(box.y + box.height);
     await screenshot(page, 'app-realmode-int10');
     // Step into the INT: CS:IP is now the BIOS handler the IVT names.
-    await page.keyboard.press('F11');
-    await paused(page);
+    await press(page, 'F11', 'paused');
     await expect.poll(() => cs(page)).not.toMatch(/^(0x)?0*800$/i);
     await screenshot(page, 'app-realmode-int10-stepped');
   }, 180_000);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, screenshot, stopSite, stopped } from './harness.ts';
+import { afterFreshStop, openApp, press, screenshot, stopSite } from './harness.ts';
 import { encodeShare } from '../../src/ui/model/share.ts';
 
 const KERNELS = join(import.meta.dirname, '../../fixtures/kernels');
@@ -41,8 +41,7 @@ describe('snapshots in the app', () => {
 
       // An uninterrupted run, then back to the middle of it (an event in the log).
       await page.locator('[data-testid="editor"]').click();
-      await page.keyboard.press('F5');
-      await stopped(page, 'finished');
+      await press(page, 'F5', 'finished');
       expect(norm(await serial(page))).toBe(norm(expected));
       await page.getByRole('tab', { name: 'Events' }).click();
       await page.getByLabel('Kind').selectOption('console');
@@ -50,8 +49,7 @@ describe('snapshots in the app', () => {
       const texts = (await rows.locator('.detail').allInnerTexts()).map((d) => JSON.parse(d.match(/text=(".*")$/)![1]!) as string);
       let sofar = '';
       const i = texts.map((t) => (sofar += t)).findIndex((t) => t.endsWith('tick=00000002'));
-      await rows.nth(i).locator('button.tick').click();
-      await stopped(page);
+      await afterFreshStop(page, () => rows.nth(i).locator('button.tick').click());
       const partway = await instructions(page);
       await page.getByRole('tab', { name: 'Serial' }).click();
       const before = await serial(page);
@@ -67,20 +65,17 @@ describe('snapshots in the app', () => {
       await expect.poll(() => status(page)).toContain(`saved pit-timer-${partway}.vzs`);
 
       // Reset: back to the first instruction, the console empty.
-      await page.getByTestId('reset').click();
-      await expect.poll(() => instructions(page)).toBe(0);
-      await stopped(page);
+      await afterFreshStop(page, () => page.getByTestId('reset').click());
+      expect(await instructions(page)).toBe(0);
 
       // Open snapshot: the machine is where it was saved, with its console; run on to the end.
-      await page.getByTestId('open-file').setInputFiles({ name: download.suggestedFilename(), mimeType: 'application/octet-stream', buffer: bytes });
-      await expect.poll(() => status(page)).toContain(`restored pit-timer-${partway}.vzs`);
-      await stopped(page);
+      await afterFreshStop(page, () => page.getByTestId('open-file').setInputFiles({ name: download.suggestedFilename(), mimeType: 'application/octet-stream', buffer: bytes }));
+      expect(await status(page)).toContain(`restored pit-timer-${partway}.vzs`);
       expect(await instructions(page)).toBe(partway);
       expect(await serial(page)).toBe(before);
       await screenshot(page, 'app-snapshot-restored');
       await page.locator('[data-testid="editor"]').click();
-      await page.keyboard.press('F5');
-      await stopped(page, 'finished');
+      await press(page, 'F5', 'finished');
       expect(norm(await serial(page))).toBe(norm(expected));
       const end = await instructions(page);
 
@@ -91,8 +86,7 @@ describe('snapshots in the app', () => {
       await expect.poll(() => status(page)).toContain(`restored pit-timer-${partway}.vzs`);
       expect(await instructions(page)).toBe(partway);
       await page.locator('[data-testid="editor"]').click();
-      await page.keyboard.press('F5');
-      await stopped(page, 'finished');
+      await press(page, 'F5', 'finished');
       expect(await instructions(page)).toBe(end);
 
       // A corrupt file (one byte of the state changed): refused, the session goes on as it was.

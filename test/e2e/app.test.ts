@@ -2,7 +2,7 @@
 // assembler and debugger in its worker. Each main state is saved under test/e2e/screenshots/.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, register, screenshot, stopSite, type App } from './harness.ts';
+import { afterFreshStop, openApp, press, register, screenshot, stopSite, type App } from './harness.ts';
 
 /** Puts the editor's cursor at the end of a line (1-based) by keyboard, like a student would. */
 async function gotoLineEnd(page: Page, line: number): Promise<void> {
@@ -22,10 +22,6 @@ async function lineY(page: Page, line: number): Promise<number> {
   const box = await page.locator('[data-testid="editor"] .line-numbers', { hasText: new RegExp(`^${line}$`) }).boundingBox();
   if (!box) throw new Error(`line ${line} is not on screen`);
   return box.y + box.height / 2;
-}
-
-async function waitStatus(page: Page, state: string): Promise<void> {
-  await page.waitForSelector(`[data-testid="status"][data-state="${state}"]`, { timeout: 30_000 });
 }
 
 describe('the app in Chromium', () => {
@@ -67,8 +63,7 @@ describe('the app in Chromium', () => {
     const margin = (await page.locator('[data-testid="editor"] .glyph-margin').first().boundingBox())!;
     await page.mouse.click(margin.x + margin.width / 2, await lineY(page, 25)); // mul ebx
     await page.locator('[data-testid="editor"] .bp-glyph').waitFor();
-    await page.keyboard.press('Shift+F5'); // reload, so the breakpoint's address comes from the fixed program
-    await waitStatus(page, 'paused');
+    await press(page, 'Shift+F5', 'paused'); // reload, so the breakpoint's address comes from the fixed program
     await page.keyboard.press('F5');
     await expect.poll(() => page.locator('[data-testid="status"]').innerText(), { timeout: 30_000 }).toContain('breakpoint');
     expect(await register(page, 'eip')).toBe('00100039');
@@ -94,8 +89,7 @@ describe('the app in Chromium', () => {
   it('runs to the end; the serial console shows the output', async () => {
     const { page } = app;
     await page.getByRole('tab', { name: 'Serial' }).click();
-    await page.keyboard.press('F5');
-    await waitStatus(page, 'finished');
+    await press(page, 'F5', 'finished');
     await expect.poll(() => page.locator('[data-testid="serial"]').innerText()).toContain('Hello from vizor! 6 * 7 = 42');
     expect(await page.locator('[data-testid="status"]').innerText()).toContain('debug-exit');
     await screenshot(page, '06-finished-serial');
@@ -103,8 +97,7 @@ describe('the app in Chromium', () => {
 
   it('a conditional breakpoint (Shift+F9) stops only when its condition holds', async () => {
     const { page } = app;
-    await page.keyboard.press('Shift+F5');
-    await waitStatus(page, 'paused');
+    await press(page, 'Shift+F5', 'paused');
     await gotoLineEnd(page, 57); // putc: out dx, al
     await page.keyboard.press('Shift+F9');
     const condition = page.locator('[data-testid="breakpoints"] input.cond').last();
@@ -122,13 +115,11 @@ describe('the app in Chromium', () => {
 
   it('a page fault shows CR2 and the faulting walk', async () => {
     const { page } = app;
-    await page.locator('[data-testid="examples"]').selectOption('pagefault');
-    await waitStatus(page, 'paused');
+    await afterFreshStop(page, () => page.locator('[data-testid="examples"]').selectOption('pagefault'));
     await expect.poll(() => page.getByRole('tab', { name: /pagefault\.asm/ }).count()).toBe(1);
     await gotoLineEnd(page, 46); // page_fault's first instruction
     await page.keyboard.press('F9');
-    await page.keyboard.press('Shift+F5');
-    await waitStatus(page, 'paused');
+    await press(page, 'Shift+F5', 'paused');
     await page.keyboard.press('F5');
     await expect.poll(() => page.locator('[data-testid="status"]').innerText(), { timeout: 30_000 }).toContain('breakpoint');
     await page.getByRole('tab', { name: 'CR0/CR3/CR4' }).click();

@@ -115,6 +115,23 @@ export async function stopped(page: Page, want: 'paused' | 'finished' | RegExp =
   else await state.toBe(want);
 }
 
+/**
+ * Does `action` (a reset, a load, Apply and reset) and waits for the stop it causes, not the one
+ * before it: the status's state is already 'paused' before a reset, so only the stop count tells.
+ */
+export async function afterFreshStop(page: Page, action: () => Promise<unknown>, want: 'paused' | 'finished' | RegExp = 'paused', what = 'the action'): Promise<void> {
+  const status = page.locator('[data-testid="status"]');
+  const before = Number(await status.getAttribute('data-stops'));
+  await action();
+  await expect.poll(async () => Number(await status.getAttribute('data-stops')), { timeout: 60_000, message: `${what} did not stop the machine` }).toBeGreaterThan(before);
+  await stopped(page, want);
+}
+
+/** Presses a debugger key (the app handles them wherever the focus is) and waits for the stop it causes, in state `want`. */
+export async function press(page: Page, key: string, want: 'paused' | 'finished' | RegExp = /^(paused|finished)$/): Promise<void> {
+  await afterFreshStop(page, () => page.keyboard.press(key), want, key);
+}
+
 /** A select of the Machine ⚙ form, by its label's first word. */
 export function setting(page: Page, name: string) {
   return page.locator('form.settings label').filter({ hasText: new RegExp(`^\\s*${name}\\b`) }).locator('select');
@@ -134,6 +151,5 @@ export async function useHypervisor(page: Page, choose: Partial<HvChoice> = {}, 
   await page.locator('[data-testid="hv-mode"]').selectOption({ label: "vizor's hypervisor" });
   for (const [key, value] of Object.entries(choose) as [keyof HvChoice, string][]) await setting(page, HV_LABELS[key]).selectOption(value);
   for (const [key, value] of Object.entries(keep) as [keyof HvChoice, string][]) expect(await setting(page, HV_LABELS[key]).inputValue(), `the form's ${HV_LABELS[key]}`).toBe(value);
-  await page.getByRole('button', { name: 'Apply and reset' }).click();
-  await stopped(page);
+  await afterFreshStop(page, () => page.getByRole('button', { name: 'Apply and reset' }).click());
 }

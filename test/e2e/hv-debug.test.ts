@@ -6,7 +6,7 @@
 // Screenshots: test/e2e/screenshots/hv-debug-*.png.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { register, screenshot, stopped as paused, useApp, useHypervisor } from './harness.ts';
+import { afterFreshStop, press, register, screenshot, stopped as paused, useApp, useHypervisor } from './harness.ts';
 
 const status = (page: Page) => page.locator('[data-testid="status"]').innerText();
 const timelineEvents = async (page: Page) => Number(await page.locator('[data-testid="hv-timeline"]').getAttribute('data-events'));
@@ -23,8 +23,7 @@ describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
     expect(await page.locator('[data-testid="hv-banner"]').innerText()).not.toContain('coming soon');
 
     // Debug VM 1: VM 0 runs its slices around it.
-    await page.locator('[data-testid="hv-focus"]').selectOption('1');
-    await paused(page);
+    await afterFreshStop(page, () => page.locator('[data-testid="hv-focus"]').selectOption('1'));
     await page.getByRole('tab', { name: /Breakpoints/ }).click();
     // Kind, then field, then value: the list shows "pagefault outcome=hidden".
     await page.getByLabel('Event kind').selectOption('pagefault');
@@ -34,12 +33,10 @@ describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
     await expect.poll(() => page.getByRole('group', { name: 'Event breakpoints' }).innerText()).toContain('pagefault outcome=hidden');
     await screenshot(page, 'hv-debug-event-breakpoint');
     await page.locator('[data-testid="editor"]').click();
-    await page.keyboard.press('F5');
-    await paused(page);
+    await press(page, 'F5', 'paused');
     await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=hidden)');
     // Again: a fill after VM 1 has run a while (the first came with its first instruction fetch).
-    await page.keyboard.press('F5');
-    await paused(page);
+    await press(page, 'F5', 'paused');
     await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=hidden)');
     const eipAtFill = await register(page, 'eip');
 
@@ -56,16 +53,14 @@ describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
 
     // Step back (Shift+F10): the fill is undone, and the views go back with the debugger.
     await page.locator('[data-testid="editor"]').click();
-    await page.keyboard.press('Shift+F10');
-    await paused(page);
+    await press(page, 'Shift+F10', 'paused');
     await expect.poll(() => timelineEvents(page)).toBeLessThan(eventsAtFill);
     await expect.poll(async () => Number(await hiddenFaults(page, 1))).toBe(faultsAtFill - 1);
     expect(await register(page, 'eip')).not.toBe(eipAtFill);
     await screenshot(page, 'hv-debug-stepped-back');
 
     // Forward again: the same fill comes back.
-    await page.keyboard.press('F5');
-    await paused(page);
+    await press(page, 'F5', 'paused');
     await expect.poll(async () => Number(await hiddenFaults(page, 1))).toBe(faultsAtFill);
     expect(await register(page, 'eip')).toBe(eipAtFill);
 
@@ -87,12 +82,10 @@ describe('debugging a vCPU under the hypervisor (lesson 7)', () => {
     await screenshot(page, 'hv-debug-timeline-seek');
 
     // A VM card chooses the vCPU to debug: VM 0 now (the machine stays where it is; each vCPU keeps its history).
-    await page.locator('[data-testid="hv-vms"] [data-vm="0"]').click();
-    await paused(page);
+    await afterFreshStop(page, () => page.locator('[data-testid="hv-vms"] [data-vm="0"]').click());
     await expect.poll(() => page.locator('[data-testid="hv-focus"]').inputValue()).toBe('0');
     await page.locator('[data-testid="editor"]').click();
-    await page.keyboard.press('F5');
-    await paused(page);
+    await press(page, 'F5', 'paused');
     await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=hidden)');
     await expect.poll(() => page.locator('[data-testid="hv-vms"] [data-vm="0"]').getAttribute('aria-pressed')).toBe('true');
   }, 180_000);
@@ -111,8 +104,7 @@ describe('descriptor tables under ring compression (lesson 7, --cpu deprivilege)
     await page.getByLabel('Event value').selectOption('injected');
     await page.getByRole('button', { name: 'Add event breakpoint' }).click();
     await page.locator('[data-testid="editor"]').click();
-    await page.keyboard.press('F5');
-    await paused(page);
+    await press(page, 'F5', 'paused');
     await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=injected)');
     await page.getByRole('tab', { name: 'GDT/IDT/TSS' }).click();
     const tables = page.locator('[data-testid="tables"]');

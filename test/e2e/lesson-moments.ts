@@ -3,7 +3,7 @@
 // lessons-app.test.ts picks the lesson, runs its moment, and saves test/e2e/screenshots/lesson-NN.png.
 import { expect } from 'vitest';
 import type { Page } from 'playwright-core';
-import { register, setting } from './harness.ts';
+import { afterFreshStop, press, register, setting } from './harness.ts';
 import { LESSON_FILES } from '../../src/ui/lessons/catalog.ts';
 
 type Moment = (page: Page) => Promise<void>;
@@ -20,20 +20,6 @@ function says(folder: string, n: number, text: string | RegExp): void {
   const flat = m![1]!.replace(/\s+/g, ' ');
   if (typeof text === 'string') expect(flat, `${folder} step ${n}`).toContain(text);
   else expect(flat, `${folder} step ${n}`).toMatch(text);
-}
-
-async function stopped(page: Page): Promise<void> {
-  await page.waitForTimeout(100);
-  await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 60_000 }).toMatch(/^(paused|finished)$/);
-  await expect.poll(() => status(page)).not.toContain('loading');
-}
-
-/** A debugger key, pressed with the editor focused, and the stop after it. */
-async function press(page: Page, key: string): Promise<void> {
-  const before = `${await status(page)} ${await register(page, 'eip')}`;
-  await page.keyboard.press(key); // the app's debugger keys work wherever the focus is
-  await expect.poll(async () => `${await status(page)} ${await register(page, 'eip')}` !== before, { timeout: 60_000 }).toBe(true);
-  await stopped(page);
 }
 
 /** Puts the editor's cursor on a line of the open file (by keyboard: the line may be scrolled away). */
@@ -68,8 +54,7 @@ async function underHypervisor(page: Page, mainFile?: string): Promise<void> {
   if (mainFile) await setting(page, 'Main file').selectOption(mainFile);
   await page.locator('[data-testid="hv-mode"]').selectOption({ label: "vizor's hypervisor" });
   if (paging) expect(await setting(page, 'Paging').inputValue(), `${folder}: the lesson's paging`).toBe(paging);
-  await page.getByRole('button', { name: 'Apply and reset' }).click();
-  await stopped(page);
+  await afterFreshStop(page, () => page.getByRole('button', { name: 'Apply and reset' }).click());
   await expect.poll(() => page.locator('[data-testid="hv-banner"]').count()).toBe(1);
 }
 

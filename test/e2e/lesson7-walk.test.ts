@@ -7,7 +7,7 @@
 // Screenshots: test/e2e/screenshots/lesson7-*.png.
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { register, screenshot, stopped as reached, useApp, useHypervisor } from './harness.ts';
+import { afterFreshStop, press, register, screenshot, useApp, useHypervisor } from './harness.ts';
 import { LESSON_FILES } from '../../src/ui/lessons/catalog.ts';
 
 const TEXT = LESSON_FILES['07-shadow-paging/lesson.md']!;
@@ -17,23 +17,6 @@ const hvViews = (page: Page) => page.locator('[data-testid="hv-views"]');
 const walkHeading = (page: Page) => hvViews(page).locator('[data-testid="hv-walk"] .what').innerText();
 const shadowRow = (page: Page, linear: string) => hvViews(page).locator(`[data-testid="hv-tables"] tr[data-linear="${linear}"]`);
 const vmCard = (page: Page) => hvViews(page).locator('[data-testid="hv-vms"] [data-vm="0"] .nums').innerText();
-
-const stopped = (page: Page) => reached(page, /^(paused|finished)$/);
-
-/** Presses a debugger key (the app handles them wherever the focus is) and waits for the stop. */
-async function press(page: Page, key: string): Promise<void> {
-  const where = async () => `${await status(page)} at ${await register(page, 'eip')}`;
-  const before = await where();
-  await page.keyboard.press(key);
-  await expect
-    .poll(async () => (await where()) !== before || (await page.locator('[data-testid="status"]').getAttribute('data-state')) === 'running', { timeout: 30_000 })
-    .toBe(true)
-    .catch(async (e: unknown) => {
-      await screenshot(page, `lesson7-failed-${key}`);
-      throw new Error(`${key} did not move the debugger (status stayed "${before}"): ${String(e)}`);
-    });
-  await stopped(page);
-}
 
 async function tab(page: Page, name: string | RegExp): Promise<void> {
   await page.getByRole('tab', { name }).click();
@@ -52,9 +35,8 @@ describe('lesson 7, walked in the app as its text says', () => {
   it('steps 7-14: hidden faults, the shadow entry, step back, the injected fault, Check; and step 8\'s warning', async () => {
     const { page } = app();
     // Pick the lesson in the picker.
-    await page.locator('[data-testid="lesson-picker"]').selectOption('07-shadow-paging');
+    await afterFreshStop(page, () => page.locator('[data-testid="lesson-picker"]').selectOption('07-shadow-paging'));
     await expect.poll(() => page.locator('[data-testid="lesson-title"]').innerText()).toContain('Shadow page tables');
-    await stopped(page);
 
     // Step 7: Machine ⚙ → Run on: vizor's hypervisor (1 VM, VT-x, shadow already chosen) → Apply and reset.
     expect(stepText(7)).toContain('Apply and reset');
@@ -69,7 +51,8 @@ describe('lesson 7, walked in the app as its text says', () => {
     await step(page, 8).locator('[data-label="pass1"]').click();
     const pass1Line = page.locator('[data-testid="editor"] .view-line', { hasText: /^pass1:/ });
     await pass1Line.waitFor({ timeout: 10_000 });
-    await pass1Line.click({ position: { x: 20, y: 5 } }); // on the text, as a student clicks
+    const lineBox = await pass1Line.boundingBox();
+    await pass1Line.click({ position: { x: 20, y: (lineBox?.height ?? 10) / 2 } }); // on the text, as a student clicks
     await page.keyboard.press('F9');
     await expect.poll(() => page.getByRole('tab', { name: /Breakpoints/ }).innerText()).toMatch(/1/);
     await press(page, 'F5');
@@ -203,7 +186,6 @@ describe('lesson 7, walked in the app as its text says', () => {
     await tab(page, /Breakpoints/);
     await page.getByRole('group', { name: 'Event breakpoints' }).getByLabel('pagefault').check();
     await press(page, 'Shift+F5');
-    await expect.poll(() => status(page)).not.toContain('loading');
     await press(page, 'F5');
     await expect.poll(() => status(page)).toContain('event breakpoint (pagefault)');
     await tab(page, 'Hypervisor');
@@ -221,7 +203,6 @@ describe('lesson 7, walked in the app as its text says', () => {
     await step(page, 8).locator('[data-event="pagefault outcome=hidden"]').click();
     await expect.poll(() => events.getByLabel('Enabled: pagefault outcome=hidden', { exact: true }).isChecked()).toBe(true);
     await press(page, 'Shift+F5');
-    await expect.poll(() => status(page)).not.toContain('loading');
     await press(page, 'F5');
     await expect.poll(() => status(page)).toContain('event breakpoint (pagefault outcome=hidden)');
     expect(await register(page, 'eip')).toBe('001000e4');

@@ -4,13 +4,12 @@
 // test/e2e/screenshots/lesson-NN.png for review. Lesson 7 is walked step by step in lesson7-walk.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { openApp, register, screenshot, stopSite, type App } from './harness.ts';
+import { afterFreshStop, openApp, register, screenshot, stopSite, type App } from './harness.ts';
 import { lessonCatalog, LESSON_FILES } from '../../src/ui/lessons/catalog.ts';
 import { MOMENTS } from './lesson-moments.ts';
 
 async function pickLesson(page: Page, folder: string): Promise<void> {
-  await page.locator('[data-testid="lesson-picker"]').selectOption(folder);
-  await expect.poll(() => page.locator('[data-testid="status"]').getAttribute('data-state'), { timeout: 30_000 }).toBe('paused');
+  await afterFreshStop(page, () => page.locator('[data-testid="lesson-picker"]').selectOption(folder));
   await expect.poll(() => page.locator('[data-testid="status"]').innerText()).toMatch(/loaded|paused/i);
 }
 
@@ -86,7 +85,7 @@ describe('lessons in the app', () => {
     await page.locator('[data-testid="hv-mode"]').selectOption('hypervisor');
     await page.getByLabel('VMs').selectOption('2');
     await expect.poll(() => page.getByLabel('Paging').inputValue()).toBe('shadow'); // the lesson's setting
-    await page.getByRole('button', { name: 'Apply and reset' }).click();
+    await afterFreshStop(page, () => page.getByRole('button', { name: 'Apply and reset' }).click());
     await page.locator('[data-testid="hv-run"]').click();
     const vms = page.locator('[data-testid="hv-consoles"]');
     await expect.poll(() => vms.locator('section').count(), { timeout: 60_000 }).toBe(2);
@@ -103,7 +102,7 @@ describe('lessons in the app', () => {
     await page.getByRole('button', { name: 'Close the trace' }).click();
     await page.getByRole('button', { name: 'Machine ⚙' }).click();
     await page.locator('[data-testid="hv-mode"]').selectOption('bare');
-    await page.getByRole('button', { name: 'Apply and reset' }).click();
+    await afterFreshStop(page, () => page.getByRole('button', { name: 'Apply and reset' }).click());
     await expect.poll(() => page.locator('[data-testid="hv-banner"]').count()).toBe(0);
   });
 

@@ -54,6 +54,8 @@ export class Session {
   disasm = $state.raw<DisasmLine[]>([]);
   canStepBack = $state(false);
   stopReason = $state<StopReason | null>(null);
+  /** How many stops the machine has reported: tells a fresh stop from the one before it. */
+  stops = $state(0);
   message = $state('');
   error = $state('');
   serial = $state('');
@@ -178,6 +180,7 @@ export class Session {
         this.previous = n.reason === 'loaded' ? null : this.snapshot;
         this.applyFrame(n);
         this.stopReason = n.reason;
+        this.stops += 1;
         this.state = finished ? 'finished' : 'paused';
         this.message = (n.detail || n.reason) + (finished ? ' — Reset (Shift+F5) starts again, Back steps back' : '');
         // For bench/ui: the moment the app first became usable.
