@@ -26,7 +26,8 @@ export class BreakpointLists {
   private eventBreaks: EventBreakSpec[] = [];
   private watches: Watch[] = [];
   private breakpointIds: number[] = [];
-  private eventIds: number[] = [];
+  /** The debugger's id of each event breakpoint it accepted, with its spec (refused ones have none). */
+  private eventSpecs = new Map<number, EventBreakSpec>();
   private watchIds: number[] = [];
 
   /** Replaces the code breakpoints in `dbg`; returns a message for each condition refused (the breakpoint stays, unconditional). */
@@ -53,12 +54,12 @@ export class BreakpointLists {
    */
   setEventBreakpoints(dbg: Debugger, list: EventBreakSpec[], vm: number | undefined): string[] {
     this.eventBreaks = list;
-    for (const id of this.eventIds) dbg.removeBreakpoint(id);
-    this.eventIds = [];
+    for (const id of this.eventSpecs.keys()) dbg.removeBreakpoint(id);
+    this.eventSpecs.clear();
     const errors: string[] = [];
     for (const spec of list) {
       try {
-        this.eventIds.push(dbg.addEventBreakpoint(toFilter(spec, vm)));
+        this.eventSpecs.set(dbg.addEventBreakpoint(toFilter(spec, vm)), spec);
       } catch (e) {
         errors.push(`event breakpoint "${describeSpec(spec)}": ${(e as Error).message}`);
       }
@@ -83,9 +84,9 @@ export class BreakpointLists {
 
   /** Takes every list out of `dbg` (the focus is leaving its vCPU) but remembers them for `reinstall`. */
   uninstall(dbg: Debugger): void {
-    for (const id of [...this.breakpointIds, ...this.eventIds, ...this.watchIds]) dbg.removeBreakpoint(id);
+    for (const id of [...this.breakpointIds, ...this.eventSpecs.keys(), ...this.watchIds]) dbg.removeBreakpoint(id);
     this.breakpointIds = [];
-    this.eventIds = [];
+    this.eventSpecs.clear();
     this.watchIds = [];
   }
 
@@ -101,8 +102,7 @@ export class BreakpointLists {
 
   /** The event breakpoint that stopped `s` as the list shows it ("pagefault outcome=hidden"), else the event's kind. */
   describeEventStop(s: StopInfo): string {
-    const i = s.breakpointId === undefined ? -1 : this.eventIds.indexOf(s.breakpointId);
-    const spec = i >= 0 ? this.eventBreaks[i] : undefined;
+    const spec = s.breakpointId === undefined ? undefined : this.eventSpecs.get(s.breakpointId);
     return spec ? describeSpec(spec) : String(s.event?.kind);
   }
 }

@@ -202,6 +202,14 @@ describe('event breakpoints and watchpoints', () => {
     expect(s.cpu!.cr2).toBe(0x800000);
   });
 
+  it('names the event breakpoint that stopped, even after one the schema refused', async () => {
+    const s = await pagefaultSession();
+    s.setEventBreakpoints([{ kind: 'exception', field: 'nosuchfield', value: 1 }, { kind: 'exception', field: 'vector', value: 14 }]);
+    s.continue();
+    await until(() => s.stopReason === 'breakpoint', 'the event breakpoint');
+    expect(s.message).toContain('event breakpoint (exception vector=14)');
+  });
+
   it('stops after the instruction that writes a watched address', async () => {
     const s = await pagefaultSession();
     const pd = s.loadedMap!.symbols.find((x) => x.name === 'page_directory')!.address;
