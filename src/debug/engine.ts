@@ -1,20 +1,18 @@
 // The execution core of the debugger: runs the machine in chunks, on the CPU's hooked path when
 // something needs a per-instruction look (breakpoints, watchpoints, event breakpoints, stepping),
-// hook-free otherwise; decides at each instruction boundary whether to stop; takes the history
-// snapshots; follows the event stream. The public commands are in debugger.ts.
-import { KIND_BIT, type TraceEvent } from '../trace/schema.ts';
-import type { Listener } from '../trace/emitter.ts';
+// hook-free otherwise; decides at each instruction boundary whether to stop. The recorded run
+// (history snapshots, guest input, console text) is in recording.ts, following the event stream in
+// event-stream.ts (both base classes of this one); the public commands are in debugger.ts.
 import { BreakpointTable, type LineMapEntry } from './breakpoints.ts';
 import { classify } from './classify.ts';
 import { before, code32Of, returnedOut, type Position, type RunControl, type StopCore } from './control.ts';
-import { EventBreakpointTable, type EventBreakpoint } from './event-filter.ts';
+import { EventBreakpointTable } from './event-filter.ts';
+import { EventStream } from './event-stream.ts';
 import type { EvalContext } from './expr.ts';
-import { History } from './history.ts';
 import { readLinear, readLinearValue, registerValue, translate } from './linear.ts';
-import { SnapshotPolicy } from './snapshot-policy.ts';
-import type { DebugCpuState, DebugMachine, DebugRunResult, StopInfo, WatchHit } from './types.ts';
+import type { RecordingOptions } from './recording.ts';
+import type { DebugCpuState, DebugMachine, DebugRunResult, StopInfo } from './types.ts';
 import { WatchpointTable } from './watch.ts';
-import { deliver, deliverDue, InputLog, untilNext, type InputDevice, type InputPort } from './input.ts';
 
 /**
  * Instructions per Machine.run call on the hooked path. The CPU keeps `cpu.instructions` exact at
@@ -23,17 +21,7 @@ import { deliver, deliverDue, InputLog, untilNext, type InputDevice, type InputP
  */
 const HOOKED_CHUNK = 1 << 20;
 
-export interface DebuggerOptions {
-  /** Instructions between history snapshots at the least (0 disables reverse execution). Default 1,000,000. */
-  snapshotInterval?: number;
-  /** Byte budget for the history. Default 64 MiB. */
-  historyBudgetBytes?: number;
-  /** Largest fraction of run time snapshots may take (default 0.25; 0 = strictly every snapshotInterval). */
-  snapshotOverhead?: number;
-  /** Instructions after which a snapshot is taken whatever it costs (default 4 x snapshotInterval). */
-  maxSnapshotInterval?: number;
-  /** Milliseconds clock for the overhead limit (default performance.now). */
-  clock?: () => number;
+export interface DebuggerOptions extends RecordingOptions {
   /** The assembler's address map, for file:line breakpoints. */
   lineMap?: readonly LineMapEntry[];
   /** Symbol values for conditions (labels). */
@@ -53,40 +41,18 @@ interface FastCpu {
   cr4?: number;
 }
 
-export abstract class Engine {
+export abstract class Engine extends EventStream {
   readonly breakpoints: BreakpointTable;
-  readonly watchpoints: WatchpointTable;
-  readonly eventBreakpoints: EventBreakpointTable;
-  readonly history: History;
-  /** Text the guest wrote to its consoles so far (truncated when going back in time). */
-  console = '';
-  /**
-   * Console text the guest writes for the first time (replays after going back do not repeat it):
-   * hosts that print serial output (the CLI with --gdb) print through this.
-   */
-  onOutput: ((text: string) => void) | undefined;
-  /** Called after the machine was moved back in time: consumers drop events with seq >= nextSeq. */
-  onRewind: (nextSeq: number) => void = () => {};
   /** The sub of the current state (0 unless stopped at a repeated boundary, see Position). */
   hereSub = 0;
-  /** Exception events so far (tells step-back whether an instruction may have faulted). */
-  exceptions = 0;
   symbols: ReadonlyMap<string, number>;
   readonly defaultBudget: number;
 
   protected readonly ctx: EvalContext;
   protected pauseRequested = false;
-  protected control: RunControl | undefined;
-  private readonly snapshots: SnapshotPolicy;
-  private printed = 0;
   /** Boundary bookkeeping for positions: the count seen at the last beforeInstruction and its sub. */
   private boundaryN = -1;
   private boundarySub = 0;
-  private pendingWatch: WatchHit | undefined;
-  private pendingEvent: { eb: EventBreakpoint; ev: TraceEvent } | undefined;
-  private replaying = false;
-  private unlisten: (() => void) | undefined;
-  private listenMask = 0;
   private readonly fast: FastCpu | undefined;
   /** Set while a halted CPU sleeps through one long run: stop (unevaluated) at the first boundary. */
   private yieldAtBoundary = false;
@@ -118,18 +84,12 @@ export abstract class Engine {
     return true;
   }
 
-  constructor(
-    readonly machine: DebugMachine,
-    options: DebuggerOptions,
-  ) {
+  constructor(machine: DebugMachine, options: DebuggerOptions) {
+    // One id sequence for all three tables: a breakpoint of any kind is removed by its id alone.
     let ids = 1;
     const nextId = () => ids++;
+    super(machine, options, new WatchpointTable(nextId), new EventBreakpointTable(nextId));
     this.breakpoints = new BreakpointTable(nextId);
-    this.watchpoints = new WatchpointTable(nextId);
-    this.eventBreakpoints = new EventBreakpointTable(nextId);
-    const interval = options.snapshotInterval ?? 1_000_000;
-    this.history = new History({ interval, budgetBytes: options.historyBudgetBytes ?? 64 * 1024 * 1024 });
-    this.snapshots = new SnapshotPolicy(this.history, options.snapshotOverhead ?? 0.25, options.maxSnapshotInterval ?? 4 * interval, options.clock ?? (() => globalThis.performance.now()));
     this.symbols = options.symbols ?? new Map();
     this.defaultBudget = options.defaultBudget ?? 50_000_000;
     const c = machine.cpu as unknown as Partial<FastCpu>;
@@ -163,6 +123,10 @@ export abstract class Engine {
 
   readMemory(linear: number, length: number): { bytes: Uint8Array; ok: boolean } {
     return readLinear(this.machine.memory, this.cpuState(), linear, length);
+  }
+
+  protected halted(): boolean {
+    return this.fast ? this.fast.halted : this.machine.cpu.getState().halted;
   }
 
   stopInfo(s: StopCore): StopInfo {
@@ -225,7 +189,7 @@ export abstract class Engine {
       for (let k = 0; k < chunk; ) {
         // A halted CPU has no boundaries until an interrupt wakes it: sleep in one long run (the
         // virtual-time budget is what it counts) and stop at the first boundary after waking.
-        const sleeping = this.fast ? this.fast.halted : cpu.getState().halted;
+        const sleeping = this.halted();
         const n = sleeping ? chunk - k : Math.min(HOOKED_CHUNK, chunk - k);
         this.yieldAtBoundary = sleeping;
         const before = cpu.instructions;
@@ -251,64 +215,6 @@ export abstract class Engine {
       this.eventBreakpoints.mask !== 0 ||
       this.pauseRequested
     );
-  }
-
-  // ---- guest input ------------------------------------------------------------------------------
-
-  /** Guest input (serial bytes, PS/2 scan codes) the guest received, replayed after going back (input.ts). */
-  readonly input = new InputLog();
-  /** The devices input goes to; null: this target takes no input. */
-  inputPort: InputPort | null = null;
-
-  /**
-   * The guest receives input now (typed by the user). Recorded at this position, so replays deliver
-   * it at the same instruction; typed while in the past, it starts a new future (the snapshots and
-   * inputs recorded after this point are dropped).
-   */
-  feedInput(device: InputDevice, bytes: number[]): void {
-    const port = this.inputPort;
-    if (!port) throw new Error('this machine takes no typed input');
-    if (bytes.length === 0) return;
-    const n = this.machine.cpu.instructions;
-    const time = port.now ? port.now() : Number.NaN;
-    this.history.dropAfter(n, Number.isNaN(time) ? Number.POSITIVE_INFINITY : time);
-    this.input.add({ n, time, device, bytes: bytes.slice() });
-    deliver(port, this.input.advance());
-  }
-
-  /** Delivers recorded input whose position has been reached (replays; called between runs). */
-  protected deliverDueInput(): void {
-    if (this.inputPort) deliverDue(this.input, this.inputPort, this.machine.cpu.instructions);
-  }
-
-  /** How far the machine may run before the next recorded input is due (instructions of virtual time, maybe fractional). */
-  private untilInput(): number {
-    return this.inputPort ? untilNext(this.input, this.inputPort, this.machine.cpu.instructions) : Number.POSITIVE_INFINITY;
-  }
-
-  /** Runs hook-free up to `max` instructions, stopping to deliver recorded input on time (replays). */
-  runFree(max: number): DebugRunResult {
-    const cpu = this.machine.cpu;
-    const end = cpu.instructions + max;
-    let r: DebugRunResult = { reason: 'instruction-limit' };
-    while (cpu.instructions < end) {
-      this.deliverDueInput();
-      r = this.machine.run(Math.min(end - cpu.instructions, this.untilInput()));
-      if (r.reason !== 'instruction-limit') break;
-    }
-    this.deliverDueInput();
-    return r;
-  }
-
-  /** Records the current state in the history (positions must be newer than the newest entry). */
-  takeSnapshot(): void {
-    const n = this.machine.cpu.instructions;
-    const newest = this.history.newest;
-    if (newest && n <= newest.instructions) return;
-    const t0 = this.snapshots.clock();
-    const time = this.inputPort?.now?.();
-    this.history.add(n, this.machine.snapshot(), this.machine.emitter.nextSeq, { consoleLength: this.console.length, exceptions: this.exceptions, input: this.input.mark(), ...(time !== undefined ? { time } : {}) });
-    this.snapshots.took(this.snapshots.clock() - t0);
   }
 
   /** The per-instruction check (the CPU's hooked path). True = stop before this instruction. */
@@ -397,77 +303,5 @@ export abstract class Engine {
   private sp(): number {
     const f = this.fast;
     return f ? f.regs[4]! >>> 0 : this.cpuState().esp >>> 0;
-  }
-
-  private eventStop(): StopCore {
-    const p = this.pendingEvent!;
-    this.pendingEvent = undefined;
-    return { reason: 'event', breakpointId: p.eb.id, event: p.ev };
-  }
-
-  // ---- the event stream -------------------------------------------------------------------------
-
-  protected relisten(): void {
-    let mask = KIND_BIT.console | KIND_BIT.exception | this.eventBreakpoints.mask;
-    if (this.control?.mode === 'out') mask |= KIND_BIT.interrupt;
-    if (mask === this.listenMask && this.unlisten) return;
-    this.unlisten?.();
-    this.listenMask = mask;
-    const listener: Listener = { mask, onEvent: (ev) => this.onEvent(ev) };
-    this.unlisten = this.machine.emitter.listen(listener);
-  }
-
-  private onEvent(ev: TraceEvent): void {
-    if (ev.kind === 'console') {
-      this.console += ev.text;
-      if (this.console.length > this.printed) {
-        this.onOutput?.(this.console.slice(this.printed));
-        this.printed = this.console.length;
-      }
-    } else if (ev.kind === 'exception') {
-      this.exceptions++;
-      // The faulting instruction did not retire: accesses it made before the fault are no hit
-      // (it runs again after the handler). The exception's own frame pushes are reported after this.
-      // #DB is the single-step trap here: raised after its instruction retired, its accesses count.
-      if (this.pendingWatch && ev.vector !== 1) {
-        this.watchpoints.unhit(this.pendingWatch);
-        this.pendingWatch = undefined;
-      }
-    }
-    const c = this.control;
-    if (!c) return;
-    if ((ev.kind === 'interrupt' || ev.kind === 'exception') && c.mode === 'out' && c.calls > 0) {
-      c.depth++;
-      c.sawInterrupt = true;
-    }
-    if (this.replaying && !c.record) return;
-    const eb = this.eventBreakpoints.match(ev);
-    if (eb && !this.pendingEvent) {
-      if (!c.record) eb.hits++;
-      // Seen at the next boundary (event breakpoints run on the hooked path), or by the run loop
-      // when the run ends without one (HLT, shutdown).
-      this.pendingEvent = { eb, ev };
-      // Emitted by an instruction that halted the CPU (HLT's own event): there is no boundary
-      // until an interrupt wakes it, so end the run now and stop at the halted state.
-      if (!c.record && (this.fast ? this.fast.halted : this.machine.cpu.getState().halted)) this.machine.stop();
-    }
-  }
-
-  /** Used by Reverse: replay without stopping on event breakpoints, then restore normal behaviour. */
-  setReplaying(on: boolean): void {
-    this.replaying = on;
-  }
-
-  /** Drops hits left from an aborted run. */
-  clearPending(): void {
-    this.pendingWatch = undefined;
-    this.pendingEvent = undefined;
-  }
-
-  /** Stops following the machine (no hooks, no event subscription). */
-  detach(): void {
-    this.unlisten?.();
-    this.unlisten = undefined;
-    this.machine.cpu.hooks = null;
   }
 }
