@@ -50,6 +50,22 @@ describe('Session over the real machine', () => {
     expect(s.changed.size).toBe(0);
   });
 
+  it('is loading from the request to the first stop, and counts the stops', async () => {
+    const s = new Session(new MachineClient(inProcessWorker()));
+    await until(() => s.state === 'no-program', 'ready');
+    const loaded = s.load(DEFAULT_EXAMPLE.files, DEFAULT_EXAMPLE.main, { memoryMiB: 8, boot: { kind: 'multiboot' } });
+    expect(s.loading).toBe(true);
+    expect(await loaded).toBe(true);
+    await until(() => s.stopReason === 'loaded', 'the first stop');
+    expect(s.loading).toBe(false);
+    expect(s.stops).toBe(1);
+    s.step('into');
+    await until(() => s.stops === 2, 'the second stop');
+    expect(s.loading).toBe(false);
+    expect(await s.load([{ name: 'bad.asm', text: 'mov eax,\n' }], 'bad.asm', { memoryMiB: 8, boot: { kind: 'multiboot' } })).toBe(false);
+    expect(s.loading).toBe(false); // a failed load has no stop to wait for
+  });
+
   it('highlights what a step changed and restores it on step back', async () => {
     const s = await loadedSession();
     s.step('into');

@@ -56,6 +56,8 @@ export class Session {
   stopReason = $state<StopReason | null>(null);
   /** How many stops the machine has reported: tells a fresh stop from the one before it. */
   stops = $state(0);
+  /** A load was asked for and its first stop has not come yet. */
+  loading = $state(false);
   message = $state('');
   error = $state('');
   serial = $state('');
@@ -90,10 +92,12 @@ export class Session {
 
   async load(files: SourceFile[], main: string, config: MachineConfig): Promise<boolean> {
     this.message = 'loading…';
+    this.loading = true;
     const r = await this.client.request({ type: 'load', files, main, config });
     this.diagnostics = r.diagnostics;
     if (r.map) this.map = r.map;
     if (!r.ok) {
+      this.loading = false;
       this.state = 'no-program';
       this.message = r.error ? `cannot load: ${r.error}` : 'cannot load';
       return false;
@@ -181,6 +185,7 @@ export class Session {
         this.applyFrame(n);
         this.stopReason = n.reason;
         this.stops += 1;
+        this.loading = false;
         this.state = finished ? 'finished' : 'paused';
         this.message = (n.detail || n.reason) + (finished ? ' — Reset (Shift+F5) starts again, Back steps back' : '');
         // For bench/ui: the moment the app first became usable.
