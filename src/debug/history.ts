@@ -21,7 +21,7 @@ export interface HistoryEntry {
   snapshot: unknown;
   /** Emitter.nextSeq at that point (the event stream position). */
   seq: number;
-  /** Debugger-side state at that point (console log lengths, how much guest input was delivered, virtual time). */
+  /** Debugger-side state at that point (console log lengths, how much guest input was delivered, virtual time: ns on a machine, host ticks under the hypervisor). */
   extra: { consoleLength: number; exceptions: number; input?: InputMark; time?: number };
   /** Bytes this entry holds besides shared pages (estimated: typed arrays + a fixed overhead). */
   ownBytes: number;

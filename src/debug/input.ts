@@ -5,10 +5,15 @@
 // log had been delivered; typing while in the past starts a new future (the log and the snapshots
 // after that point are dropped).
 //
-// Serial bytes go through a "wire" the UART pulls from. The UART polls for input both when the
-// guest reads its registers (deterministic: the same instruction every time) and at the top of the
-// machine's run loop (which depends on how runs are sliced, different in a replay), so the wire
-// only gives bytes at the first kind of poll and when an input is delivered (connectUart).
+// Under the hypervisor one log holds the input of every VM (its channel is the VM id), in the order
+// the host received it, and every vCPU's debugger shares it: input belongs to the whole host's
+// history, so whichever vCPU the debugger follows, a replay delivers each VM's input where it went
+// in (vcpu-target.ts delivers it; records there carry the host tick too).
+//
+// Serial bytes go through a "wire" (one per channel) the UART pulls from. The UART polls for input
+// both when the guest reads its registers (deterministic: the same instruction every time) and at
+// the top of the machine's run loop (which depends on how runs are sliced, different in a replay),
+// so the wire only gives bytes at the first kind of poll and when an input is delivered (connectDevices).
 import type { Uart16550 } from '../machine/devices/uart16550.ts';
 import type { Ps2Controller } from '../machine/devices/ps2.ts';
 import { NS_PER_INSTRUCTION } from '../machine/devices/clock.ts';
@@ -23,6 +28,10 @@ export interface InputRecord {
   device: InputDevice;
   /** Serial: the bytes; PS/2: scan codes (bit 7 = release, 0xE0 prefixes as their own byte). */
   bytes: number[];
+  /** The channel: under the hypervisor the VM that received it (absent: 0, the bare machine). */
+  vm?: number;
+  /** Under the hypervisor: the host tick then (the host's place; the VM may wait in HLT meanwhile). */
+  tick?: number;
 }
 
 /** Where the log's inputs go: the devices of the machine (or VM) being debugged. */
@@ -33,32 +42,43 @@ export interface InputPort {
   pollSerial(): void;
   /** Queues PS/2 scan codes in the keyboard. */
   sendScancodes(codes: number[]): void;
+  /**
+   * Present when the target replays the log itself (under the hypervisor, the host delivers every
+   * VM's input on its own schedule, vcpu-target.ts): where typed input goes in now, added to its
+   * record; the debugger then records and delivers typed input but leaves the replay to the target.
+   */
+  stamp?(): { vm: number; tick: number };
 }
 
 /** What a history snapshot remembers of the log. */
 export interface InputMark {
   delivered: number;
-  serialTaken: number;
+  /** Per channel: serial bytes the guest's UART has taken from the wire. */
+  taken: readonly number[];
 }
 
 export class InputLog {
   readonly records: InputRecord[] = [];
   /** Records delivered so far (the replay position in the log). */
   delivered = 0;
-  /** Serial bytes the guest's UART has taken from the wire. */
-  serialTaken = 0;
-  /** All serial bytes of the records, in order, and where each record's bytes end. */
-  private serial: number[] = [];
+  /** Per channel: serial bytes the UART has taken from the wire. */
+  private taken: number[] = [];
+  /** Per channel: the serial bytes of its records, in order; per record: where its bytes end in its channel. */
+  private serial: number[][] = [];
   private serialEnd: number[] = [];
+  /** Per channel: the end of the serial bytes delivered so far. */
+  private deliveredEnd: number[] = [];
 
   mark(): InputMark {
-    return { delivered: this.delivered, serialTaken: this.serialTaken };
+    return { delivered: this.delivered, taken: this.taken.slice() };
   }
 
-  /** Back to a snapshot's point in the log. */
-  restore(m: InputMark): void {
-    this.delivered = m.delivered;
-    this.serialTaken = m.serialTaken;
+  /** Back to a snapshot's point in the log (no mark: its start). */
+  restore(m: InputMark | undefined): void {
+    this.delivered = Math.min(m?.delivered ?? 0, this.records.length);
+    this.taken = m ? m.taken.slice() : [];
+    this.deliveredEnd = [];
+    for (let i = 0; i < this.delivered; i++) this.deliveredEnd[this.records[i]!.vm ?? 0] = this.serialEnd[i]!;
   }
 
   /** The next record to deliver, if any. */
@@ -66,31 +86,41 @@ export class InputLog {
     return this.records[this.delivered];
   }
 
-  /** Appends an input at the current point, dropping any recorded future after it. */
-  add(rec: InputRecord): void {
+  /** Drops the recorded input not delivered yet (every channel's): a new future starts here. */
+  dropFuture(): void {
     this.records.length = this.delivered;
     this.serialEnd.length = this.delivered;
-    this.serial.length = this.delivered > 0 ? this.serialEnd[this.delivered - 1]! : 0;
+    this.serial = this.serial.map((bytes, ch) => bytes.slice(0, this.deliveredEnd[ch] ?? 0));
+  }
+
+  /** Appends an input at the current point, dropping any recorded future after it (every channel's). */
+  add(rec: InputRecord): void {
+    this.dropFuture();
+    const ch = rec.vm ?? 0;
+    const bytes = (this.serial[ch] ??= []);
+    if (rec.device === 'serial') for (const b of rec.bytes) bytes.push(b & 0xff);
     this.records.push(rec);
-    if (rec.device === 'serial') for (const b of rec.bytes) this.serial.push(b & 0xff);
-    this.serialEnd.push(this.serial.length);
+    this.serialEnd.push(bytes.length);
   }
 
   /** Marks the next record delivered (the caller hands it to the devices). */
   advance(): InputRecord {
-    return this.records[this.delivered++]!;
+    const r = this.records[this.delivered]!;
+    this.deliveredEnd[r.vm ?? 0] = this.serialEnd[this.delivered++]!;
+    return r;
   }
 
-  /** The next serial byte on the wire, if one has been delivered and not taken yet. */
-  takeSerial(): number | undefined {
-    const end = this.delivered > 0 ? this.serialEnd[this.delivered - 1]! : 0;
-    if (this.serialTaken >= end) return undefined;
-    return this.serial[this.serialTaken++];
+  /** The next serial byte on channel `ch`'s wire, if one has been delivered and not taken yet. */
+  takeSerial(ch = 0): number | undefined {
+    const taken = this.taken[ch] ?? 0;
+    if (taken >= (this.deliveredEnd[ch] ?? 0)) return undefined;
+    this.taken[ch] = taken + 1;
+    return this.serial[ch]![taken];
   }
 
-  /** Bytes delivered but not taken by the guest yet. */
-  get serialWaiting(): number {
-    return (this.delivered > 0 ? this.serialEnd[this.delivered - 1]! : 0) - this.serialTaken;
+  /** Bytes delivered on channel `ch` but not taken by the guest yet. */
+  serialWaiting(ch = 0): number {
+    return (this.deliveredEnd[ch] ?? 0) - (this.taken[ch] ?? 0);
   }
 }
 
@@ -127,13 +157,14 @@ export function untilNext(log: InputLog, port: InputPort, n: number): number {
 }
 
 /**
- * Connects a UART and a keyboard to the log: the UART takes wire bytes only when the guest reads
- * one of its registers or an input is being delivered. Returns the port for the debugger.
+ * Connects a UART and a keyboard to the log (to channel `ch`'s wire): the UART takes wire bytes only
+ * when the guest reads one of its registers or an input is being delivered. Returns the port for
+ * the debugger.
  */
-export function connectDevices(uart: Uart16550, ps2: Ps2Controller, log: InputLog, now?: () => number): InputPort {
+export function connectDevices(uart: Uart16550, ps2: Ps2Controller, log: InputLog, now?: () => number, ch = 0): InputPort {
   let open = false;
   const read = uart.read.bind(uart);
-  uart.input = () => (open ? log.takeSerial() : undefined);
+  uart.input = () => (open ? log.takeSerial(ch) : undefined);
   uart.read = (reg: number): number => {
     const was = open;
     open = true;

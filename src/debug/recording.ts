@@ -33,8 +33,11 @@ export abstract class Recording {
   onRewind: (nextSeq: number) => void = () => {};
   /** Exception events so far (tells step-back whether an instruction may have faulted). */
   exceptions = 0;
-  /** Guest input (serial bytes, PS/2 scan codes) the guest received, replayed after going back (input.ts). */
-  readonly input = new InputLog();
+  /**
+   * Guest input (serial bytes, PS/2 scan codes) the guest received, replayed after going back
+   * (input.ts). Under the hypervisor every vCPU's debugger shares the host's log (VcpuTarget.input).
+   */
+  input = new InputLog();
   /** The devices input goes to; null: this target takes no input. */
   inputPort: InputPort | null = null;
 
@@ -72,19 +75,37 @@ export abstract class Recording {
     if (bytes.length === 0) return;
     const n = this.machine.cpu.instructions;
     const time = port.now ? port.now() : Number.NaN;
-    this.history.dropAfter(n, Number.isNaN(time) ? Number.POSITIVE_INFINITY : time);
-    this.input.add({ n, time, device, bytes: bytes.slice() });
+    const stamp = port.stamp?.();
+    this.history.dropAfter(n, this.clockNow() ?? Number.POSITIVE_INFINITY);
+    this.input.add({ n, time, device, bytes: bytes.slice(), ...stamp });
     deliver(port, this.input.advance());
+  }
+
+  /**
+   * The target's clock, which tells apart points at the same instruction count (a CPU waiting in
+   * HLT): virtual ns on a machine, the host tick under the hypervisor; undefined without one.
+   */
+  private clockNow(): number | undefined {
+    const port = this.inputPort;
+    return port?.stamp ? port.stamp().tick : port?.now?.();
+  }
+
+  /** The port, when this debugger replays the log itself (not when the target does: InputPort.stamp). */
+  private get replayPort(): InputPort | null {
+    const port = this.inputPort;
+    return port && !port.stamp ? port : null;
   }
 
   /** Delivers recorded input whose position has been reached (replays; called between runs). */
   protected deliverDueInput(): void {
-    if (this.inputPort) deliverDue(this.input, this.inputPort, this.machine.cpu.instructions);
+    const port = this.replayPort;
+    if (port) deliverDue(this.input, port, this.machine.cpu.instructions);
   }
 
   /** How far the machine may run before the next recorded input is due (instructions of virtual time, maybe fractional). */
   protected untilInput(): number {
-    return this.inputPort ? untilNext(this.input, this.inputPort, this.machine.cpu.instructions) : Number.POSITIVE_INFINITY;
+    const port = this.replayPort;
+    return port ? untilNext(this.input, port, this.machine.cpu.instructions) : Number.POSITIVE_INFINITY;
   }
 
   /** Runs hook-free up to `max` instructions, stopping to deliver recorded input on time (replays). */
@@ -107,7 +128,7 @@ export abstract class Recording {
     const newest = this.history.newest;
     if (newest && n <= newest.instructions) return;
     const t0 = this.snapshots.clock();
-    const time = this.inputPort?.now?.();
+    const time = this.clockNow();
     this.history.add(n, this.machine.snapshot(), this.machine.emitter.nextSeq, { consoleLength: this.console.length, exceptions: this.exceptions, input: this.input.mark(), ...(time !== undefined ? { time } : {}) });
     this.snapshots.took(this.snapshots.clock() - t0);
   }

@@ -34,7 +34,7 @@ export class Reverse {
     m.emitter.nextSeq = e.seq;
     this.d.console = this.d.console.slice(0, e.extra.consoleLength);
     this.d.exceptions = e.extra.exceptions;
-    this.d.input.restore(e.extra.input ?? { delivered: 0, serialTaken: 0 });
+    this.d.input.restore(e.extra.input);
     this.d.hereSub = 0;
     this.d.clearPending();
   }

@@ -15,6 +15,13 @@
 // Hypervisor.run keeps its loop state in locals and its helpers private; this file reaches them
 // through HostInternals (checked at construction) until the hypervisor offers a resumable run.
 // snapshot()/restore() cover the whole host (vcpu-snapshot.ts), so reverse execution works.
+//
+// Typed input is the host's too: one log (input.ts) for every VM, shared by every target on the
+// hypervisor, each record placed at its VM's instruction count and the host tick it went in at.
+// run() delivers each record when the host gets there again, whichever vCPU is focused: a VM's
+// cpu.run is cut where a record falls inside it (its own count, or the host tick for a record of
+// a VM that waits meanwhile), the same cut a stop there makes, and the record is handed over
+// between the host loop's steps. Nothing per instruction: one check per cpu.run call.
 import type { Hypervisor } from '../hypervisor/hypervisor.ts';
 import type { Vm } from '../hypervisor/vm.ts';
 import type { Cpu } from '../machine/cpu/cpu.ts';
@@ -23,6 +30,7 @@ import type { Emitter } from '../trace/emitter.ts';
 import type { SchedReason } from '../trace/schema.ts';
 import type { DebugMachine, DebugMemory, DebugRunResult } from './types.ts';
 import { captureHost, restoreHost, type HostSnapshot } from './vcpu-snapshot.ts';
+import { connectDevices, deliver, InputLog, type InputPort, type InputRecord } from './input.ts';
 
 /** Added to a VM's tick count while runVm finishes a cut slice (far above any quantum). */
 const BUMP = 2 ** 40;
@@ -87,6 +95,10 @@ interface HostLoop {
   driver: VcpuTarget | null;
   /** VM ids whose cpu.run is wrapped. */
   wrapped: Set<number>;
+  /** Typed input of every VM, in the order the host received it (channel = VM id). */
+  input: InputLog;
+  /** Per VM id: its devices, connected to the log (connectInput). */
+  ports: InputPort[];
 }
 
 const loops = new WeakMap<Hypervisor, HostLoop>();
@@ -94,7 +106,7 @@ const loops = new WeakMap<Hypervisor, HostLoop>();
 function loopOf(hv: Hypervisor): HostLoop {
   let l = loops.get(hv);
   if (!l) {
-    l = { last: null, lastEnd: 'start', slice: null, carry: [], cut: false, driver: null, wrapped: new Set() };
+    l = { last: null, lastEnd: 'start', slice: null, carry: [], cut: false, driver: null, wrapped: new Set(), input: new InputLog(), ports: [] };
     loops.set(hv, l);
   }
   return l;
@@ -107,6 +119,8 @@ export class VcpuTarget implements DebugMachine {
   readonly emitter: Emitter;
   private readonly host: HostInternals;
   private readonly loop: HostLoop;
+  /** The host's input log, shared by every target (and so every debugger) on this hypervisor. */
+  readonly input: InputLog;
   /** The focused vCPU's instruction count this run() ends at. */
   private target = 0;
   private stopLatched = false;
@@ -124,7 +138,19 @@ export class VcpuTarget implements DebugMachine {
     this.memory = guestRam(vm);
     this.emitter = hv.emitter;
     this.loop = loopOf(hv);
-    this.wrapCpuRun();
+    this.input = this.loop.input;
+    // Every vCPU's, not only this one's: any of them may have to stop where recorded input falls due.
+    for (const v of hv.vms) this.wrapCpuRun(v);
+  }
+
+  /**
+   * This VM's UART and keyboard, fed from the host's input log: the debugger's inputPort. Typed
+   * input is stamped with the host's place, and run() replays it (not the debugger).
+   */
+  connectInput(): InputPort {
+    const vm = this.vm, l = this.loop;
+    const port = (l.ports[vm.id] ??= connectDevices(vm.uart, vm.ps2, l.input, undefined, vm.id));
+    return { ...port, stamp: () => ({ vm: vm.id, tick: this.host.tick }) };
   }
 
   /** Advances the host until the focused vCPU retired `max` instructions, stop() was called or it ended. */
@@ -135,6 +161,7 @@ export class VcpuTarget implements DebugMachine {
     this.loop.driver = this;
     try {
       for (;;) {
+        this.deliverDueInput();
         if (vm.state === 'exited') return this.ending();
         if (this.stopLatched) return { reason: 'stopped' };
         if (vm.cpu.instructions >= this.target) return { reason: 'instruction-limit' };
@@ -168,6 +195,38 @@ export class VcpuTarget implements DebugMachine {
     l.slice = loop.slice === null ? null : { vm: vms[loop.slice.vm]!, budget: loop.slice.budget, before: loop.slice.before };
     l.carry = loop.carry.slice();
     l.cut = false;
+  }
+
+  /** Hands over the recorded input the host has reached (between the loop's steps). */
+  private deliverDueInput(): void {
+    const log = this.loop.input;
+    for (let r = log.next; r !== undefined && this.reached(r); r = log.next) {
+      const port = this.loop.ports[r.vm ?? 0];
+      if (port === undefined) throw new Error(`input recorded for VM ${r.vm ?? 0}, whose devices are not connected`);
+      deliver(port, log.advance());
+    }
+  }
+
+  /** The host is at (or past) the place where `r` went in: its VM retired as much, and the host's clock got there. */
+  private reached(r: InputRecord): boolean {
+    const at = this.hv.vms[r.vm ?? 0];
+    return at !== undefined && at.cpu.instructions >= r.n && this.host.tick >= (r.tick ?? 0);
+  }
+
+  /**
+   * How many instructions `vm`'s CPU may run before the next recorded input falls due: up to the
+   * record's count on its own VM; on any VM, up to the host tick of a record whose VM has reached
+   * its count (it waits, halted or descheduled, and the input reaches it while another VM runs).
+   * The host's tick between cpu.run calls is the one the loop's steps see (hostTick() inside a
+   * slice may count an emulated instruction early), so a cut here is a place reached() agrees with.
+   */
+  private untilInput(vm: Vm): number {
+    const r = this.loop.input.next;
+    if (r === undefined) return Infinity;
+    const owner = r.vm ?? 0;
+    const own = this.hv.vms[owner]?.cpu.instructions ?? 0;
+    if (own < r.n) return owner === vm.id ? r.n - own : Infinity;
+    return Math.max(0, Math.ceil((r.tick ?? 0) - this.host.tick));
   }
 
   /** How the focused VM ended, in the engine's words. */
@@ -217,43 +276,43 @@ export class VcpuTarget implements DebugMachine {
   }
 
   /**
-   * The VM's CPU run() (wrapped once per VM, whichever target focuses it): while this target drives
-   * the host it is capped at the run's target count; a cut call (target reached, or the engine's
-   * stop) makes runVm return at its loop top, and the next call on that CPU runs the cut call's
-   * remainder, whoever drives then, so the schedule is that of an uncut run.
+   * A VM's CPU run() (wrapped once per VM, whichever target focuses it): while a target drives
+   * the host it is capped at the run's target count (the focused vCPU) and where the next recorded
+   * input falls due (any vCPU); a cut call (cap reached, or the engine's stop) makes runVm return at
+   * its loop top, and the next call on that CPU runs the cut call's remainder, whoever drives then,
+   * so the schedule is that of an uncut run.
    */
-  private wrapCpuRun(): void {
-    const l = this.loop, vm = this.vm, cpu = vm.cpu;
+  private wrapCpuRun(vm: Vm): void {
+    const l = this.loop, cpu = vm.cpu;
     if (l.wrapped.has(vm.id)) return;
     l.wrapped.add(vm.id);
     const original = cpu.run.bind(cpu);
+    const cut = (): void => {
+      if (!l.cut) vm.stats.ticks += BUMP;
+      l.cut = true;
+    };
     cpu.run = (asked: number): CpuStop => {
       const driver = l.driver;
       if (driver === null) return original(asked);
       const carry = l.carry[vm.id] ?? 0;
       const want = carry > 0 ? carry : asked;
-      if (driver.vm !== vm) {
-        l.carry[vm.id] = 0;
-        return original(want);
-      }
-      const allowed = Math.min(want, driver.target - cpu.instructions);
+      const own = driver.vm === vm;
+      const allowed = Math.min(want, own ? driver.target - cpu.instructions : Infinity, driver.untilInput(vm));
       if (allowed <= 0) {
-        // At the target already (the VMM emulated the instruction that reached it, and runVm goes
+        // At the cap already (the VMM emulated the instruction that reached it, and runVm goes
         // on): cut before running anything; this whole call is carried to the next run.
         l.carry[vm.id] = want;
-        if (!l.cut) vm.stats.ticks += BUMP;
-        l.cut = true;
+        cut();
         return 'budget';
       }
       l.carry[vm.id] = 0;
       const start = cpu.instructions;
       const r = original(allowed);
       const ran = cpu.instructions - start;
-      const debugStop = r === 'stop' && driver.stopLatched && !driver.naturalStop();
+      const debugStop = own && r === 'stop' && driver.stopLatched && !driver.naturalStop();
       if ((r === 'budget' && allowed < want) || debugStop) {
         l.carry[vm.id] = Math.max(0, want - ran);
-        if (!l.cut) vm.stats.ticks += BUMP;
-        l.cut = true;
+        cut();
       }
       return r;
     };

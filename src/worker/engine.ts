@@ -169,8 +169,8 @@ export class Engine {
   /**
    * Under the hypervisor: the debugger of one VM's vCPU, made on first use. Each focused vCPU keeps
    * its own debugger and history (snapshots of the whole host, positions in its own instructions),
-   * so switching the focus away and back keeps step back; the host's schedule is shared
-   * (vcpu-target.ts), so every history describes the same run. Typed input goes to that VM.
+   * so switching the focus away and back keeps step back; the host's schedule and typed input are
+   * shared (vcpu-target.ts), so every history describes the same run. Typed input goes to that VM.
    */
   private debuggerFor(vmId: number): Debugger {
     const hv = this.hv!;
@@ -178,7 +178,10 @@ export class Engine {
     if (!f) {
       const target = new VcpuTarget(hv, vmId);
       const dbg = this.newDebugger(target, 100_000);
-      dbg.inputPort = connectDevices(target.vm.uart, target.vm.ps2, dbg.input);
+      // The host's input log (every VM's, shared by every vCPU's debugger): replayed by the host
+      // whichever vCPU is focused, and marked in every history's snapshots.
+      dbg.input = target.input;
+      dbg.inputPort = target.connectInput();
       f = { target, dbg };
       this.vcpuDebuggers.set(vmId, f);
     }
@@ -189,6 +192,7 @@ export class Engine {
   /** After a snapshot was restored into the machine: the history starts here, the console shows `serialText`. */
   restarted(serialText: string): void {
     this.dbg.history.clear();
+    this.dbg.input.dropFuture(); // input recorded after the point left is no longer anyone's future
     this.dbg.hereSub = 0;
     if (this.hvFocus) this.hvFocus.target.vm.serialText = serialText;
     else this.dbg.console = serialText;
@@ -229,9 +233,8 @@ export class Engine {
       if (e.instructions > fromNow) continue;
       const n = instructionsIn(e.snapshot, toVm);
       if (n > now) continue;
-      const delivered = to.input.records.filter((r) => r.n < n);
-      const serialTaken = delivered.reduce((sum, r) => sum + (r.device === 'serial' ? r.bytes.length : 0), 0);
-      byCount.set(n, { ...e, instructions: n, extra: { ...e.extra, input: { delivered: delivered.length, serialTaken } } });
+      // The input log is the host's (one for every vCPU), so the entry's mark holds as it is.
+      byCount.set(n, { ...e, instructions: n });
     }
     to.history.clear();
     for (const e of [...byCount.values()].sort((a, b) => a.instructions - b.instructions)) to.history.add(e.instructions, e.snapshot, e.seq, e.extra);

@@ -4,14 +4,12 @@
 import type { BootMode, Core } from './core.ts';
 import { Engine } from './engine.ts';
 import type { Outcome } from './outcome.ts';
-import type {
-  BootModeSpec, CpuView, DisasmLine, MachineConfig, MachineSnapshotView, Region, RegionBytes, Request, SpeedSetting,
-  StopReason, WorkerMessage, AsmMap,
-} from './protocol.ts';
+import type { AsmMap, BootModeSpec, MachineConfig, Region, Request, SpeedSetting, StopReason, WorkerMessage } from './protocol.ts';
 import { linearToPhysical, translate } from './walk.ts';
 import { openSession, saveSession, type OpenedSnapshot } from './snapshot-file.ts';
 import { encodeBatch } from '../trace/binary.ts';
 import { readTlb } from './tlb.ts';
+import { buildFrame, readRegion, type Frame } from './frame.ts';
 
 export type Post = (msg: WorkerMessage, transfer?: Transferable[]) => void;
 /** Runs fn soon, after pending messages have been handled. */
@@ -22,18 +20,6 @@ const FRAME_MS = 100; // how often a running machine sends a frame to the views
 
 function bootMode(b: BootModeSpec): BootMode {
   return b.kind === 'flat' ? { kind: 'flat', address: b.address } : { kind: b.kind };
-}
-
-function resolveBase(r: Region, cpu: CpuView): number {
-  switch (r.relativeTo) {
-    case undefined: return 0;
-    case 'esp': return cpu.ss.base + cpu.esp;
-    case 'eip': return cpu.cs.base + cpu.eip;
-    case 'gdtr': return cpu.gdtr.base;
-    case 'idtr': return cpu.idtr.base;
-    case 'tr': return cpu.tr.base;
-    case 'cr3': return cpu.cr3 & 0xfffff000;
-  }
 }
 
 export class MachineHost {
@@ -121,10 +107,10 @@ export class MachineHost {
         return;
       case 'watch':
         this.regions = req.regions;
-        if (this.engine && !this.running) this.post({ type: 'regions', regions: this.regions.map((r) => this.read(r)) });
+        if (this.engine && !this.running) this.post({ type: 'regions', regions: this.regions.map((r) => readRegion(this.need(), r)) });
         return;
       case 'read':
-        return this.post({ type: 'memory', id: req.id, region: this.read(req.region) });
+        return this.post({ type: 'memory', id: req.id, region: readRegion(this.need(), req.region) });
       case 'tlb': {
         const { entries, total } = readTlb(this.need());
         return this.post({ type: 'tlb', id: req.id, entries, total });
@@ -336,69 +322,7 @@ export class MachineHost {
     this.post({ type: 'stopped', reason, detail, ...f });
   }
 
-  private frame(): { snapshot: MachineSnapshotView; regions: RegionBytes[]; disasm: DisasmLine[]; canStepBack: boolean } {
-    const e = this.need();
-    const cpu = e.state();
-    const snapshot: MachineSnapshotView = {
-      cpu: JSON.parse(JSON.stringify(cpu)) as CpuView,
-      instructions: e.instructions,
-      vga: e.vgaText(),
-      vgaCells: e.vgaCells(),
-    };
-    return {
-      snapshot,
-      regions: this.regions.map((r) => this.read(r)),
-      disasm: this.disassemble(cpu),
-      canStepBack: e.instructions > e.historyStart || e.dbg.hereSub > 0,
-    };
-  }
-
-  private read(wanted: Region): RegionBytes {
-    const e = this.need();
-    const cpu = e.state();
-    const region = { ...wanted, address: (resolveBase(wanted, cpu) + wanted.address) >>> 0 };
-    const bytes = new Uint8Array(region.length);
-    const pages = Math.ceil(((region.address & 0xfff) + region.length) / 4096);
-    const mapped: boolean[] = [];
-    for (let pg = 0; pg < pages; pg++) {
-      const pageLinear = ((region.address & ~0xfff) + pg * 4096) >>> 0;
-      const base = region.space === 'physical' ? pageLinear : linearToPhysical(pageLinear, cpu.cr0, cpu.cr3, cpu.cr4, (a) => e.readPhys32(a));
-      mapped.push(base !== null);
-      if (base === null) continue;
-      const from = Math.max(region.address, pageLinear);
-      const to = Math.min(region.address + region.length, pageLinear + 4096);
-      for (let a = from; a < to; a++) bytes[a - region.address] = e.readPhys8((base + (a - pageLinear)) >>> 0);
-    }
-    return { key: region.key, address: region.address, space: region.space, bytes, mapped };
-  }
-
-  /** A screenful of instructions around EIP, starting from an instruction boundary the map knows. */
-  private disassemble(cpu: CpuView): DisasmLine[] {
-    const e = this.need();
-    const eip = e.linearEip(cpu);
-    const bits: 16 | 32 = (cpu.cr0 & 1) !== 0 && (cpu.cs.access & 0x400) !== 0 ? 32 : 16;
-    const code = this.map?.lines.filter((l) => l.code) ?? [];
-    const idx = code.findIndex((l) => l.address === eip);
-    const start = idx >= 0 ? code[Math.max(0, idx - 6)].address : eip;
-    const labels = new Map((this.map?.symbols ?? []).map((s) => [s.address >>> 0, s.name]));
-    const data = this.map?.lines.filter((l) => !l.code) ?? [];
-    const out: DisasmLine[] = [];
-    let addr = start;
-    for (let n = 0; n < 24; n++) {
-      const bytes = this.read({ key: '', address: addr, length: 16, space: 'linear' }).bytes;
-      // Bytes the assembler emitted as data are shown as data, not decoded as instructions.
-      const item = data.find((l) => addr >= l.address && addr < l.address + l.length);
-      const d = item ? null : this.core.decode(bytes, addr - cpu.cs.base, bits);
-      const length = item ? Math.min(8, item.address + item.length - addr) : (d?.length ?? 1);
-      const hexBytes = Array.from(bytes.subarray(0, length), (b) => b.toString(16).padStart(2, '0'));
-      out.push({
-        address: addr,
-        bytes: hexBytes.join(' '),
-        text: d?.text ?? `db ${hexBytes.map((h) => '0x' + h).join(',')}`,
-        label: labels.get(addr),
-      });
-      addr += length;
-    }
-    return out;
+  private frame(): Frame {
+    return buildFrame(this.need(), this.core, this.map, this.regions);
   }
 }
