@@ -1,13 +1,12 @@
 // The hypervisor views' public API, for the app.
 //
-// Wiring (in App.svelte, by its owner):
+// Wiring: src/ui/state/hv-mode.svelte.ts (HvMode) does it for the app; the gist is
 //   const hv = new HvState();
 //   $effect(() => hv.sync(session.events));                 // events as they arrive, step-backs included
-//   $effect(() => hv.setPositionTick(session.snapshot?.instructions ?? 0, session.state === 'running'));
-//   hv.onseek = (req) => session.seek(req.tick);            // timeline clicks move the debugger
+//   hv.onseek = (req) => session.seekEvent(req.seq);        // timeline clicks move the debugger
 //   <HvViews {hv} />   or the views one by one: VmCards, Timeline, ExitsByReason, ShadowTables,
 //                      WalkView, SchedGantt, MemoryMap (each takes { hv }).
-// A VM card click sets hv.focusVm; the app can follow it to focus the debugger on that vCPU.
+// A VM card click sets hv.focusVm; HvMode follows it to focus the debugger on that vCPU.
 export { HvState } from './hv-state.svelte.ts';
 export { default as HvViews } from './HvViews.svelte';
 export { default as VmCards } from './VmCards.svelte';
