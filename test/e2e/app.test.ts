@@ -148,6 +148,8 @@ describe('themes, presenter mode and share links', () => {
       await screenshot(page, '09-dark');
       await page.getByTestId('presenter').click();
       expect(await page.evaluate(() => getComputedStyle(document.body).fontSize)).toBe('20px');
+      // Larger type shows fewer lines: the current instruction's arrow is still in view.
+      await expect.poll(() => page.locator('[data-testid="editor"] .current-arrow').count()).toBe(1);
       await screenshot(page, '10-presenter-dark');
       await page.getByTestId('theme').click();
       expect(await page.evaluate(() => document.documentElement.classList.contains('dark'))).toBe(false);
