@@ -5,12 +5,14 @@ import { inferRunInfo, notePaging, type PagingSeen } from './run-info.ts';
 import { TimelineStore } from './timeline-store.ts';
 import { exitStats, memoryMap, schedule, vmCards } from './derive.ts';
 import { rebuildTables, type GuestTableSnapshot } from './tables.ts';
+import { ColumnTables, columnLastWalk } from './table-replay.ts';
 import { lastWalk } from './walk.ts';
 import type { RunInfo, SeekRequest, VizEvent } from './types.ts';
 import { parseVizNdjson } from './viz-ndjson.ts';
 import { scanTraceFile } from '../../trace/file.ts';
 import { CAT, SHADOW_OPS } from './timeline-store.ts';
-import { SPARSE_KINDS, columnFrameExtent, columnTotals, decodeKinds, decodeRange, withTotals, type Batch } from './column-views.ts';
+import { SPARSE_KINDS, columnFrameExtent, decodeKinds, decodeRange, withConsoleTails, withTotals, type Batch } from './column-views.ts';
+import { TotalsReplay } from './totals-scan.ts';
 
 /** `next`, plus the VMs of `prev` that `next` lacks (a window of a run may miss a quiet VM's events). */
 function withVmsOf(prev: RunInfo, next: RunInfo): RunInfo {
@@ -27,8 +29,8 @@ function frameExtentOf(events: readonly VizEvent[], from: number): number {
 export class HvState {
   /**
    * The events as objects. For a trace opened from a binary file (`columns` set) only the sparse
-   * kinds (scheduling, frames, console ...): the timeline and the counters read its columns, and
-   * the tables and walk a decoded window before the position (`recent`).
+   * kinds (shutdown, mode changes ...): the timeline and the counters read its columns, and the
+   * tables and the walk replay the events they depend on from the columns (table-replay.ts).
    */
   events = $state.raw<VizEvent[]>([]);
   /** The binary trace's batches, viewed in place; null when fed event arrays. */
@@ -39,8 +41,6 @@ export class HvState {
   openPhases: Record<string, number> = {};
   /** One past the highest host frame any frame event of the run names (the memory map shows up to there). */
   frameExtent = $state(0);
-  /** With a binary trace: how many events before the position the tables and the walk are rebuilt from. */
-  windowEvents = 50_000;
   info = $state.raw<RunInfo>({ vms: [], sched: 'rr', hostFrames: 4096 });
   /** The debugger's position: the seq of the last event that has happened. */
   position = $state(Infinity);
@@ -66,21 +66,31 @@ export class HvState {
     const i = this.indexOfSeq(this.position);
     return i >= 0 ? tl.tick[i]! : 0;
   });
-  private readonly totals = $derived(this.columns ? columnTotals(this.columns, this.position, this.info) : null);
-  /** The events the tables and the walk are rebuilt from: all of them, or a window of a binary trace. */
-  readonly recent = $derived.by(() => {
-    const cols = this.columns;
-    if (!cols) return this.events;
+  /**
+   * A binary trace's tables, replayed from its columns with checkpoints: exactly what applying
+   * every event from the start shows, and a seek replays at most CHECKPOINT_EVENTS events.
+   */
+  private readonly replay = $derived(this.columns ? new ColumnTables(this.columns) : null);
+  /** With a binary trace: one past the index of the position's event. */
+  private readonly positionEnd = $derived.by(() => {
     void this.timelineVersion;
-    const end = this.position === Infinity ? this.timeline.n : this.indexOfSeq(this.position) + 1;
-    return decodeRange(cols, Math.max(0, end - this.windowEvents), end);
+    return this.position === Infinity ? this.timeline.n : this.indexOfSeq(this.position) + 1;
   });
+  /** A binary trace's counters (exits, faults, memory, scheduling), replayed from its columns with checkpoints in the same way. */
+  private readonly totalsReplay = $derived(this.columns ? new TotalsReplay(this.columns, this.info) : null);
+  private readonly totals = $derived(this.totalsReplay && this.columns
+    ? withConsoleTails(this.totalsReplay.at(this.positionEnd), this.columns, this.positionEnd, this.info)
+    : null);
   readonly cards = $derived(withTotals(vmCards(this.events, this.info, this.position), this.totals));
   readonly exits = $derived(this.totals ? this.totals.exits : exitStats(this.events, this.position));
   readonly sched = $derived(this.totals ? this.totals.sched : schedule(this.events, this.info, this.position));
   readonly memory = $derived(this.totals ? this.totals.memory : memoryMap(this.events, this.info, this.position));
-  readonly tables = $derived(rebuildTables(this.recent, this.focusVm, this.position, this.snapshot));
-  readonly walk = $derived(lastWalk(this.recent, this.position, this.focusVm));
+  readonly tables = $derived(this.replay
+    ? this.replay.tablesAt(this.positionEnd, this.focusVm, this.snapshot)
+    : rebuildTables(this.events, this.focusVm, this.position, this.snapshot));
+  readonly walk = $derived(this.columns
+    ? columnLastWalk(this.columns, this.positionEnd, this.focusVm)
+    : lastWalk(this.events, this.position, this.focusVm));
   readonly focusInfo = $derived(this.info.vms.find((v) => v.vm === this.focusVm));
 
   /**
