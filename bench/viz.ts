@@ -8,8 +8,12 @@
 //  - time to open a 10,000,000-event binary trace FILE (.vzt) through the page's real file input
 //    (setInputFiles): read into one ArrayBuffer, checked, columns viewed in place, timeline +
 //    pyramid + first painted frame, every other view derived (target ≤ 3 s);
+//  - seeks in that opened 10,000,000-event file: median and worst time from the request (the
+//    debugger's position set, as a click on the timeline or a step does) to the painted frame
+//    (two animation frames), for random clicks, steps forward and back, and jumps to the start and
+//    the end (target: median ≤ 40 ms);
 //  - for comparison, NDJSON parse throughput with the schema's validating reader.
-// Run: npx tsx bench/viz.ts [--only=frames|open|file]
+// Run: npx tsx bench/viz.ts [--only=frames|open|file|seek]
 import { closeSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,6 +152,7 @@ async function benchFile(wanted = 10_000_000, runs = Number(process.env.VIZ_BENC
         const exits = await fv.page.locator('[data-testid="exits-total"]').count();
         console.log(`open ${events.toLocaleString('en-US')}-event binary trace file (${mb.toFixed(0)} MB .vzt) via setInputFiles in Chromium, run ${run}: ${wall.toFixed(0)} ms from setInputFiles to the page's loaded mark, ${inPage.toFixed(0)} ms in the page from the change event to the first painted frame (target ≤ 3000 ms; ${exits} VMs in the exit bars)`);
         console.log(`  in the page, ms: ${phases}`);
+        if (run === runs && (!only || only === 'seek' || only === 'file')) await benchSeeks(fv.page, events);
       } finally {
         await fv.close();
       }
@@ -157,11 +162,44 @@ async function benchFile(wanted = 10_000_000, runs = Number(process.env.VIZ_BENC
   }
 }
 
+type Page = Awaited<ReturnType<typeof openViz>>['page'];
+
+/**
+ * Seeks in the opened trace: each sets the position as the debugger does and waits for the frame
+ * after the one that paints it (two requestAnimationFrame callbacks), so the time covers every
+ * view's data, Svelte's updates, layout and canvas drawing.
+ */
+async function benchSeeks(page: Page, events: number): Promise<void> {
+  const times = await page.evaluate(async () => {
+    const hv = (globalThis as any).__viz.hv;
+    const n: number = hv.count;
+    const painted = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const out: Record<string, number[]> = {};
+    const seek = async (kind: string, index: number): Promise<void> => {
+      const t0 = performance.now();
+      hv.position = index >= n - 1 ? Infinity : hv.seqAt(index);
+      await painted();
+      (out[kind] ??= []).push(performance.now() - t0);
+    };
+    let seed = 7;
+    for (let s = 0; s < 30; s++) { seed = (seed * 1103515245 + 12345) >>> 0; await seek('click on the timeline', seed % n); }
+    let k = Math.floor(n * 0.6);
+    for (let s = 0; s < 30; s++) await seek('step back', --k);
+    for (let s = 0; s < 30; s++) await seek('step forward', ++k);
+    for (let s = 0; s < 8; s++) { await seek('to the end', n - 1); await seek('to the start', 0); }
+    return out;
+  });
+  const all = Object.values(times).flat();
+  console.log(`seek in the ${events.toLocaleString('en-US')}-event file, request to painted frame (target: median ≤ 40 ms): median ${pct(all, 0.5).toFixed(1)} ms, worst ${Math.max(...all).toFixed(1)} ms over ${all.length} seeks`);
+  for (const [kind, xs] of Object.entries(times)) console.log(`  ${kind}: median ${pct(xs, 0.5).toFixed(1)} ms, worst ${Math.max(...xs).toFixed(1)} ms (${xs.length} seeks)`);
+}
+
 async function main(): Promise<void> {
   try {
     if (!only || only === 'frames') await benchFrames();
     if (!only || only === 'open') await benchOpenBatches();
     if (!only || only === 'file') await benchFile();
+    else if (only === 'seek') await benchFile(10_000_000, 1);
   } finally {
     await stopViz();
   }

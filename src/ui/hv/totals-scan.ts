@@ -95,8 +95,8 @@ export class TotalsScan {
           if (toState !== undefined) states.set(to_, 'running');
           if (current) { current.end = t; if (current.end > current.start) segments.push(current); }
           current = to_ >= 0 ? { vm: to_, start: t, end: t, reason: SCHED_REASONS[r]! } : null;
-          // The credits list is parsed when a view reads it (the Gantt reads a few per pixel column).
-          if (flags[i]! & creditsBit) credits.push({ tick: t, get credits() { return cols.field(i, 'credits') as number[]; } });
+          // The credits list is parsed when a view first reads it (the Gantt reads a few per pixel column), then kept.
+          if (flags[i]! & creditsBit) { let parsed: number[] | undefined; credits.push({ tick: t, get credits() { return (parsed ??= cols.field(i, 'credits') as number[]); } }); }
           continue;
         }
         if (k === K_SHUT) { if (states.has(vm[i]!)) states.set(vm[i]!, 'exited'); continue; }
