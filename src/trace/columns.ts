@@ -88,6 +88,13 @@ export class BatchColumns {
     return this.wide[slot.column - SMALL_COLUMNS]!;
   }
 
+  /** The column holding `field` of kind `code`, small or wide (the layout puts small fields in wide columns once the small ones run out). */
+  column(code: number, field: string): Uint8Array | Uint32Array {
+    const slot = PLANS[code]!.fields.find((f) => f.name === field);
+    if (!slot) throw new Error(`batch: kind ${code} has no field ${field}`);
+    return slot.column < SMALL_COLUMNS ? this.smallCols[slot.column]! : this.wide[slot.column - SMALL_COLUMNS]!;
+  }
+
   presenceBit(code: number, field: string): number {
     return PLANS[code]!.fields.find((f) => f.name === field)?.presenceBit ?? 0;
   }

@@ -66,6 +66,13 @@ function planFor(kind: EventKind, code: number): KindPlan {
 /** Plans indexed by kind code. */
 export const PLANS: readonly KindPlan[] = EVENT_KINDS.map((k, i) => planFor(k, i));
 
+/** The values of enum field `field` of kind `code`, in the order their codes number them in a column. */
+export function enumValues(code: number, field: string): readonly string[] {
+  const spec = PLANS[code]!.fields.find((f) => f.name === field)?.spec;
+  if (spec?.type !== 'enum') throw new Error(`trace layout: ${field} is not an enum field of kind ${code}`);
+  return spec.values as readonly string[];
+}
+
 /** Interned strings: console text and warning messages repeat, so each is stored once. */
 export class StringTable {
   private ids = new Map<string, number>();

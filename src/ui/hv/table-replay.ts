@@ -4,9 +4,9 @@
 // straight from the columns, and each VM's table state is kept at checkpoints every
 // CHECKPOINT_EVENTS events as its replay goes forward. A position behind the furthest replayed
 // one starts from the checkpoint before it, so a seek replays at most CHECKPOINT_EVENTS events.
+import * as d3 from 'd3';
 import { KIND_CODE, type ShadowOp } from '../../trace/schema.ts';
-import { PLANS, SMALL_COLUMNS } from '../../trace/layout.ts';
-import type { BatchColumns } from '../../trace/columns.ts';
+import { enumValues } from '../../trace/layout.ts';
 import { TableState, type GuestTableSnapshot, type TablesView } from './tables.ts';
 import { lastWalk, type LastWalk } from './walk.ts';
 import type { VizEvent } from './types.ts';
@@ -16,17 +16,9 @@ import type { Batch } from './column-views.ts';
 export const CHECKPOINT_EVENTS = 1 << 17;
 
 const K_WALK = KIND_CODE.walk, K_PF = KIND_CODE.pagefault, K_SHADOW = KIND_CODE.shadow, K_EXIT = KIND_CODE.exit;
-const valuesOf = (code: number, field: string): readonly string[] =>
-  (PLANS[code]!.fields.find((f) => f.name === field)!.spec as { values: readonly string[] }).values;
-const SHADOW_OP_VALUES = valuesOf(K_SHADOW, 'op') as readonly ShadowOp[];
-const GUEST_DIM = valuesOf(K_WALK, 'dimension').indexOf('guest');
-const HIDDEN = valuesOf(K_PF, 'outcome').indexOf('hidden'), EPT = valuesOf(K_PF, 'outcome').indexOf('ept-violation');
-
-/** The column holding `field` of kind `code`, small or wide (the layout puts small fields in wide columns once the small ones run out). */
-function columnOf(cols: BatchColumns, code: number, field: string): Uint8Array | Uint32Array {
-  const slot = PLANS[code]!.fields.find((f) => f.name === field)!;
-  return slot.column < SMALL_COLUMNS ? cols.smallCols[slot.column]! : cols.wide[slot.column - SMALL_COLUMNS]!;
-}
+const SHADOW_OP_VALUES = enumValues(K_SHADOW, 'op') as readonly ShadowOp[];
+const GUEST_DIM = enumValues(K_WALK, 'dimension').indexOf('guest');
+const HIDDEN = enumValues(K_PF, 'outcome').indexOf('hidden'), EPT = enumValues(K_PF, 'outcome').indexOf('ept-violation');
 
 /** The table state of each VM a replay step updates. */
 type States = Map<number, TableState>;
@@ -39,7 +31,7 @@ function replay(batches: readonly Batch[], from: number, to: number, states: Sta
     const { first, cols } = batches[b]!;
     if (first >= to) break;
     const { kind, vm, seq, flags } = cols;
-    const col = (code: number, field: string) => columnOf(cols, code, field);
+    const col = (code: number, field: string) => cols.column(code, field);
     const wDim = col(K_WALK, 'dimension'), wLevel = col(K_WALK, 'level');
     const wAddr = col(K_WALK, 'address'), wLin = col(K_WALK, 'linear'), wVal = col(K_WALK, 'value');
     const pOutcome = col(K_PF, 'outcome'), pLin = col(K_PF, 'linear');
@@ -71,14 +63,11 @@ function replay(batches: readonly Batch[], from: number, to: number, states: Sta
   }
 }
 
+const byFirst = d3.bisector((b: Batch) => b.first);
+
 /** Index of the batch holding event index `i` (the last one when i is past the end). */
 function batchOf(batches: readonly Batch[], i: number): number {
-  let lo = 0, hi = batches.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (batches[mid]!.first <= i) lo = mid; else hi = mid - 1;
-  }
-  return Math.max(0, lo);
+  return Math.max(0, byFirst.right(batches, i) - 1);
 }
 
 /** One VM's replay: its front (its tables after events [0, frontAt)) and checkpoints[c] (after [0, c * CHECKPOINT_EVENTS)). */
