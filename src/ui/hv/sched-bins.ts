@@ -2,23 +2,17 @@
 // thousands of slices cost a few thousand shapes. In each column the CPU row shows the VM that
 // held the CPU longest there; each VM's row shows the columns where it ran at all; runs of equal
 // columns become one rectangle. Called on every seek, so it touches only the slices in the window
-// (found by binary search: the slices are in time order) and does the scale's arithmetic inline
-// (the same operations, in the same order, as d3's clamped linear scale, so the same pixels).
+// (found by binary search: the slices are in time order and do not overlap, so their ends are
+// sorted too) and does the scale's arithmetic inline (the same operations, in the same order, as
+// d3's clamped linear scale, so the same pixels).
+import * as d3 from 'd3';
 import type { GanttSegment } from './derive.ts';
 
 export interface CpuBin { vm: number; x0: number; x1: number; reason: string; n: number }
 export interface VmBin { vm: number; row: number; x0: number; x1: number }
 export interface SchedBins { cpu: CpuBin[]; perVm: VmBin[] }
 
-/** The first index whose slice ends at or after `t` (slices are sorted and do not overlap, so their ends are sorted too). */
-function firstEndingFrom(segments: readonly GanttSegment[], t: number): number {
-  let lo = 0, hi = segments.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (segments[mid]!.end < t) lo = mid + 1; else hi = mid;
-  }
-  return lo;
-}
+const byEnd = d3.bisector((s: GanttSegment) => s.end);
 
 /**
  * Bins `segments` between `domain` ticks onto the pixels `range` (x = range[0] is column 0), as
@@ -38,7 +32,7 @@ export function binSchedule(segments: readonly GanttSegment[], vms: readonly num
   const starts = new Int32Array(cols); // slices starting in the column
   const firstReason: (string | undefined)[] = new Array(cols);
   let lastVm = NaN, lastRow: number | undefined;
-  for (let i = firstEndingFrom(segments, d0); i < segments.length; i++) {
+  for (let i = byEnd.left(segments, d0); i < segments.length; i++) {
     const seg = segments[i]!;
     if (seg.start > d1) break;
     if (seg.vm !== lastVm) { lastVm = seg.vm; lastRow = rowOf.get(seg.vm); }

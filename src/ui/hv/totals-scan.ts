@@ -3,19 +3,27 @@
 // scan over the columns that can stop at any event and go on later. TotalsReplay keeps that scan's
 // state at checkpoints every CHECKPOINT_EVENTS events, so that a seek in a 10-million-event trace
 // replays at most that many events instead of the whole run up to the position.
+import * as d3 from 'd3';
 import { EXIT_REASONS, KIND_CODE } from '../../trace/schema.ts';
-import { PLANS } from '../../trace/layout.ts';
+import { enumValues } from '../../trace/layout.ts';
 import { OWNER_FREE, OWNER_HV, ownerCode, sharesOf, type CreditPoint, type GanttSegment, type ReasonStat, type VmRunState } from './derive.ts';
 import type { Batch, ColumnTotals } from './column-views.ts';
 import { CHECKPOINT_EVENTS } from './table-replay.ts';
 import type { RunInfo } from './types.ts';
 
-const SCHED_REASONS = (PLANS[KIND_CODE.sched]!.fields.find((f) => f.name === 'reason')!.spec as { values: readonly string[] }).values;
+const SCHED_REASONS = enumValues(KIND_CODE.sched, 'reason');
 const FRAME_OWNERS = ['hypervisor', 'guest', 'shadow', 'nested'] as const;
 const K_EXIT = KIND_CODE.exit, K_PF = KIND_CODE.pagefault, K_FRAME = KIND_CODE.frame, K_SCHED = KIND_CODE.sched, K_SHUT = KIND_CODE.shutdown;
 const WAKE = SCHED_REASONS.indexOf('wake'), HALT = SCHED_REASONS.indexOf('halt'), EXIT_R = SCHED_REASONS.indexOf('exit');
 
 type Faults = { exits: number; hiddenFaults: number; trueFaults: number };
+
+/** VM `vm`'s fault counters in `faults`, made at zero on first use. */
+function slotIn(faults: Map<number, Faults>, vm: number): Faults {
+  let f = faults.get(vm);
+  if (!f) faults.set(vm, (f = { exits: 0, hiddenFaults: 0, trueFaults: 0 }));
+  return f;
+}
 
 /**
  * The counters after events [0, at). Segments and credit points only ever grow at the end, so a
@@ -108,7 +116,7 @@ export class TotalsScan {
           y[reason[i]!]! += cyc[i]!;
         } else if (k === K_PF) {
           const o = outcome[i]!; // 'bare' | 'hidden' | 'injected' | 'ept-violation'
-          const f = this.slot(vm[i]!);
+          const f = slotIn(this.faults, vm[i]!);
           if (o === 1 || o === 3) f.hiddenFaults++; else f.trueFaults++;
         } else if (k === K_FRAME) {
           const frame = fFrame[i]!;
@@ -127,7 +135,6 @@ export class TotalsScan {
     const counts = new Map<number, number>();
     for (const o of this.owners) counts.set(o, (counts.get(o) ?? 0) + 1);
     const faults = new Map([...this.faults].map(([vm, f]) => [vm, { ...f }]));
-    const slot = (vm: number) => { let f = faults.get(vm); if (!f) faults.set(vm, (f = { exits: 0, hiddenFaults: 0, trueFaults: 0 })); return f; };
     const exits = new Map<number, ReasonStat[]>();
     this.counts.forEach((c, v) => {
       if (!c) return;
@@ -135,7 +142,7 @@ export class TotalsScan {
       c.forEach((n, r) => { if (n > 0) list.push({ reason: EXIT_REASONS[r]!, count: n, cycles: this.cycles[v]![r]! }); });
       list.sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
       exits.set(v - 1, list);
-      slot(v - 1).exits = list.reduce((a, s) => a + s.count, 0);
+      slotIn(faults, v - 1).exits = list.reduce((a, s) => a + s.count, 0);
     });
     const segments = this.segments.slice(0, this.segmentsLen);
     if (this.current) { const last = { ...this.current, end: this.end }; if (last.end > last.start) segments.push(last); }
@@ -148,12 +155,6 @@ export class TotalsScan {
       states: new Map(this.states),
     };
   }
-
-  private slot(vm: number): Faults {
-    let f = this.faults.get(vm);
-    if (!f) this.faults.set(vm, (f = { exits: 0, hiddenFaults: 0, trueFaults: 0 }));
-    return f;
-  }
 }
 
 /** Number of events with seq <= upTo (seqs grow along the trace). */
@@ -163,9 +164,7 @@ export function endOfSeq(batches: readonly Batch[], upTo: number): number {
     const { seq, count } = cols;
     if (count === 0) continue;
     if (seq[count - 1]! <= upTo) { end = first + count; continue; }
-    let lo = 0, hi = count;
-    while (lo < hi) { const m = (lo + hi) >> 1; if (seq[m]! <= upTo) lo = m + 1; else hi = m; }
-    return first + lo;
+    return first + d3.bisectRight(seq, upTo, 0, count);
   }
   return end;
 }
