@@ -358,7 +358,7 @@ export class Engine {
   /** Remembers an outcome that ends the run, so that going forward repeats it without running. */
   private outcome(s: StopInfo): Outcome {
     const o = outcomeOf(s, (stop) => this.lists.describeEventStop(stop));
-    if (endsTheRun(o)) this.finished = o;
+    if (endsTheRun(o.kind)) this.finished = o;
     return o;
   }
 }

@@ -35,7 +35,7 @@ export function outcomeOf(s: StopInfo, describeEventStop: (s: StopInfo) => strin
   }
 }
 
-/** Debug exit, triple fault and HLT with IF=0: going forward cannot change them, only going back can. */
-export function endsTheRun(o: Outcome): boolean {
-  return o.kind === 'debug-exit' || o.kind === 'triple-fault' || o.kind === 'halted';
+/** Debug exit, triple fault and HLT with IF=0 (an outcome's or a stop's kind): going forward cannot change them, only going back can. */
+export function endsTheRun(kind: string): boolean {
+  return kind === 'debug-exit' || kind === 'triple-fault' || kind === 'halted';
 }

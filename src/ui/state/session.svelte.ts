@@ -4,6 +4,7 @@
 import type { TraceEvent } from '../../trace/schema.ts';
 import type { EventBreakSpec } from '../../debug/event-conditions.ts';
 import { decodeBatch } from '../../trace/binary.ts';
+import { endsTheRun } from '../../worker/outcome.ts';
 import type {
   AsmMap, CoreStatus, CpuView, Diagnostic, DisasmLine, MachineConfig, MachineSnapshotView, Notice, Region, RegionBytes,
   SourceFile, SpeedSetting, StopReason,
@@ -180,7 +181,7 @@ export class Session {
         this.message = n.speed.kind === 'full' ? 'running' : `running at ${n.speed.instructionsPerSecond} instructions per second`;
         return;
       case 'stopped': {
-        const finished = n.reason === 'debug-exit' || n.reason === 'triple-fault' || n.reason === 'halted';
+        const finished = endsTheRun(n.reason);
         this.previous = n.reason === 'loaded' ? null : this.snapshot;
         this.applyFrame(n);
         this.stopReason = n.reason;
