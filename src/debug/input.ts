@@ -90,7 +90,7 @@ export class InputLog {
   dropFuture(): void {
     this.records.length = this.delivered;
     this.serialEnd.length = this.delivered;
-    this.serial = this.serial.map((bytes, ch) => bytes.slice(0, this.deliveredEnd[ch] ?? 0));
+    this.serial.forEach((bytes, ch) => (bytes.length = this.deliveredEnd[ch] ?? 0));
   }
 
   /** Appends an input at the current point, dropping any recorded future after it (every channel's). */
