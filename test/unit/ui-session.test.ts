@@ -209,21 +209,16 @@ describe('event breakpoints and watchpoints', () => {
     expect(s.serial).toBe('paging is on\n');
   });
 
-  it('an event breakpoint with a condition: exception vector=14 stops at the fault, vector=13 never', async () => {
+  it.each([
+    ['a condition: exception vector=14 stops at the fault, vector=13 never', { kind: 'exception', field: 'vector', value: 13 }],
+    ['its own name when it stops, even after one the schema refused', { kind: 'exception', field: 'nosuchfield', value: 1 }],
+  ] as const)('an event breakpoint with %s', async (_what, before) => {
     const s = await pagefaultSession();
-    s.setEventBreakpoints([{ kind: 'exception', field: 'vector', value: 13 }, { kind: 'exception', field: 'vector', value: 14 }]);
+    s.setEventBreakpoints([before, { kind: 'exception', field: 'vector', value: 14 }]);
     s.continue();
     await until(() => s.stopReason === 'breakpoint', 'the event breakpoint');
     expect(s.message).toContain('event breakpoint (exception vector=14)');
     expect(s.cpu!.cr2).toBe(0x800000);
-  });
-
-  it('names the event breakpoint that stopped, even after one the schema refused', async () => {
-    const s = await pagefaultSession();
-    s.setEventBreakpoints([{ kind: 'exception', field: 'nosuchfield', value: 1 }, { kind: 'exception', field: 'vector', value: 14 }]);
-    s.continue();
-    await until(() => s.stopReason === 'breakpoint', 'the event breakpoint');
-    expect(s.message).toContain('event breakpoint (exception vector=14)');
   });
 
   it('stops after the instruction that writes a watched address', async () => {
